@@ -1,0 +1,116 @@
+//! The process environment as plain data.
+//!
+//! Every detector reads an [`Env`] instead of `std::env`, so detection is a pure function that
+//! tests drive from fixtures (no `set_var`, no races between tests).
+
+use std::collections::BTreeMap;
+
+/// Environment variables, with empty values dropped: SPEC.md says an empty variable counts as
+/// unset, and doing it once here means no caller has to remember.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// The current process environment; variables whose name or value is not UTF-8 are skipped.
+    pub fn from_process() -> Env {
+        Env::from_pairs(std::env::vars_os().filter_map(|(k, v)| {
+            Some((k.into_string().ok()?, v.into_string().ok()?))
+        }))
+    }
+
+    /// Builds an environment from pairs (fixtures, tests).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Env
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Env(pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect())
+    }
+
+    /// Parses `KEY=VALUE` lines (fixture files); blank lines and `#` comments are skipped.
+    pub fn from_env_file(text: &str) -> Env {
+        Env::from_pairs(text.lines().filter_map(|line| {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                return None;
+            }
+            let (k, v) = line.split_once('=')?;
+            Some((k.trim().to_string(), v.to_string()))
+        }))
+    }
+
+    /// The value of `key`, `None` when unset or empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// Whether `key` is set to a non-empty value.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// The first of `keys` that is set, with its name (for provenance).
+    pub fn first<'a>(&'a self, keys: &[&'a str]) -> Option<(&'a str, &'a str)> {
+        keys.iter().find_map(|k| self.get(k).map(|v| (*k, v)))
+    }
+
+    /// Sets a variable (tests and fixtures only build environments this way).
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let value = value.into();
+        if !value.is_empty() {
+            self.0.insert(key.into(), value);
+        }
+    }
+
+    /// Pairs for `envy::from_iter`.
+    pub fn pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.0.iter().map(|(k, v)| (k.clone(), v.clone()))
+    }
+
+    /// Deserialises a provider's variables with envy. Fields are matched case-insensitively
+    /// (`github_sha` ↔ `GITHUB_SHA`). Returns `None` when a value does not fit its type.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        envy::from_iter(self.pairs()).ok()
+    }
+}
+
+/// A value together with where it came from (`--service-id`, `GITHUB_SHA`, `git HEAD`, ...),
+/// so `--dry-run` can show the provenance of every base field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: String,
+}
+
+impl<T> Sourced<T> {
+    pub fn new(value: T, source: impl Into<String>) -> Sourced<T> {
+        Sourced {
+            value,
+            source: source.into(),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sourced<U> {
+        Sourced {
+            value: f(self.value),
+            source: self.source,
+        }
+    }
+}
+
+impl Env {
+    /// `key`'s value tagged with `key` as its source.
+    pub fn sourced(&self, key: &str) -> Option<Sourced<String>> {
+        self.get(key).map(|v| Sourced::new(v.to_string(), key))
+    }
+
+    /// The first set of `keys`, tagged with its name.
+    pub fn sourced_first(&self, keys: &[&str]) -> Option<Sourced<String>> {
+        keys.iter().find_map(|k| self.sourced(k))
+    }
+}

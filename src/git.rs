@@ -1,0 +1,242 @@
+//! The git repository in the working directory: `HEAD`, the remote's `owner/name`, the user's
+//! email, and short-SHA resolution. The only module that touches git2.
+//!
+//! libgit2 cannot open SHA-256 repositories (the `objectformat` extension), so for those we
+//! read `HEAD` from the files directly and the config through git2's config parser, which
+//! works on any repository.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::env::Sourced;
+
+/// What the local repository says; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitInfo {
+    /// Full lowercase hex SHA of `HEAD` (40 or 64 characters).
+    pub head: Option<Sourced<String>>,
+    /// `owner/name` (or `group/sub/name`) parsed from the remote URL.
+    pub repo_name: Option<Sourced<String>>,
+    /// `user.email` from the repository's or the user's git config.
+    pub user_email: Option<Sourced<String>>,
+    /// Where the repository's `.git` directory is (for the default state file).
+    pub git_dir: Option<PathBuf>,
+    /// Problems worth a warning (a corrupt `HEAD`, an unparsable remote).
+    pub warnings: Vec<String>,
+}
+
+/// Finds the repository containing `dir` (like `git rev-parse --git-dir`, honouring
+/// `GIT_DIR`-less discovery only) and reads what it can. Never fails: a missing repository
+/// yields an empty [`GitInfo`].
+pub fn inspect(dir: &Path) -> GitInfo {
+    let mut info = GitInfo::default();
+    let Some(git_dir) = discover(dir) else {
+        return info;
+    };
+    let config = git2::Config::open(&git_dir.join("config")).ok();
+    match read_head(&git_dir) {
+        Ok(Some(sha)) => info.head = Some(Sourced::new(sha, "git HEAD")),
+        Ok(None) => info.warnings.push("the git repository has no commits yet".into()),
+        Err(e) => info.warnings.push(format!("could not read git HEAD: {e}")),
+    }
+    if let Some(config) = &config {
+        match remote_url(config) {
+            Some((remote, url)) => match repo_slug_from_url(&url) {
+                Some(slug) => {
+                    info.repo_name = Some(Sourced::new(slug, format!("git remote {remote}")))
+                }
+                None => info.warnings.push(format!(
+                    "could not read owner/name from the URL of git remote {remote}"
+                )),
+            },
+            None => {}
+        }
+    }
+    info.user_email = user_email(config.as_ref());
+    info.git_dir = Some(git_dir);
+    info
+}
+
+/// Walks up from `dir` to the first directory holding `.git` (a directory, or a file with
+/// `gitdir: ...` as in worktrees and submodules).
+fn discover(dir: &Path) -> Option<PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    for candidate in dir.ancestors() {
+        let dot_git = candidate.join(".git");
+        if dot_git.is_dir() {
+            return Some(dot_git);
+        }
+        if dot_git.is_file() {
+            let text = fs::read_to_string(&dot_git).ok()?;
+            let target = text.trim().strip_prefix("gitdir:")?.trim();
+            let path = candidate.join(target);
+            return path.is_dir().then_some(path);
+        }
+    }
+    None
+}
+
+/// The commit `HEAD` points at, read from the files (loose ref, then `packed-refs`), so it
+/// costs the same on a repository with one commit or a million and works for SHA-256.
+fn read_head(git_dir: &Path) -> Result<Option<String>, String> {
+    let common = common_dir(git_dir);
+    let head = fs::read_to_string(git_dir.join("HEAD")).map_err(|e| format!("HEAD: {e}"))?;
+    let mut target = head.trim().to_string();
+    for _ in 0..5 {
+        let Some(name) = target.strip_prefix("ref:").map(str::trim) else {
+            return if is_full_sha(&target) {
+                Ok(Some(target.to_ascii_lowercase()))
+            } else {
+                Err(format!("HEAD holds {target:?}, not a commit"))
+            };
+        };
+        if !name.starts_with("refs/") || name.contains("..") {
+            return Err(format!("HEAD points at {name:?}"));
+        }
+        let loose = [git_dir.join(name), common.join(name)]
+            .into_iter()
+            .find_map(|p| fs::read_to_string(p).ok());
+        match loose {
+            Some(text) => target = text.trim().to_string(),
+            None => return Ok(packed_ref(&common, name)),
+        }
+    }
+    Err("HEAD is a chain of symbolic refs that is too long".into())
+}
+
+fn common_dir(git_dir: &Path) -> PathBuf {
+    match fs::read_to_string(git_dir.join("commondir")) {
+        Ok(text) => git_dir.join(text.trim()),
+        Err(_) => git_dir.to_path_buf(),
+    }
+}
+
+fn packed_ref(common: &Path, name: &str) -> Option<String> {
+    let text = fs::read_to_string(common.join("packed-refs")).ok()?;
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with('^'))
+        .find_map(|l| {
+            let (sha, r) = l.split_once(' ')?;
+            (r.trim() == name && is_full_sha(sha)).then(|| sha.to_ascii_lowercase())
+        })
+}
+
+/// Whether `s` is a full SHA-1 (40) or SHA-256 (64) hex object name.
+pub fn is_full_sha(s: &str) -> bool {
+    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `origin`'s URL, else the only remote's; `None` with several remotes and no `origin`.
+fn remote_url(config: &git2::Config) -> Option<(String, String)> {
+    if let Ok(url) = config.get_string("remote.origin.url") {
+        return Some(("origin".into(), url));
+    }
+    let mut urls = Vec::new();
+    let mut entries = config.entries(Some(r"remote\..*\.url")).ok()?;
+    while let Some(Ok(entry)) = entries.next() {
+        if let (Ok(name), Ok(url)) = (entry.name(), entry.value()) {
+            let remote = name
+                .strip_prefix("remote.")
+                .and_then(|n| n.strip_suffix(".url"))
+                .unwrap_or(name);
+            urls.push((remote.to_string(), url.to_string()));
+        }
+    }
+    (urls.len() == 1).then(|| urls.remove(0))
+}
+
+fn user_email(repo_config: Option<&git2::Config>) -> Option<Sourced<String>> {
+    let from = |c: &git2::Config| c.get_string("user.email").ok().filter(|e| !e.is_empty());
+    if let Some(email) = repo_config.and_then(from) {
+        return Some(Sourced::new(email, "git config user.email"));
+    }
+    let global = git2::Config::open_default().ok()?;
+    from(&global).map(|e| Sourced::new(e, "git config user.email"))
+}
+
+/// Resolves a short SHA or a ref name (`main`, `v1.2`, `HEAD~1`) to a full SHA through the
+/// repository containing `dir`. `None` when there is no repository, the name is unknown or
+/// ambiguous, or the repository is SHA-256 (libgit2 cannot open it).
+pub fn resolve(dir: &Path, spec: &str) -> Option<String> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let object = repo.revparse_single(spec).ok()?;
+    let commit = object.peel_to_commit().ok()?;
+    Some(commit.id().to_string())
+}
+
+/// `owner/name` (or `group/sub/name`) from a remote URL: `https://host/owner/name.git`,
+/// `ssh://git@host:22/owner/name`, `git@host:group/sub/name.git`, `file:///srv/git/name.git`
+/// gives `None` (no owner). Credentials in the URL are ignored, never returned.
+pub fn repo_slug_from_url(url: &str) -> Option<String> {
+    let url = url.trim();
+    let path = if let Some((scheme, rest)) = url.split_once("://") {
+        if scheme.is_empty() || scheme.eq_ignore_ascii_case("file") {
+            return None;
+        }
+        // Drop user:password@host:port.
+        let (_, path) = rest.split_once('/')?;
+        path
+    } else if let Some((host, path)) = url.split_once(':') {
+        // scp-like: [user@]host:path. A single letter before ':' is a Windows drive.
+        let host = host.rsplit('@').next().unwrap_or(host);
+        if host.len() <= 1 || host.contains('/') {
+            return None;
+        }
+        path
+    } else {
+        return None;
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let path = path.trim_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    let path = path.trim_end_matches('/');
+    // Azure DevOps: org/project/_git/repo → org/project/repo.
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != "_git")
+        .collect();
+    // Azure's ssh form `v3/org/project/repo`.
+    let parts = match parts.as_slice() {
+        ["v3", rest @ ..] if rest.len() == 3 => rest.to_vec(),
+        _ => parts,
+    };
+    if parts.len() < 2 || parts.iter().any(|p| *p == "." || *p == "..") {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        let cases = [
+            ("https://github.com/acme/web.git", Some("acme/web")),
+            ("https://user:secret@gitlab.example.com/group/sub/name.git", Some("group/sub/name")),
+            ("ssh://git@gitlab.example.com:2222/group/sub/name.git", Some("group/sub/name")),
+            ("git@github.com:acme/web.git", Some("acme/web")),
+            ("git@gitlab.com:group/sub/name", Some("group/sub/name")),
+            ("https://github.com/acme/web/", Some("acme/web")),
+            ("https://dev.azure.com/org/project/_git/repo", Some("org/project/repo")),
+            ("git@ssh.dev.azure.com:v3/org/project/repo", Some("org/project/repo")),
+            ("file:///srv/git/name.git", None),
+            ("/srv/git/name.git", None),
+            ("C:/repos/name", None),
+            ("https://github.com/web", None),
+            ("", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(repo_slug_from_url(url).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn full_sha() {
+        assert!(is_full_sha(&"a".repeat(40)));
+        assert!(is_full_sha(&"A".repeat(64)));
+        assert!(!is_full_sha(&"a".repeat(41)));
+        assert!(!is_full_sha(&"g".repeat(40)));
+    }
+}
