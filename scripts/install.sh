@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Installs the allstacks-cd binary for the composite GitHub Action (action.yml).
+#
+# Order: ALLSTACKS_CD_BINARY if set; else the runner's tool cache; else the prebuilt
+# release asset for RUNNER_OS/RUNNER_ARCH, checked against its published SHA-256; else (no
+# asset for this platform, or the download failed) `cargo install --locked --path` from the
+# action's own source. A checksum that does not match stops the install: it never falls back.
+#
+# Reads:  ALLSTACKS_CD_BINARY, ALLSTACKS_CD_VERSION (empty: the version in the action's
+#         Cargo.toml), ALLSTACKS_CD_DOWNLOAD_URL (empty: GitHub releases of
+#         ALLSTACKS_CD_REPOSITORY, else of the repository named in Cargo.toml),
+#         GITHUB_ACTION_PATH, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
+# Writes: `bin` and `dir` to $GITHUB_OUTPUT, the binary's directory to $GITHUB_PATH.
+set -euo pipefail
+
+log() { printf 'allstacks-cd install: %s\n' "$*"; }
+warn() { printf '::warning title=allstacks-cd install::%s\n' "$*"; }
+die() {
+    printf '::error title=allstacks-cd install::%s\n' "$*"
+    exit 1
+}
+
+# On Windows runners bash is Git Bash: convert between its /c/... paths and C:\... paths.
+to_unix() { if command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi; }
+to_mixed() { if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s\n' "$1"; fi; }
+to_native() { if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi; }
+
+action_path=$(to_unix "${GITHUB_ACTION_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}")
+github_output=${GITHUB_OUTPUT:-/dev/null}
+github_path=${GITHUB_PATH:-/dev/null}
+
+# The value of KEY = "..." in the [package] table of the action's Cargo.toml.
+manifest_value() {
+    sed -n '/^\[package\]/,/^\[/ s/^'"$1"' *= *"\([^"]*\)".*/\1/p' "$action_path/Cargo.toml" | head -n 1
+}
+
+# Tell the next steps where the binary is: a step output and a PATH entry.
+publish() {
+    local bin=$1 dir
+    dir=$(dirname "$bin")
+    if ! version_line=$("$bin" --version 2>&1); then
+        die "$bin does not run: $version_line"
+    fi
+    log "using $bin ($version_line)"
+    {
+        printf 'bin=%s\n' "$(to_mixed "$bin")"
+        printf 'dir=%s\n' "$(to_mixed "$dir")"
+    } >>"$github_output"
+    to_native "$dir" >>"$github_path"
+    exit 0
+}
+
+# 1. An explicit binary (a path, or a command name on PATH).
+if [ -n "${ALLSTACKS_CD_BINARY:-}" ]; then
+    bin=$(to_unix "$ALLSTACKS_CD_BINARY")
+    case $bin in
+    */*) ;;
+    *) bin=$(command -v "$bin") || die "ALLSTACKS_CD_BINARY=$ALLSTACKS_CD_BINARY is not a file and not a command on PATH" ;;
+    esac
+    case $bin in
+    /*) ;;
+    *) bin="$PWD/$bin" ;;
+    esac
+    if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+        die "ALLSTACKS_CD_BINARY=$ALLSTACKS_CD_BINARY is not an executable file"
+    fi
+    log "ALLSTACKS_CD_BINARY is set"
+    publish "$bin"
+fi
+
+# 2. Which release, for which platform.
+version=${ALLSTACKS_CD_VERSION:-}
+version=${version#v}
+[ -n "$version" ] || version=$(manifest_value version)
+[ -n "$version" ] || die "cannot tell which version to install: set the action's version input"
+case $version in
+*[!A-Za-z0-9.+_-]*) die "version '$version' is not a version number" ;;
+esac
+
+os=${RUNNER_OS:-$(uname -s)}
+arch=${RUNNER_ARCH:-$(uname -m)}
+exe=
+ext=tar.gz
+case "$os/$arch" in
+Linux/X64 | Linux/x86_64) target=x86_64-unknown-linux-musl ;;
+Linux/ARM64 | Linux/aarch64 | Linux/arm64) target=aarch64-unknown-linux-musl ;;
+macOS/X64 | Darwin/x86_64) target=x86_64-apple-darwin ;;
+macOS/ARM64 | Darwin/arm64) target=aarch64-apple-darwin ;;
+# Windows on ARM64 runs x64 binaries through its emulation layer.
+Windows/X64 | Windows/ARM64 | MINGW*/x86_64 | MSYS*/x86_64) target=x86_64-pc-windows-msvc ;;
+*) target= ;;
+esac
+case $os in
+Windows | MINGW* | MSYS* | CYGWIN*)
+    exe=.exe
+    ext=zip
+    ;;
+esac
+arch_key=$(printf '%s' "$arch" | tr '[:upper:]' '[:lower:]')
+
+tmp_root=$(to_unix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")
+cache_root=$(to_unix "${RUNNER_TOOL_CACHE:-$tmp_root}")
+cache_dir="$cache_root/allstacks-cd/$version/$arch_key"
+
+# 3. Built from source, when there is nothing (usable) to download.
+install_from_source() {
+    warn "$1; building allstacks-cd $version from the action's source with cargo (slow)"
+    command -v cargo >/dev/null 2>&1 ||
+        die "$1, and cargo is not installed to build it from source: set up Rust first (e.g. dtolnay/rust-toolchain) or set ALLSTACKS_CD_BINARY"
+    local root="$tmp_root/allstacks-cd-cargo"
+    cargo install --locked --path "$action_path" --root "$root" --bin allstacks-cd ||
+        die "cargo install --locked --path $action_path failed"
+    publish "$root/bin/allstacks-cd$exe"
+}
+
+# 4. The tool cache (filled only after a verified download).
+if [ -f "$cache_dir.complete" ] && [ -x "$cache_dir/allstacks-cd$exe" ]; then
+    log "found allstacks-cd $version in the tool cache"
+    publish "$cache_dir/allstacks-cd$exe"
+fi
+
+[ -n "$target" ] || install_from_source "no prebuilt allstacks-cd for $os/$arch"
+
+# 5. The release asset and its checksum.
+base=${ALLSTACKS_CD_DOWNLOAD_URL:-}
+if [ -z "$base" ]; then
+    repo=${ALLSTACKS_CD_REPOSITORY:-}
+    if [ -z "$repo" ]; then
+        repo=$(manifest_value repository)
+        repo=${repo#https://github.com/}
+        repo=${repo%.git}
+    fi
+    base="https://github.com/${repo%/}/releases/download"
+fi
+base="${base%/}/v$version"
+asset="allstacks-cd-$version-$target.$ext"
+
+fetch() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsSL --retry 3 --connect-timeout 20 -o "$2" "$1"
+    elif command -v wget >/dev/null 2>&1; then
+        wget -q -O "$2" "$1"
+    else
+        die "neither curl nor wget is installed"
+    fi
+}
+
+sha256_of() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        sha256sum "$1" | cut -d ' ' -f 1
+    elif command -v shasum >/dev/null 2>&1; then
+        shasum -a 256 "$1" | cut -d ' ' -f 1
+    else
+        die "neither sha256sum nor shasum is installed to verify $asset"
+    fi
+}
+
+work=$(mktemp -d "$tmp_root/allstacks-cd.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+log "downloading $base/$asset"
+fetch "$base/$asset" "$work/$asset" || install_from_source "could not download $base/$asset"
+
+# The checksum: `<asset>.sha256`, else the release's SHA256SUMS. Without one the asset
+# is not used at all.
+expected=
+if fetch "$base/$asset.sha256" "$work/checksum" 2>/dev/null; then
+    expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
+    checksum_source="$base/$asset.sha256"
+elif fetch "$base/SHA256SUMS" "$work/checksum" 2>/dev/null; then
+    expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
+    checksum_source="$base/SHA256SUMS"
+fi
+[ -n "$expected" ] || install_from_source "no SHA-256 checksum for $asset at $base"
+expected=$(printf '%s' "$expected" | tr -d '\r' | tr '[:upper:]' '[:lower:]')
+actual=$(sha256_of "$work/$asset" | tr '[:upper:]' '[:lower:]')
+if [ "$expected" != "$actual" ]; then
+    die "checksum mismatch for $asset: expected $expected (from $checksum_source), got $actual. The download was not installed; check download-url and version, or report it if the release itself is wrong"
+fi
+log "checksum OK ($actual)"
+
+mkdir -p "$work/x"
+if [ "$ext" = zip ]; then
+    if command -v unzip >/dev/null 2>&1; then
+        unzip -q "$work/$asset" -d "$work/x"
+    elif command -v 7z >/dev/null 2>&1; then
+        7z x -y -o"$work/x" "$work/$asset" >/dev/null
+    else
+        powershell -NoProfile -Command "Expand-Archive -LiteralPath '$(to_native "$work/$asset")' -DestinationPath '$(to_native "$work/x")'"
+    fi
+else
+    tar -xzf "$work/$asset" -C "$work/x"
+fi
+found=$(find "$work/x" -type f -name "allstacks-cd$exe" | head -n 1)
+[ -n "$found" ] || die "$asset does not contain allstacks-cd$exe"
+
+mkdir -p "$cache_dir"
+cp "$found" "$cache_dir/allstacks-cd$exe"
+chmod +x "$cache_dir/allstacks-cd$exe"
+touch "$cache_dir.complete"
+publish "$cache_dir/allstacks-cd$exe"
