@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+#
+# allstacks-cd as a container image: one static (musl) binary on distroless/static, which
+# brings CA certificates, /tmp and a non-root user and nothing else (no shell).
+#
+#   docker build -t allstacks-cd .                      # the default, minimal image
+#   docker build --target alpine -t allstacks-cd:alpine .  # with a shell, for CI jobs
+#   docker run --rm -e ALLSTACKS_SERVICE_ID=1 -e ALLSTACKS_COMMIT_SHA=... \
+#     -e ALLSTACKS_REPO_NAME=org/repo allstacks-cd report --dry-run --status success
+
+ARG RUST_VERSION=1
+ARG ALPINE_VERSION=3.22
+
+FROM rust:${RUST_VERSION}-alpine AS build
+# gcc and musl-dev build the C parts (ring, libgit2) against musl: the result is static.
+RUN apk add --no-cache gcc musl-dev make perl
+WORKDIR /src
+# Everything but what .dockerignore leaves out (target/, .git/, CI and docs files).
+COPY . .
+RUN cargo build --release --locked --bin allstacks-cd \
+    && cp target/release/allstacks-cd /allstacks-cd \
+    && /allstacks-cd --version
+
+# A variant with a shell, e.g. as a GitLab CI job image (with `entrypoint: [""]`).
+FROM alpine:${ALPINE_VERSION} AS alpine
+RUN apk add --no-cache ca-certificates
+COPY --from=build /allstacks-cd /usr/local/bin/allstacks-cd
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
+CMD ["--help"]
+
+# The default image: last stage.
+FROM gcr.io/distroless/static-debian12:nonroot AS final
+LABEL org.opencontainers.image.title="allstacks-cd" \
+      org.opencontainers.image.description="Report CI/CD jobs (deployments) to the Allstacks Custom CD webhook" \
+      org.opencontainers.image.source="https://github.com/allstacks-cd/allstacks-cd" \
+      org.opencontainers.image.licenses="MIT"
+COPY --from=build /allstacks-cd /usr/local/bin/allstacks-cd
+# Undeliverable reports go to $XDG_STATE_HOME/allstacks-cd/outbox unless ALLSTACKS_OUTBOX
+# names a mounted volume.
+ENV XDG_STATE_HOME=/tmp/state
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
+CMD ["--help"]
