@@ -58,8 +58,8 @@ pub fn inspect(dir: &Path) -> GitInfo {
 }
 
 /// Walks up from `dir` to the first directory holding `.git` (a directory, or a file with
-/// `gitdir: ...` as in worktrees and submodules).
-fn discover(dir: &Path) -> Option<PathBuf> {
+/// `gitdir: ...` as in worktrees and submodules) and returns the git directory.
+pub fn discover(dir: &Path) -> Option<PathBuf> {
     let dir = dir.canonicalize().ok()?;
     for candidate in dir.ancestors() {
         let dot_git = candidate.join(".git");

@@ -1,9 +1,54 @@
 //! allstacks-cd: report CI/CD jobs to the Allstacks Custom CD webhook.
 //!
 //! Data flows one way: settings + environment → detected context → validated job → delivery
-//! → outcome. `main.rs` only calls [`run`].
+//! → outcome. `main.rs` only calls [`run`], which produces every exit code.
 
 pub mod ci;
+pub mod cli;
+pub mod client;
+pub mod commands;
 pub mod env;
+pub mod fields;
 pub mod git;
+pub mod github;
+pub mod github_api;
+pub mod job;
+pub mod outbox;
+pub mod settings;
+pub mod status;
 pub mod timefmt;
+pub mod ui;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::env::Env;
+
+/// Runs the tool with `args` (including the program name) in `env` and `cwd`; returns the exit
+/// code (README: "Exit codes").
+pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match cli.command {
+        Command::Report(a) => commands::report(a.job, a.conn, None, env, cwd).exit_code(),
+        Command::Run(a) => commands::run(a, env, cwd),
+        Command::Start(a) => commands::start(a, env, cwd).exit_code(),
+        Command::Flush(a) => commands::flush(a, env).exit_code(),
+    }
+}
+
+/// Now, in epoch seconds.
+pub fn now_epoch() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

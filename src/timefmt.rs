@@ -153,6 +153,25 @@ pub fn format_rfc3339(epoch: i64) -> String {
     )
 }
 
+/// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, as in `Retry-After`) into epoch
+/// seconds; `None` when it is not one.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let mut parts = text.split_whitespace();
+    let _weekday = parts.next()?;
+    let day = parts.next()?;
+    let month = parts.next()?;
+    let year = parts.next()?;
+    let time = parts.next()?;
+    if parts.next()? != "GMT" {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|m| *m == month)? + 1;
+    parse_datetime(&format!("{year}-{m:02}-{day:0>2}T{time}Z"))
+}
+
 /// Parses a duration into whole seconds: `300`, `90s`, `20m`, `1h30m`, `2d`, `1h 30m 15s`.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let s = text.trim();
@@ -231,6 +250,13 @@ mod tests {
         for t in [0, 1_704_018_030, 1_709_164_800, 4_102_444_800, -86_400] {
             assert_eq!(parse_timestamp(&format_rfc3339(t)), Ok(t));
         }
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(parse_http_date("Sun, 31 Dec 2023 10:20:30 GMT"), Some(1_704_018_030));
+        assert_eq!(parse_http_date("Sun, 31 Dec 2023 10:20:30 PST"), None);
+        assert_eq!(parse_http_date("soon"), None);
     }
 
     #[test]

@@ -1,0 +1,205 @@
+//! Command-line types (clap). Nothing below `settings` sees these: they are turned once into
+//! [`crate::settings::Settings`], merged with the `ALLSTACKS_*` variables.
+//!
+//! Variables are not read by clap (no `env` feature): an empty variable must count as unset
+//! and detection must stay a pure function of an [`crate::env::Env`], so `settings` does the
+//! merge. The help text names each variable instead.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Report a CI/CD job (usually a deployment) to the Allstacks Custom CD webhook.
+///
+/// Works out the repository, commit, who triggered it, when it started and how it ended from
+/// the CI provider and the git repository, validates every rule of the webhook, and posts it.
+/// Every flag has an environment variable of the same name; flags win over variables.
+#[derive(Debug, Parser)]
+#[command(name = "allstacks-cd", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work out the job, validate it and POST it to the webhook.
+    Report(ReportArgs),
+    /// Run CMD, time it, report Succeeded/Failed from its exit, then exit with CMD's code.
+    Run(RunArgs),
+    /// Record "now" as the job's start, for a later `report` in the same job or workspace.
+    Start(StartArgs),
+    /// Re-send the reports saved in the outbox, oldest first.
+    Flush(FlushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Where to write the start time [env: ALLSTACKS_STATE_FILE]
+    /// [default: $RUNNER_TEMP on GitHub, else .git/allstacks-cd-start.json, else ./.allstacks-cd-start.json]
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+    /// The start time to record instead of now: epoch seconds or RFC 3339
+    /// [env: ALLSTACKS_JOB_START_TIME]
+    #[arg(long, value_name = "TIME")]
+    pub job_start_time: Option<String>,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Debug, Args)]
+pub struct FlushArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+/// The job's fields and how to work them out.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Job")]
+pub struct JobArgs {
+    /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
+    #[arg(long, value_name = "ID")]
+    pub service_id: Option<String>,
+    /// success, failed, on hold, cancelled, skipped, an exit code... (see README)
+    /// [env: ALLSTACKS_STATUS] [default: from the CI provider]
+    #[arg(long, value_name = "WORD")]
+    pub status: Option<String>,
+    /// Job ID [env: ALLSTACKS_JOB_ID] [default: the CI run/pipeline or job id]
+    #[arg(long, value_name = "ID")]
+    pub job_id: Option<String>,
+    /// Full commit SHA; a short SHA or ref is resolved through git [env: ALLSTACKS_COMMIT_SHA]
+    /// [default: the CI commit, else git HEAD]
+    #[arg(long, value_name = "SHA")]
+    pub commit_sha: Option<String>,
+    /// Repository id [env: ALLSTACKS_REPO_ID] [default: the CI provider's id]
+    #[arg(long, value_name = "ID")]
+    pub repo_id: Option<String>,
+    /// Repository name, owner/name [env: ALLSTACKS_REPO_NAME]
+    /// [default: the CI slug, else the origin remote]
+    #[arg(long, value_name = "NAME")]
+    pub repo_name: Option<String>,
+    /// Email or username of who triggered the job [env: ALLSTACKS_TRIGGERED_BY]
+    #[arg(long, value_name = "USER")]
+    pub triggered_by: Option<String>,
+    /// Job type, e.g. "Production Deploy" [env: ALLSTACKS_JOB_TYPE]
+    /// [default: omitted; the server uses CUSTOM_CD_JOB]
+    #[arg(long, value_name = "TYPE")]
+    pub job_type: Option<String>,
+    /// Start time: epoch seconds or RFC 3339 [env: ALLSTACKS_JOB_START_TIME]
+    #[arg(long, value_name = "TIME")]
+    pub job_start_time: Option<String>,
+    /// Duration: seconds, or 90s, 20m, 1h30m [env: ALLSTACKS_JOB_DURATION]
+    /// [default: now minus the start]
+    #[arg(long, value_name = "DURATION")]
+    pub job_duration: Option<String>,
+    /// Whether the default job id and start describe this CI job or the whole pipeline
+    /// [env: ALLSTACKS_SCOPE] [default: pipeline] [possible values: job, pipeline]
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Optional field, repeatable; a repeated NAME makes a list. TYPE: string (default),
+    /// integer, float, duration, timestamp [env: ALLSTACKS_FIELDS, one per line]
+    #[arg(long = "field", value_name = "NAME[:TYPE]=VALUE")]
+    pub fields: Vec<String>,
+    /// Optional fields in the webhook's array format [env: ALLSTACKS_FIELDS_JSON]
+    #[arg(long, value_name = "JSON")]
+    pub fields_json: Option<String>,
+    /// Do not add the automatic context fields (branch, pipeline_url, ...)
+    /// [env: ALLSTACKS_NO_CONTEXT]
+    #[arg(long)]
+    pub no_context: bool,
+    /// What a cancelled job is reported as: failed, on-hold or skip
+    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS")]
+    pub cancelled_as: Option<String>,
+    /// GitHub `${{ toJSON(needs) }}`: the status of a whole workflow from its jobs' results
+    /// [env: ALLSTACKS_NEEDS_JSON]
+    #[arg(long, value_name = "JSON")]
+    pub needs_json: Option<String>,
+    /// Where `start` wrote the start time [env: ALLSTACKS_STATE_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+}
+
+/// Where and how to deliver.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Delivery")]
+pub struct ConnArgs {
+    /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Company id in the webhook path [env: ALLSTACKS_COMPANY_ID]
+    #[arg(long, value_name = "ID")]
+    pub company_id: Option<String>,
+    /// Personal access token; prefer the variable [env: ALLSTACKS_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Read the token from a file [env: ALLSTACKS_TOKEN_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Print the payload on stdout and send nothing [env: ALLSTACKS_DRY_RUN]
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Fail (exit 1 or 2) when reporting fails [env: ALLSTACKS_STRICT] [default: warn, exit 0]
+    #[arg(long)]
+    pub strict: bool,
+    /// Total seconds for delivery, retries included [env: ALLSTACKS_TIMEOUT] [default: 60]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<String>,
+    /// Extra attempts on transient failures [env: ALLSTACKS_RETRIES] [default: 3]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<String>,
+    /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+    /// Permit http:// to a non-loopback host (the token travels in clear)
+    /// [env: ALLSTACKS_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Where undeliverable reports are kept [env: ALLSTACKS_OUTBOX]
+    /// [default: $XDG_STATE_HOME/allstacks-cd/outbox outside CI, none in CI]
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// `json` prints a one-line JSON result on stdout [env: ALLSTACKS_OUTPUT]
+    /// [default: text] [possible values: text, json]
+    #[arg(long, value_name = "FORMAT")]
+    pub output: Option<String>,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct Verbosity {
+    /// More output on stderr (-vv: debug)
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Less output on stderr (-qq: errors only)
+    #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
+    pub quiet: u8,
+}
+
+impl Verbosity {
+    /// -2 (errors only) ..= 2 (debug); 0 is the default.
+    pub fn level(self) -> i8 {
+        (self.verbose.min(2) as i8) - (self.quiet.min(2) as i8)
+    }
+}

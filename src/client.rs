@@ -1,0 +1,453 @@
+//! Delivery: the only module that touches reqwest. One client, one `send` that posts, classifies
+//! the answer, and retries transient failures with exponential backoff and jitter inside the
+//! deadline (honouring `Retry-After`).
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+
+use crate::env::Sourced;
+use crate::ui::Ui;
+
+/// The server's response is read up to this many bytes; the rest is ignored.
+pub const MAX_RESPONSE: u64 = 64 * 1024;
+/// Messages shown from a 400/422 are cut to this many bytes.
+const MAX_MESSAGE: usize = 2 * 1024;
+
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+
+/// Builds the webhook URL from `--url` and `--company-id`, and applies the plain-HTTP guard
+/// before any connection is made.
+pub fn endpoint(
+    url: Option<&Sourced<String>>,
+    company_id: Option<&Sourced<String>>,
+    allow_http: bool,
+) -> Result<String, String> {
+    let url = url.ok_or(
+        "url is required: set ALLSTACKS_URL (or --url) to your Allstacks server, e.g. \
+         https://allstacks.example.com",
+    )?;
+    let raw = url.value.trim();
+    let parsed = reqwest::Url::parse(raw).map_err(|e| {
+        format!("url {raw:?} (from {}) is not a valid URL: {e}", url.source)
+    })?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_http || is_loopback(&parsed) => {}
+        "http" => {
+            return Err(format!(
+                "url {raw:?} (from {}) uses plain http:// to a host that is not this machine: the \
+                 token would travel in clear. Use https://, or pass --allow-http \
+                 (ALLSTACKS_ALLOW_HTTP=true) if you really mean it",
+                url.source
+            ));
+        }
+        other => {
+            return Err(format!(
+                "url {raw:?} (from {}) must start with https:// (got {other}://)",
+                url.source
+            ));
+        }
+    }
+    if raw.contains("/webhook/company/") {
+        return Ok(raw.to_string());
+    }
+    let company = company_id.ok_or(
+        "company id is required: set ALLSTACKS_COMPANY_ID (or --company-id), or give the full \
+         webhook URL (…/webhook/company/{id}/cicd_job) as the url",
+    )?;
+    let id = company.value.trim();
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!(
+            "company id must be letters, digits, - or _, got {:?} (from {})",
+            company.value, company.source
+        ));
+    }
+    let mut base = raw.trim_end_matches('/').to_string();
+    if let Some(q) = base.find(['?', '#']) {
+        base.truncate(q);
+    }
+    Ok(format!("{base}/webhook/company/{id}/cicd_job"))
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// How delivery ended, when it did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Transient failures until the retries or the deadline ran out. Worth keeping in the outbox.
+    GaveUp(String),
+    /// The server answered with a final status (400, 401, 404, ...).
+    Rejected { status: u16, message: String },
+    /// The TLS handshake failed (untrusted certificate, ...): a configuration problem.
+    Tls(String),
+    /// Our side could not even build a request (unreadable --ca-cert, ...).
+    Setup(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::GaveUp(m) | Failure::Tls(m) | Failure::Setup(m) => m,
+            Failure::Rejected { message, .. } => message,
+        }
+    }
+}
+
+/// The result of [`Sender::send`].
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub attempts: u32,
+    /// The last HTTP status received, if any.
+    pub http_status: Option<u16>,
+    /// `Ok(response body)` on a 2xx.
+    pub result: Result<String, Failure>,
+}
+
+/// Options for the client.
+#[derive(Debug, Clone)]
+pub struct Options<'a> {
+    pub token: &'a str,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub ca_cert: Option<&'a Path>,
+    /// `SSL_CERT_FILE`, added to the roots like `--ca-cert`.
+    pub ssl_cert_file: Option<&'a Path>,
+}
+
+/// One HTTP client and the token.
+pub struct Sender {
+    client: Client,
+    token: HeaderValue,
+    retries: u32,
+    timeout: Duration,
+}
+
+impl Sender {
+    /// Builds the client: user agent, TLS roots (system + bundled, plus `--ca-cert` and
+    /// `SSL_CERT_FILE`), proxies from the environment, no redirects (a redirected POST would
+    /// lose its body, and the token must not follow it elsewhere).
+    pub fn new(opts: &Options) -> Result<Sender, Failure> {
+        let mut builder = Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(opts.timeout.min(Duration::from_secs(10)));
+        for (path, what) in [
+            (opts.ca_cert, "--ca-cert / ALLSTACKS_CA_CERT"),
+            (opts.ssl_cert_file, "SSL_CERT_FILE"),
+        ] {
+            let Some(path) = path else { continue };
+            let pem = std::fs::read(path).map_err(|e| {
+                Failure::Setup(format!("cannot read {} ({what}): {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Failure::Setup(format!("{} ({what}) is not a PEM bundle: {e}", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(Failure::Setup(format!(
+                    "{} ({what}) holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Failure::Setup(format!("cannot set up the HTTP client: {e}")))?;
+        let mut token = HeaderValue::from_str(&format!("Bearer {}", opts.token)).map_err(|_| {
+            Failure::Setup("the token contains characters that cannot go in a header".into())
+        })?;
+        token.set_sensitive(true);
+        Ok(Sender {
+            client,
+            token,
+            retries: opts.retries,
+            timeout: opts.timeout,
+        })
+    }
+
+    /// Posts `body` (JSON) to `url`, retrying transient failures until `1 + retries` attempts or
+    /// the `--timeout` deadline. `max_attempts` can lower the attempts (flush before a report).
+    pub fn send(&self, url: &str, body: &[u8], ui: &Ui, max_attempts: Option<u32>) -> Delivery {
+        let started = Instant::now();
+        let deadline = started + self.timeout;
+        let attempts_allowed = max_attempts.unwrap_or(self.retries.saturating_add(1)).max(1);
+        let mut attempt = 0;
+        let mut http_status = None;
+        loop {
+            attempt += 1;
+            let now = Instant::now();
+            let remaining = deadline.saturating_duration_since(now);
+            if remaining.is_zero() {
+                return Delivery {
+                    attempts: attempt - 1,
+                    http_status,
+                    result: Err(Failure::GaveUp(format!(
+                        "gave up after {} attempt(s): the {}s deadline (--timeout) passed",
+                        attempt - 1,
+                        self.timeout.as_secs_f64()
+                    ))),
+                };
+            }
+            let sent = self
+                .client
+                .post(url)
+                .header(CONTENT_TYPE, "application/json")
+                .header(AUTHORIZATION, self.token.clone())
+                .timeout(remaining)
+                .body(body.to_vec())
+                .send();
+            let elapsed = now.elapsed();
+            let (transient, retry_after) = match sent {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    http_status = Some(status);
+                    let retry_after = retry_after(&resp);
+                    let text = read_capped(resp);
+                    ui.debug(&format!(
+                        "attempt {attempt}/{attempts_allowed}: POST {url} → HTTP {status} in {} ms",
+                        elapsed.as_millis()
+                    ));
+                    if (200..300).contains(&status) {
+                        if !text.trim().is_empty() {
+                            ui.verbose(&format!("server answered: {}", text.trim()));
+                        }
+                        return Delivery {
+                            attempts: attempt,
+                            http_status,
+                            result: Ok(text),
+                        };
+                    }
+                    if !matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
+                        return Delivery {
+                            attempts: attempt,
+                            http_status,
+                            result: Err(Failure::Rejected {
+                                status,
+                                message: explain(status, &text, url),
+                            }),
+                        };
+                    }
+                    (format!("HTTP {status}{}", short(&text)), retry_after)
+                }
+                Err(e) => {
+                    let chain = error_chain(&e);
+                    ui.debug(&format!(
+                        "attempt {attempt}/{attempts_allowed}: POST {url} failed after {} ms: {chain}",
+                        elapsed.as_millis()
+                    ));
+                    if is_tls(&chain) {
+                        return Delivery {
+                            attempts: attempt,
+                            http_status,
+                            result: Err(Failure::Tls(format!(
+                                "TLS failed: {chain}. If the server uses a private CA, pass its \
+                                 PEM with --ca-cert (ALLSTACKS_CA_CERT) or SSL_CERT_FILE"
+                            ))),
+                        };
+                    }
+                    let what = if e.is_timeout() {
+                        "timed out".to_string()
+                    } else if e.is_connect() {
+                        format!("could not connect ({chain})")
+                    } else {
+                        format!("request failed ({chain})")
+                    };
+                    (what, None)
+                }
+            };
+            if attempt >= attempts_allowed {
+                return Delivery {
+                    attempts: attempt,
+                    http_status,
+                    result: Err(Failure::GaveUp(format!(
+                        "gave up after {attempt} attempt(s); last: {transient}"
+                    ))),
+                };
+            }
+            let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if wait >= remaining {
+                return Delivery {
+                    attempts: attempt,
+                    http_status,
+                    result: Err(Failure::GaveUp(format!(
+                        "gave up after {attempt} attempt(s); last: {transient}; the next try \
+                         ({:.1}s away) would pass the {}s deadline (--timeout)",
+                        wait.as_secs_f64(),
+                        self.timeout.as_secs_f64()
+                    ))),
+                };
+            }
+            ui.verbose(&format!(
+                "attempt {attempt} failed ({transient}); retrying in {:.1}s",
+                wait.as_secs_f64()
+            ));
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Exponential backoff (0.5s, 1s, 2s, ... capped at 8s) with jitter in [50%, 100%].
+fn backoff(attempt: u32) -> Duration {
+    let base = 500u64.saturating_mul(1 << attempt.saturating_sub(1).min(4));
+    let jitter = random_fraction();
+    Duration::from_millis(base / 2 + (base as f64 / 2.0 * jitter) as u64)
+}
+
+/// A fraction in [0, 1) from the std hasher's random keys (no rand crate for one number).
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped at 10 minutes.
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let value = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs = match value.parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = crate::timefmt::parse_http_date(value)?;
+            let now = crate::now_epoch();
+            (at - now).max(0) as u64
+        }
+    };
+    Some(Duration::from_secs(secs.min(600)))
+}
+
+fn read_capped(resp: Response) -> String {
+    let mut buf = Vec::new();
+    let _ = resp.take(MAX_RESPONSE).read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn short(text: &str) -> String {
+    let t = text.trim();
+    if t.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", cut(t, 200))
+    }
+}
+
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// What a final status means for the user.
+fn explain(status: u16, body: &str, url: &str) -> String {
+    let body = body.trim();
+    let server = if body.is_empty() {
+        String::new()
+    } else {
+        format!("; the server said: {}", cut(body, MAX_MESSAGE))
+    };
+    match status {
+        400 | 422 => format!("the server rejected the job (HTTP {status}){server}"),
+        401 | 403 => format!(
+            "the server refused the token (HTTP {status}): check ALLSTACKS_TOKEN is a valid \
+             Personal Access Token of this company{server}"
+        ),
+        404 => format!(
+            "the webhook was not found (HTTP 404) at {url}: check ALLSTACKS_URL and \
+             ALLSTACKS_COMPANY_ID, and that a Custom CD service exists{server}"
+        ),
+        300..=399 => format!(
+            "the server redirected (HTTP {status}): set ALLSTACKS_URL to the final address{server}"
+        ),
+        _ => format!("the server answered HTTP {status}{server}"),
+    }
+}
+
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = err.source();
+    }
+    parts.join(": ")
+}
+
+fn is_tls(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("certificate") || c.contains("tls handshake") || c.contains("invalid peer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Sourced<String> {
+        Sourced::new(v.to_string(), "test")
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            endpoint(Some(&s("https://a.example.com:8443/")), Some(&s("42")), false),
+            Ok("https://a.example.com:8443/webhook/company/42/cicd_job".into())
+        );
+        assert_eq!(
+            endpoint(Some(&s("https://a.example.com/webhook/company/7/cicd_job")), None, false),
+            Ok("https://a.example.com/webhook/company/7/cicd_job".into())
+        );
+        assert_eq!(
+            endpoint(Some(&s("http://127.0.0.1:9/")), Some(&s("1")), false),
+            Ok("http://127.0.0.1:9/webhook/company/1/cicd_job".into())
+        );
+        assert!(endpoint(Some(&s("http://localhost:9")), Some(&s("1")), false).is_ok());
+        assert!(endpoint(Some(&s("http://[::1]:9")), Some(&s("1")), false).is_ok());
+        let e = endpoint(Some(&s("http://a.example.com")), Some(&s("1")), false).unwrap_err();
+        assert!(e.contains("--allow-http"), "{e}");
+        assert!(endpoint(Some(&s("http://a.example.com")), Some(&s("1")), true).is_ok());
+        assert!(endpoint(Some(&s("ftp://a")), Some(&s("1")), false).is_err());
+        assert!(endpoint(Some(&s("https://a")), None, false).is_err());
+        assert!(endpoint(Some(&s("https://a")), Some(&s("1/../2")), false).is_err());
+        assert!(endpoint(None, Some(&s("1")), false).is_err());
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        for attempt in 1..8 {
+            let d = backoff(attempt).as_millis() as u64;
+            let base = 500u64 << (attempt - 1).min(4);
+            assert!(d >= base / 2 && d <= base, "attempt {attempt}: {d}");
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! The four commands. Each turns flags + environment into settings, does its work, and returns
+//! an [`Outcome`]; [`crate::run`] turns that into the exit code in one place.
+
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::ci::{self, CiContext};
+use crate::cli::{ConnArgs, FlushArgs, JobArgs, RunArgs, StartArgs};
+use crate::client::{self, Failure, Sender};
+use crate::env::{Env, Sourced};
+use crate::job::{self, Inputs, Plan, Wrapped};
+use crate::outbox::{self, Claim, Saved};
+use crate::settings::{self, DeliverySettings, Scope};
+use crate::ui::Ui;
+use crate::{github, github_api, now_epoch};
+
+/// What went wrong, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// Invalid input or configuration (exit 2 under `--strict` or `--dry-run`).
+    Invalid,
+    /// Delivery failed (exit 1 under `--strict`).
+    Delivery,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub trouble: Option<Trouble>,
+    pub strict: bool,
+    pub dry_run: bool,
+}
+
+impl Outcome {
+    /// SPEC.md's exit codes for `report`, `flush` and `start`.
+    pub fn exit_code(self) -> i32 {
+        match self.trouble {
+            None => 0,
+            Some(Trouble::Invalid) if self.strict || self.dry_run => 2,
+            Some(Trouble::Delivery) if self.strict => 1,
+            Some(_) => 0,
+        }
+    }
+}
+
+/// `report`, and the reporting half of `run`.
+pub fn report(
+    job_args: JobArgs,
+    conn: ConnArgs,
+    wrapped: Option<Wrapped>,
+    env: &Env,
+    cwd: &Path,
+) -> Outcome {
+    let mut errors = Vec::new();
+    let delivery = settings::delivery(conn, env, &mut errors);
+    let mut ui = Ui::new(delivery.verbosity, github::is_actions(env));
+    // Masked before anything else is printed.
+    if let Some(token) = &delivery.token {
+        ui.add_secret(token);
+    }
+    let js = settings::job(job_args, env, &mut errors);
+    let mut outcome = Outcome {
+        trouble: None,
+        strict: delivery.strict,
+        dry_run: delivery.dry_run,
+    };
+    let ci = ci::detect(env);
+    ui.debug(&format!("CI provider: {}", ci.provider.id()));
+
+    let state_path = js
+        .state_file
+        .clone()
+        .unwrap_or_else(|| default_state_file(env, cwd));
+    let mut warnings = Vec::new();
+    let state_start = read_state(&state_path, &mut warnings);
+    let api_warnings = RefCell::new(Vec::new());
+    let api_start = |scope: Scope| api_start(env, &ci, scope, &api_warnings);
+    let git = || crate::git::inspect(cwd);
+    let inputs = Inputs {
+        ci: &ci,
+        git: &git,
+        api_start: &api_start,
+        state_start,
+        wrapped,
+        now: now_epoch(),
+        cwd,
+        os_user: env
+            .first(&["USER", "USERNAME", "LOGNAME"])
+            .map(|(_, v)| v.to_string()),
+    };
+    let plan = job::build(&js, &inputs, &mut warnings);
+    warnings.extend(api_warnings.into_inner());
+    for w in &warnings {
+        ui.warn(w);
+    }
+    let endpoint = client::endpoint(
+        delivery.url.as_ref(),
+        delivery.company_id.as_ref(),
+        delivery.allow_http,
+    );
+    let mut conn_errors = Vec::new();
+    if let Err(e) = &endpoint {
+        conn_errors.push(e.clone());
+    }
+    if delivery.token.is_none() {
+        conn_errors.push(
+            "token is required: set ALLSTACKS_TOKEN (or --token-file) to a Personal Access Token"
+                .into(),
+        );
+    }
+    let plan = match plan {
+        Err(job_errors) => {
+            errors.extend(job_errors);
+            None
+        }
+        Ok(plan) => Some(plan),
+    };
+    if delivery.dry_run {
+        for e in &conn_errors {
+            ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
+        }
+    } else {
+        errors.extend(conn_errors);
+    }
+    if !errors.is_empty() {
+        outcome.trouble = Some(Trouble::Invalid);
+        let hard = delivery.strict || delivery.dry_run;
+        for e in &errors {
+            if hard {
+                ui.error(e);
+            } else {
+                ui.warn(&format!("not reported: {e}"));
+            }
+        }
+        if !hard {
+            ui.warn("nothing was sent; the step goes on (use --strict to fail it)");
+        }
+        print_result(&delivery, None, "invalid", false, 0, None);
+        return outcome;
+    }
+    let Some(plan) = plan else {
+        return outcome;
+    };
+    let (job, provenance) = match plan {
+        Plan::Skip { reason } => {
+            ui.info(&reason);
+            let _ = github::write_outputs(env, &[("status", "skipped")]);
+            print_result(&delivery, None, "skipped", false, 0, None);
+            return outcome;
+        }
+        Plan::Send { job, provenance } => (job, provenance),
+    };
+    let payload = serde_json::to_string(&job).unwrap_or_default();
+    let status = job.status.to_string();
+    if let Err(e) = github::write_outputs(
+        env,
+        &[
+            ("job-id", &job.job_id),
+            ("status", &status),
+            ("payload", &payload),
+        ],
+    ) {
+        ui.warn(&format!("could not write GITHUB_OUTPUT: {e}"));
+    }
+    let mut summary: Vec<(&str, String)> = vec![
+        ("job_id", job.job_id.clone()),
+        ("status", status.clone()),
+        ("commit_sha", job.commit_sha.clone()),
+        (
+            "repo",
+            job.repo_name.clone().or(job.repo_id.clone()).unwrap_or_default(),
+        ),
+        ("service_id", job.service_id.to_string()),
+        ("start", crate::timefmt::format_rfc3339(job.job_start_time)),
+        ("duration", format!("{}s", job.job_duration)),
+    ];
+
+    if delivery.dry_run {
+        let pretty = serde_json::to_string_pretty(&job).unwrap_or_default();
+        println!("{pretty}");
+        let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
+        for (field, value, source) in &provenance {
+            ui.plain(&format!("{field:width$}  {value}  {source}"));
+        }
+        if let Ok(url) = &endpoint {
+            ui.info(&format!("dry run: would POST to {url}"));
+        }
+        summary.push(("delivery", "dry run: nothing sent".into()));
+        let _ = github::write_summary(env, "allstacks-cd report (dry run)", &summary);
+        return outcome;
+    }
+
+    // Checked above: both are present when not a dry run.
+    let (Ok(url), Some(token)) = (endpoint, delivery.token.as_deref()) else {
+        return outcome;
+    };
+    let sender = match Sender::new(&client_options(&delivery, env, token)) {
+        Ok(s) => s,
+        Err(f) => {
+            outcome.trouble = Some(Trouble::Delivery);
+            fail(&ui, &delivery, f.message());
+            return outcome;
+        }
+    };
+    let outbox_dir = delivery
+        .outbox
+        .clone()
+        .or_else(|| (!ci.provider.is_ci()).then(|| outbox::default_dir(env)).flatten());
+    if let Some(dir) = &outbox_dir {
+        flush_dir(dir, &sender, &ui, Some(1));
+    }
+    let result = sender.send(&url, payload.as_bytes(), &ui, None);
+    let delivered = result.result.is_ok();
+    match &result.result {
+        Ok(_) => {
+            ui.info(&format!(
+                "reported job {} ({status}) to {url} (HTTP {}, {} attempt{})",
+                job.job_id,
+                result.http_status.unwrap_or(0),
+                result.attempts,
+                if result.attempts == 1 { "" } else { "s" }
+            ));
+            summary.push(("delivery", "delivered".into()));
+            let _ = std::fs::remove_file(&state_path);
+        }
+        Err(failure) => {
+            outcome.trouble = Some(Trouble::Delivery);
+            let mut message = format!("could not report job {}: {}", job.job_id, failure.message());
+            if worth_keeping(failure) {
+                match &outbox_dir {
+                    Some(dir) => {
+                        let saved = Saved {
+                            version: 1,
+                            url: url.clone(),
+                            saved_at: now_epoch(),
+                            last_error: failure.message().to_string(),
+                            payload: serde_json::to_value(&*job).unwrap_or_default(),
+                            rejected: None,
+                        };
+                        match outbox::save(dir, &saved) {
+                            Ok(path) => {
+                                message.push_str(&format!(
+                                    "; saved to {} (`allstacks-cd flush` re-sends it)",
+                                    path.display()
+                                ));
+                                let _ = std::fs::remove_file(&state_path);
+                            }
+                            Err(e) => message.push_str(&format!(
+                                "; could not save it to the outbox {}: {e}",
+                                dir.display()
+                            )),
+                        }
+                    }
+                    None => message.push_str(
+                        "; not kept (set ALLSTACKS_OUTBOX to keep undelivered reports in CI)",
+                    ),
+                }
+            }
+            summary.push(("delivery", format!("failed: {}", failure.message())));
+            fail(&ui, &delivery, &message);
+        }
+    }
+    let _ = github::write_summary(env, "allstacks-cd report", &summary);
+    print_result(
+        &delivery,
+        Some(&job.job_id),
+        &status,
+        delivered,
+        result.attempts,
+        result.http_status,
+    );
+    outcome
+}
+
+/// Reports that a later flush may get through: not those the server judged invalid.
+fn worth_keeping(f: &Failure) -> bool {
+    match f {
+        Failure::Rejected { status, .. } => matches!(status, 401 | 403 | 404),
+        _ => true,
+    }
+}
+
+fn fail(ui: &Ui, delivery: &DeliverySettings, message: &str) {
+    if delivery.strict {
+        ui.error(message);
+    } else {
+        ui.warn(&format!("{message} (the step goes on; use --strict to fail it)"));
+    }
+}
+
+/// `--output json`: one line on stdout for scripts.
+fn print_result(
+    delivery: &DeliverySettings,
+    job_id: Option<&str>,
+    status: &str,
+    delivered: bool,
+    attempts: u32,
+    http_status: Option<u16>,
+) {
+    if delivery.output_json && !delivery.dry_run {
+        println!(
+            "{}",
+            serde_json::json!({
+                "job_id": job_id,
+                "status": status,
+                "delivered": delivered,
+                "attempts": attempts,
+                "http_status": http_status,
+            })
+        );
+    }
+}
+
+fn client_options<'a>(
+    d: &'a DeliverySettings,
+    env: &'a Env,
+    token: &'a str,
+) -> client::Options<'a> {
+    client::Options {
+        token,
+        timeout: d.timeout,
+        retries: d.retries,
+        ca_cert: d.ca_cert.as_deref(),
+        ssl_cert_file: env.get("SSL_CERT_FILE").map(Path::new),
+    }
+}
+
+fn api_start(
+    env: &Env,
+    ci: &CiContext,
+    scope: Scope,
+    warnings: &RefCell<Vec<String>>,
+) -> Option<Sourced<i64>> {
+    if ci.provider != ci::Provider::GitHub {
+        return None;
+    }
+    match github_api::start_time(env, scope == Scope::Job, std::time::Duration::from_secs(5)) {
+        Ok(t) => t,
+        Err(e) => {
+            warnings
+                .borrow_mut()
+                .push(format!("could not read the start time from the GitHub API: {e}"));
+            None
+        }
+    }
+}
+
+/// `$RUNNER_TEMP` on GitHub (per job), else inside `.git` (never committed), else the
+/// working directory.
+fn default_state_file(env: &Env, cwd: &Path) -> PathBuf {
+    if let Some(tmp) = env.get("RUNNER_TEMP") {
+        return Path::new(tmp).join("allstacks-cd-start.json");
+    }
+    match crate::git::discover(cwd) {
+        Some(git_dir) => git_dir.join("allstacks-cd-start.json"),
+        None => cwd.join(".allstacks-cd-start.json"),
+    }
+}
+
+fn read_state(path: &Path, warnings: &mut Vec<String>) -> Option<Sourced<i64>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: Option<i64> = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("job_start_time")?.as_i64());
+    match value {
+        Some(t) => Some(Sourced::new(t, format!("state file {}", path.display()))),
+        None => {
+            warnings.push(format!(
+                "ignoring state file {}: it holds no job_start_time",
+                path.display()
+            ));
+            None
+        }
+    }
+}
+
+/// `start`: records the start time.
+pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
+    let ui = Ui::new(args.verbosity.level(), github::is_actions(env));
+    let mut errors = Vec::new();
+    let strict = settings::delivery(ConnArgs::default(), env, &mut errors).strict;
+    let mut outcome = Outcome {
+        trouble: None,
+        strict,
+        dry_run: false,
+    };
+    let path = args
+        .state_file
+        .or_else(|| env.get("ALLSTACKS_STATE_FILE").map(PathBuf::from))
+        .unwrap_or_else(|| default_state_file(env, cwd));
+    let given = args
+        .job_start_time
+        .map(|t| Sourced::new(t, "--job-start-time"))
+        .or_else(|| env.sourced("ALLSTACKS_JOB_START_TIME"));
+    let time = match given {
+        None => now_epoch(),
+        Some(t) => match crate::timefmt::parse_timestamp(&t.value) {
+            Ok(v) => v,
+            Err(e) => {
+                ui.error(&format!("job_start_time: {e} (from {})", t.source));
+                outcome.trouble = Some(Trouble::Invalid);
+                outcome.strict = true; // a usage error: exit 2
+                return outcome;
+            }
+        },
+    };
+    let body = serde_json::json!({ "job_start_time": time }).to_string();
+    let written = path
+        .parent()
+        .map(std::fs::create_dir_all)
+        .unwrap_or(Ok(()))
+        .and_then(|()| std::fs::write(&path, body));
+    match written {
+        Ok(()) => ui.info(&format!(
+            "recorded start {} in {}",
+            crate::timefmt::format_rfc3339(time),
+            path.display()
+        )),
+        Err(e) => {
+            outcome.trouble = Some(Trouble::Delivery);
+            let msg = format!("could not write the state file {}: {e}", path.display());
+            if strict { ui.error(&msg) } else { ui.warn(&msg) }
+        }
+    }
+    outcome
+}
+
+/// `flush`: re-sends the outbox.
+pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
+    let mut errors = Vec::new();
+    let delivery = settings::delivery(args.conn, env, &mut errors);
+    let mut ui = Ui::new(delivery.verbosity, github::is_actions(env));
+    if let Some(token) = &delivery.token {
+        ui.add_secret(token);
+    }
+    let mut outcome = Outcome {
+        trouble: None,
+        strict: delivery.strict,
+        dry_run: delivery.dry_run,
+    };
+    let Some(dir) = delivery.outbox.clone().or_else(|| outbox::default_dir(env)) else {
+        ui.error("no outbox: set ALLSTACKS_OUTBOX (or --outbox)");
+        outcome.trouble = Some(Trouble::Invalid);
+        return outcome;
+    };
+    let files = outbox::pending(&dir);
+    if delivery.dry_run {
+        let mut list = Vec::new();
+        for path in &files {
+            match std::fs::read(path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
+            {
+                Some(saved) => {
+                    ui.plain(&format!(
+                        "{}  job {}  → {}  (saved {}, last error: {})",
+                        path.display(),
+                        saved.payload.get("job_id").and_then(|j| j.as_str()).unwrap_or("?"),
+                        saved.url,
+                        crate::timefmt::format_rfc3339(saved.saved_at),
+                        saved.last_error
+                    ));
+                    list.push(saved.payload);
+                }
+                None => ui.warn(&format!("{} is not a saved report", path.display())),
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+        ui.info(&format!("{} report(s) in {}; nothing sent (dry run)", files.len(), dir.display()));
+        return outcome;
+    }
+    for e in &errors {
+        ui.error(e);
+    }
+    if !errors.is_empty() {
+        outcome.trouble = Some(Trouble::Invalid);
+        return outcome;
+    }
+    if files.is_empty() {
+        ui.info(&format!("the outbox {} is empty", dir.display()));
+        return outcome;
+    }
+    let Some(token) = delivery.token.as_deref() else {
+        ui.error("token is required to flush: set ALLSTACKS_TOKEN (or --token-file)");
+        outcome.trouble = Some(Trouble::Invalid);
+        return outcome;
+    };
+    let sender = match Sender::new(&client_options(&delivery, env, token)) {
+        Ok(s) => s,
+        Err(f) => {
+            ui.error(f.message());
+            outcome.trouble = Some(Trouble::Delivery);
+            return outcome;
+        }
+    };
+    let stats = flush_dir(&dir, &sender, &ui, None);
+    ui.info(&format!(
+        "flushed {}: {} delivered, {} rejected (moved to {}), {} kept",
+        dir.display(),
+        stats.delivered,
+        stats.rejected,
+        dir.join("rejected").display(),
+        stats.kept
+    ));
+    if stats.kept > 0 || stats.rejected > 0 {
+        outcome.trouble = Some(Trouble::Delivery);
+    }
+    outcome
+}
+
+#[derive(Debug, Default)]
+struct FlushStats {
+    delivered: usize,
+    rejected: usize,
+    kept: usize,
+}
+
+/// Sends every saved report in `dir`, oldest first. Stops at the first failure that is not
+/// about the report itself (server down, token refused, TLS): the rest would fail the same way.
+fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) -> FlushStats {
+    let mut stats = FlushStats::default();
+    let files = outbox::pending(dir);
+    let total = files.len();
+    for (i, path) in files.iter().enumerate() {
+        let Some(claim) = Claim::take(path) else {
+            continue; // another flush is sending it
+        };
+        let saved = match claim.read() {
+            Ok(s) => s,
+            Err(e) => {
+                ui.warn(&format!("{}: {e}; moved to rejected/", path.display()));
+                let _ = claim.reject(&e);
+                stats.rejected += 1;
+                continue;
+            }
+        };
+        let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
+        let result = sender.send(&saved.url, &body, ui, max_attempts);
+        match result.result {
+            Ok(_) => {
+                ui.info(&format!("delivered saved report {}", path.display()));
+                if let Err(e) = claim.delivered() {
+                    ui.warn(&format!("delivered, but could not delete {}: {e}", path.display()));
+                }
+                stats.delivered += 1;
+            }
+            Err(Failure::Rejected { status, message }) if !matches!(status, 401 | 403 | 404) => {
+                ui.warn(&format!("saved report {} was rejected: {message}", path.display()));
+                match claim.reject(&message) {
+                    Ok(to) => ui.info(&format!("moved it to {}", to.display())),
+                    Err(e) => ui.warn(&format!("could not move it aside: {e}")),
+                }
+                stats.rejected += 1;
+            }
+            Err(failure) => {
+                let _ = claim.release(Some(failure.message()));
+                ui.warn(&format!(
+                    "saved report {} not delivered: {}",
+                    path.display(),
+                    failure.message()
+                ));
+                stats.kept += total - i;
+                break;
+            }
+        }
+    }
+    stats
+}
+
+/// `run`: runs the command, then reports its outcome.
+pub fn run(args: RunArgs, env: &Env, cwd: &Path) -> i32 {
+    let start = now_epoch();
+    let program = args.command[0].to_string_lossy().into_owned();
+    let (code, source) = spawn(&args.command);
+    let status = if code == 0 { "0" } else { "1" };
+    let wrapped = Wrapped {
+        start,
+        status: Sourced::new(status.to_string(), format!("{source} of {program}")),
+    };
+    let outcome = report(args.job, args.conn, Some(wrapped), env, cwd);
+    if outcome.trouble.is_some() && outcome.strict && code == 0 {
+        1
+    } else {
+        code
+    }
+}
+
+/// Runs the command with inherited stdio; returns its exit code (128+N for signal N) and how
+/// it ended (`exit code 3`, `signal 9`).
+fn spawn(command: &[OsString]) -> (i32, String) {
+    let mut cmd = std::process::Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    signals::shield();
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            eprintln!(
+                "allstacks-cd: error: cannot run {}: {e}",
+                command[0].to_string_lossy()
+            );
+            return (code, format!("exit code {code}"));
+        }
+    };
+    signals::restore();
+    if let Some(code) = status.code() {
+        return (code, format!("exit code {code}"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return (128 + sig, format!("signal {sig}"));
+        }
+    }
+    (1, "abnormal exit".into())
+}
+
+/// While the wrapped command runs, Ctrl-C and a CI's SIGTERM should stop the command, not us:
+/// we stay to report it. A handler (not SIG_IGN, which the child would inherit) does that.
+#[cfg(unix)]
+mod signals {
+    extern "C" fn ignore(_: libc::c_int) {}
+
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    pub fn shield() {
+        for sig in SIGNALS {
+            // SAFETY: installing a handler that does nothing is async-signal-safe.
+            unsafe {
+                libc::signal(sig, ignore as *const () as libc::sighandler_t);
+            }
+        }
+    }
+
+    pub fn restore() {
+        for sig in SIGNALS {
+            // SAFETY: restores the default disposition.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod signals {
+    pub fn shield() {}
+    pub fn restore() {}
+}

@@ -1,0 +1,80 @@
+//! GitHub Actions output: step outputs in `$GITHUB_OUTPUT` and a Markdown table in
+//! `$GITHUB_STEP_SUMMARY`. (Annotations and `::add-mask::` live in [`crate::ui`]; the API start
+//! time in [`crate::github_api`].)
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use crate::env::Env;
+
+/// Whether we run as a GitHub Actions step.
+pub fn is_actions(env: &Env) -> bool {
+    env.get("GITHUB_ACTIONS") == Some("true")
+}
+
+/// Appends `name=value` outputs to `$GITHUB_OUTPUT`, using the multi-line form with a
+/// delimiter that does not occur in the value.
+pub fn write_outputs(env: &Env, outputs: &[(&str, &str)]) -> std::io::Result<()> {
+    let Some(path) = env.get("GITHUB_OUTPUT") else {
+        return Ok(());
+    };
+    let mut text = String::new();
+    for (name, value) in outputs {
+        let mut delim = String::from("ALLSTACKS_CD_EOF");
+        while value.contains(&delim) {
+            delim.push('_');
+        }
+        text.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
+    }
+    append(Path::new(path), &text)
+}
+
+/// Appends a Markdown section to `$GITHUB_STEP_SUMMARY`.
+pub fn write_summary(env: &Env, title: &str, rows: &[(&str, String)]) -> std::io::Result<()> {
+    let Some(path) = env.get("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    let mut text = format!("### {title}\n\n| field | value |\n|---|---|\n");
+    for (k, v) in rows {
+        text.push_str(&format!("| {k} | {} |\n", cell(v)));
+    }
+    text.push('\n');
+    append(Path::new(path), &text)
+}
+
+fn cell(v: &str) -> String {
+    v.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_and_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let sum = dir.path().join("sum");
+        let env = Env::from_pairs([
+            ("GITHUB_OUTPUT", out.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", sum.to_str().unwrap()),
+        ]);
+        write_outputs(&env, &[("job-id", "1-1"), ("payload", "a\nALLSTACKS_CD_EOF\nb")]).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with("job-id<<ALLSTACKS_CD_EOF\n1-1\nALLSTACKS_CD_EOF\n"));
+        assert!(text.contains("payload<<ALLSTACKS_CD_EOF_\n"));
+        write_summary(&env, "t", &[("status", "On Hold".into()), ("x", "a|b".into())]).unwrap();
+        let text = std::fs::read_to_string(&sum).unwrap();
+        assert!(text.contains("| status | On Hold |"));
+        assert!(text.contains("| x | a\\|b |"));
+    }
+}

@@ -1,0 +1,240 @@
+//! Flags and `ALLSTACKS_*` variables merged into one [`Settings`], once.
+//!
+//! Precedence for every setting: flag, then variable (empty counts as unset). Values stay
+//! tagged with where they came from, so errors and `--dry-run` can name the source. Problems
+//! are collected rather than returned at the first one: the user sees them all at once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{ConnArgs, JobArgs};
+use crate::env::{Env, Sourced};
+use crate::status::CancelledAs;
+
+/// Whether default `job_id` and start time describe this CI job or the whole pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    Job,
+    #[default]
+    Pipeline,
+}
+
+/// The job's settings as given (parsed into the payload by [`crate::job`]).
+#[derive(Debug, Clone, Default)]
+pub struct JobSettings {
+    pub service_id: Option<Sourced<String>>,
+    pub status: Option<Sourced<String>>,
+    pub job_id: Option<Sourced<String>>,
+    pub commit_sha: Option<Sourced<String>>,
+    pub repo_id: Option<Sourced<String>>,
+    pub repo_name: Option<Sourced<String>>,
+    pub triggered_by: Option<Sourced<String>>,
+    pub job_type: Option<Sourced<String>>,
+    pub job_start_time: Option<Sourced<String>>,
+    pub job_duration: Option<Sourced<String>>,
+    pub scope: Scope,
+    /// `--field` specs, or `ALLSTACKS_FIELDS` lines when no flag is given.
+    pub field_specs: Vec<Sourced<String>>,
+    pub fields_json: Option<Sourced<String>>,
+    pub no_context: bool,
+    pub cancelled_as: CancelledAs,
+    pub needs_json: Option<Sourced<String>>,
+    pub state_file: Option<PathBuf>,
+}
+
+/// How to deliver.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub url: Option<Sourced<String>>,
+    pub company_id: Option<Sourced<String>>,
+    /// Never printed; `Ui::add_secret` masks it everywhere.
+    pub token: Option<String>,
+    pub dry_run: bool,
+    pub strict: bool,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub ca_cert: Option<PathBuf>,
+    pub allow_http: bool,
+    pub outbox: Option<PathBuf>,
+    pub output_json: bool,
+    pub verbosity: i8,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> DeliverySettings {
+        DeliverySettings {
+            url: None,
+            company_id: None,
+            token: None,
+            dry_run: false,
+            strict: false,
+            timeout: Duration::from_secs(60),
+            retries: 3,
+            ca_cert: None,
+            allow_http: false,
+            outbox: None,
+            output_json: false,
+            verbosity: 0,
+        }
+    }
+}
+
+fn pick(flag: Option<String>, flag_name: &str, env: &Env, var: &str) -> Option<Sourced<String>> {
+    flag.filter(|v| !v.trim().is_empty())
+        .map(|v| Sourced::new(v, flag_name))
+        .or_else(|| env.sourced(var))
+}
+
+fn pick_path(flag: Option<PathBuf>, env: &Env, var: &str) -> Option<PathBuf> {
+    flag.filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| env.get(var).map(PathBuf::from))
+}
+
+/// A boolean flag, or its variable (`true`/`1`/`yes`/`on`, `false`/`0`/`no`/`off`).
+fn pick_bool(flag: bool, env: &Env, var: &str, errors: &mut Vec<String>) -> bool {
+    if flag {
+        return true;
+    }
+    match env.get(var).map(|v| v.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                errors.push(format!(
+                    "{var} must be true or false, got {v:?} (from {var})"
+                ));
+                false
+            }
+        },
+    }
+}
+
+/// Merges the job flags with the environment.
+pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
+    let scope = match pick(args.scope, "--scope", env, "ALLSTACKS_SCOPE") {
+        None => Scope::Pipeline,
+        Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
+            "job" => Scope::Job,
+            "pipeline" | "run" | "workflow" => Scope::Pipeline,
+            other => {
+                errors.push(format!(
+                    "scope must be job or pipeline, got {other:?} (from {})",
+                    s.source
+                ));
+                Scope::Pipeline
+            }
+        },
+    };
+    let cancelled_as = match pick(args.cancelled_as, "--cancelled-as", env, "ALLSTACKS_CANCELLED_AS")
+    {
+        None => CancelledAs::Failed,
+        Some(s) => CancelledAs::parse(&s.value).unwrap_or_else(|| {
+            errors.push(format!(
+                "cancelled-as must be failed, on-hold or skip, got {:?} (from {})",
+                s.value, s.source
+            ));
+            CancelledAs::Failed
+        }),
+    };
+    let field_specs = if args.fields.is_empty() {
+        env.get("ALLSTACKS_FIELDS")
+            .map(|t| crate::fields::lines_of(t, "ALLSTACKS_FIELDS"))
+            .unwrap_or_default()
+    } else {
+        args.fields
+            .into_iter()
+            .map(|f| Sourced::new(f, "--field"))
+            .collect()
+    };
+    JobSettings {
+        service_id: pick(args.service_id, "--service-id", env, "ALLSTACKS_SERVICE_ID"),
+        status: pick(args.status, "--status", env, "ALLSTACKS_STATUS"),
+        job_id: pick(args.job_id, "--job-id", env, "ALLSTACKS_JOB_ID"),
+        commit_sha: pick(args.commit_sha, "--commit-sha", env, "ALLSTACKS_COMMIT_SHA"),
+        repo_id: pick(args.repo_id, "--repo-id", env, "ALLSTACKS_REPO_ID"),
+        repo_name: pick(args.repo_name, "--repo-name", env, "ALLSTACKS_REPO_NAME"),
+        triggered_by: pick(args.triggered_by, "--triggered-by", env, "ALLSTACKS_TRIGGERED_BY"),
+        job_type: pick(args.job_type, "--job-type", env, "ALLSTACKS_JOB_TYPE"),
+        job_start_time: pick(
+            args.job_start_time,
+            "--job-start-time",
+            env,
+            "ALLSTACKS_JOB_START_TIME",
+        ),
+        job_duration: pick(args.job_duration, "--job-duration", env, "ALLSTACKS_JOB_DURATION"),
+        scope,
+        field_specs,
+        fields_json: pick(args.fields_json, "--fields-json", env, "ALLSTACKS_FIELDS_JSON"),
+        no_context: pick_bool(args.no_context, env, "ALLSTACKS_NO_CONTEXT", errors),
+        cancelled_as,
+        needs_json: pick(args.needs_json, "--needs-json", env, "ALLSTACKS_NEEDS_JSON"),
+        state_file: pick_path(args.state_file, env, "ALLSTACKS_STATE_FILE"),
+    }
+}
+
+/// Merges the delivery flags with the environment.
+pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> DeliverySettings {
+    let mut out = DeliverySettings {
+        dry_run: pick_bool(args.dry_run, env, "ALLSTACKS_DRY_RUN", errors),
+        strict: pick_bool(args.strict, env, "ALLSTACKS_STRICT", errors),
+        allow_http: pick_bool(args.allow_http, env, "ALLSTACKS_ALLOW_HTTP", errors),
+        url: pick(args.url, "--url", env, "ALLSTACKS_URL"),
+        company_id: pick(args.company_id, "--company-id", env, "ALLSTACKS_COMPANY_ID"),
+        ca_cert: pick_path(args.ca_cert, env, "ALLSTACKS_CA_CERT"),
+        outbox: pick_path(args.outbox, env, "ALLSTACKS_OUTBOX"),
+        verbosity: args.verbosity.level(),
+        ..DeliverySettings::default()
+    };
+    out.token = match args.token.filter(|t| !t.trim().is_empty()) {
+        Some(t) => Some(t.trim().to_string()),
+        None => match env.get("ALLSTACKS_TOKEN") {
+            Some(t) => Some(t.trim().to_string()),
+            None => match pick_path(args.token_file, env, "ALLSTACKS_TOKEN_FILE") {
+                None => None,
+                Some(path) => match std::fs::read_to_string(&path) {
+                    Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+                    Ok(_) => {
+                        errors.push(format!("token file {} is empty", path.display()));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(format!("cannot read token file {}: {e}", path.display()));
+                        None
+                    }
+                },
+            },
+        },
+    };
+    if let Some(t) = pick(args.timeout, "--timeout", env, "ALLSTACKS_TIMEOUT") {
+        match t.value.trim().parse::<f64>() {
+            Ok(secs) if secs > 0.0 && secs <= 86_400.0 => {
+                out.timeout = Duration::from_secs_f64(secs);
+            }
+            _ => errors.push(format!(
+                "timeout must be a number of seconds between 0 and 86400, got {:?} (from {})",
+                t.value, t.source
+            )),
+        }
+    }
+    if let Some(r) = pick(args.retries, "--retries", env, "ALLSTACKS_RETRIES") {
+        match r.value.trim().parse::<u32>() {
+            Ok(n) if n <= 100 => out.retries = n,
+            _ => errors.push(format!(
+                "retries must be a whole number from 0 to 100, got {:?} (from {})",
+                r.value, r.source
+            )),
+        }
+    }
+    if let Some(o) = pick(args.output, "--output", env, "ALLSTACKS_OUTPUT") {
+        match o.value.trim() {
+            "json" => out.output_json = true,
+            "text" => {}
+            other => errors.push(format!(
+                "output must be text or json, got {other:?} (from {})",
+                o.source
+            )),
+        }
+    }
+    out
+}
