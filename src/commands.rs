@@ -152,6 +152,11 @@ pub fn report(
         Plan::Send { job, provenance } => (job, provenance),
     };
     let payload = serde_json::to_string(&job).unwrap_or_default();
+    let status_source = provenance
+        .iter()
+        .find(|p| p.0 == "status")
+        .map(|p| p.2.clone())
+        .unwrap_or_default();
     let status = job.status.to_string();
     if let Err(e) = github::write_outputs(
         env,
@@ -215,8 +220,9 @@ pub fn report(
     match &result.result {
         Ok(_) => {
             ui.info(&format!(
-                "reported job {} ({status}) to {url} (HTTP {}, {} attempt{})",
+                "reported job {} ({status}, from {}) to {url} (HTTP {}, {} attempt{})",
                 job.job_id,
+                status_source,
                 result.http_status.unwrap_or(0),
                 result.attempts,
                 if result.attempts == 1 { "" } else { "s" }
@@ -573,6 +579,7 @@ pub fn run(args: RunArgs, env: &Env, cwd: &Path) -> i32 {
     let start = now_epoch();
     let program = args.command[0].to_string_lossy().into_owned();
     let (code, source) = spawn(&args.command);
+    // The code itself is the status word: 0 → Succeeded, anything else → Failed.
     let status = if code == 0 { "0" } else { "1" };
     let wrapped = Wrapped {
         start,

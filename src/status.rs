@@ -163,7 +163,7 @@ mod tests {
         for (word, want) in cases {
             assert_eq!(parse(word), Some(want), "{word}");
         }
-        for bad in ["", "running", "succeed", "-1", "done"] {
+        for bad in ["", "running", "succeed", "done", "1.5"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

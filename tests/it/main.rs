@@ -1,1 +1,17 @@
+//! Integration tests: the real binary against real git repositories and a real HTTP server on
+//! 127.0.0.1. One test binary keeps link time down.
 
+mod cli;
+mod delivery;
+mod git_detection;
+mod report;
+mod run_start;
+mod support;
+
+/// Now, in epoch seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,65 @@
+//! Help, version, usage errors.
+
+use crate::support::tool;
+
+#[test]
+fn help_lists_every_flag_with_its_variable() {
+    let out = tool(&["report", "--help"]).run();
+    assert_eq!(out.code, 0);
+    let pairs = [
+        ("--url", "ALLSTACKS_URL"),
+        ("--company-id", "ALLSTACKS_COMPANY_ID"),
+        ("--token", "ALLSTACKS_TOKEN"),
+        ("--token-file", "ALLSTACKS_TOKEN_FILE"),
+        ("--service-id", "ALLSTACKS_SERVICE_ID"),
+        ("--status", "ALLSTACKS_STATUS"),
+        ("--job-id", "ALLSTACKS_JOB_ID"),
+        ("--commit-sha", "ALLSTACKS_COMMIT_SHA"),
+        ("--repo-id", "ALLSTACKS_REPO_ID"),
+        ("--repo-name", "ALLSTACKS_REPO_NAME"),
+        ("--triggered-by", "ALLSTACKS_TRIGGERED_BY"),
+        ("--job-type", "ALLSTACKS_JOB_TYPE"),
+        ("--job-start-time", "ALLSTACKS_JOB_START_TIME"),
+        ("--job-duration", "ALLSTACKS_JOB_DURATION"),
+        ("--scope", "ALLSTACKS_SCOPE"),
+        ("--field", "ALLSTACKS_FIELDS"),
+        ("--fields-json", "ALLSTACKS_FIELDS_JSON"),
+        ("--no-context", "ALLSTACKS_NO_CONTEXT"),
+        ("--cancelled-as", "ALLSTACKS_CANCELLED_AS"),
+        ("--needs-json", "ALLSTACKS_NEEDS_JSON"),
+        ("--strict", "ALLSTACKS_STRICT"),
+        ("--timeout", "ALLSTACKS_TIMEOUT"),
+        ("--retries", "ALLSTACKS_RETRIES"),
+        ("--ca-cert", "ALLSTACKS_CA_CERT"),
+        ("--allow-http", "ALLSTACKS_ALLOW_HTTP"),
+        ("--outbox", "ALLSTACKS_OUTBOX"),
+        ("--state-file", "ALLSTACKS_STATE_FILE"),
+        ("--dry-run", "ALLSTACKS_DRY_RUN"),
+        ("--output", "ALLSTACKS_OUTPUT"),
+    ];
+    // Wrapping depends on the width: compare on the text with whitespace folded.
+    let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (flag, var) in pairs {
+        let at = flat
+            .find(&format!(" {flag} "))
+            .unwrap_or_else(|| panic!("{flag} missing from --help:\n{}", out.stdout));
+        let rest = &flat[at..];
+        let env_at = rest.find("[env: ").unwrap_or_else(|| panic!("{flag} names no variable"));
+        assert!(
+            rest[env_at + 6..].starts_with(var),
+            "{flag} does not name {var}: {}",
+            &rest[..env_at + 40]
+        );
+    }
+}
+
+#[test]
+fn version_and_usage_errors() {
+    let out = tool(&["--version"]).run();
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout.trim(), concat!("allstacks-cd ", env!("CARGO_PKG_VERSION")));
+    let out = tool(&["report", "--no-such-flag"]).run();
+    assert_eq!(out.code, 2);
+    let out = tool(&["run"]).run();
+    assert_eq!(out.code, 2, "run needs a command");
+}

@@ -1,0 +1,395 @@
+//! Test support: run the real binary in a clean environment, git repositories built from
+//! scratch, and a real HTTP server on 127.0.0.1 that answers from a script and records what
+//! it received.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "tok-SECRET-4f1d2c9e7a";
+pub const SHA: &str = "a2e7da86cc392417b0d9f605b28038aae80b002f";
+
+/// The output of one run of the binary.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// A command line for the binary, with an empty environment except `PATH` and a private `HOME`.
+pub struct Tool {
+    cmd: Command,
+    _home: Option<tempfile::TempDir>,
+}
+
+pub fn tool(args: &[&str]) -> Tool {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_allstacks-cd"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("USER", "tester")
+        .current_dir(home.path())
+        .stdin(Stdio::null());
+    Tool {
+        cmd,
+        _home: Some(home),
+    }
+}
+
+impl Tool {
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Tool {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn envs(mut self, pairs: &[(&str, &str)]) -> Tool {
+        for (k, v) in pairs {
+            self.cmd.env(k, v);
+        }
+        self
+    }
+
+    pub fn dir(mut self, dir: &Path) -> Tool {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// The four connection settings pointing at `server`, plus a service id.
+    pub fn server(self, server: &Server) -> Tool {
+        self.envs(&[
+            ("ALLSTACKS_URL", &server.url()),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_SERVICE_ID", "7"),
+        ])
+    }
+
+    /// Runs and waits at most 60 s (a hung binary fails the test instead of hanging it).
+    pub fn run(mut self) -> Output {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("allstacks-cd did not finish within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let out = Output {
+            code: status.code().unwrap_or(-1),
+            stdout: t_out.join().expect("stdout thread"),
+            stderr: t_err.join().expect("stderr thread"),
+        };
+        // Secret hygiene, checked on every run of every test. The one exception is GitHub's
+        // `::add-mask::` command, which must carry the value so the runner hides it; the
+        // runner consumes that line and never shows it.
+        let mask = format!("::add-mask::{TOKEN}\n");
+        let stderr = out.stderr.replace(&mask, "");
+        assert!(
+            !out.stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+            "the token leaked into the output:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        out
+    }
+}
+
+/// A git repository built from scratch in a temp dir.
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+impl Repo {
+    /// `git init` (`sha256` picks the object format), one commit with fixed dates.
+    pub fn new(object_format: &str) -> Repo {
+        let dir = tempfile::tempdir().expect("temp repo");
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", &format!("--object-format={object_format}"), "-b", "main"]);
+        repo.git(&["config", "user.email", "dev@example.com"]);
+        repo.git(&["config", "user.name", "Dev"]);
+        repo.git(&["config", "commit.gpgsign", "false"]);
+        std::fs::write(repo.path().join("README"), "hello\n").expect("write");
+        repo.git(&["add", "README"]);
+        repo.git(&["commit", "-q", "-m", "first"]);
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git in the repository with fixed dates and no user config; returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .env("GIT_AUTHOR_DATE", "2024-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+/// One scripted answer.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Wait this long before answering.
+    pub delay: Duration,
+    /// Accept and never answer (until the server stops).
+    pub hang: bool,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            delay: Duration::ZERO,
+            hang: false,
+        }
+    }
+
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn delay(mut self, d: Duration) -> Reply {
+        self.delay = d;
+        self
+    }
+
+    pub fn hang() -> Reply {
+        Reply {
+            hang: true,
+            ..Reply::status(200)
+        }
+    }
+}
+
+/// What the server received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("request body is JSON")
+    }
+}
+
+/// An HTTP/1.1 server on 127.0.0.1. Each request takes the next reply of the script (the last
+/// one repeats). It stops when dropped, and by itself after 90 s at the latest.
+pub struct Server {
+    addr: SocketAddr,
+    received: Arc<Mutex<Vec<Received>>>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(script: Vec<Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Server::on(listener, script)
+    }
+
+    /// Serves on an already bound listener (for "the server comes up later").
+    pub fn on(listener: TcpListener, script: Vec<Reply>) -> Server {
+        let addr = listener.local_addr().expect("addr");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (rec, st) = (received.clone(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            let give_up = Instant::now() + Duration::from_secs(90);
+            let mut n = 0usize;
+            let mut workers = Vec::new();
+            while !st.load(Ordering::SeqCst) && Instant::now() < give_up {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let reply = script
+                            .get(n)
+                            .or(script.last())
+                            .cloned()
+                            .unwrap_or(Reply::status(200));
+                        n += 1;
+                        let (rec, st) = (rec.clone(), st.clone());
+                        workers.push(std::thread::spawn(move || serve(stream, reply, &rec, &st)));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+            st.store(true, Ordering::SeqCst);
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        Server {
+            addr,
+            received,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// The one request received; panics unless exactly one arrived.
+    pub fn only(&self) -> Received {
+        let r = self.received();
+        assert_eq!(r.len(), 1, "expected exactly one request, got {}", r.len());
+        r[0].clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn serve(stream: TcpStream, reply: Reply, rec: &Mutex<Vec<Received>>, stop: &AtomicBool) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    });
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            break;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            let (k, v) = (k.trim().to_string(), v.trim().to_string());
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.parse().unwrap_or(0);
+            }
+            headers.push((k, v));
+        }
+    }
+    let mut body = vec![0u8; length];
+    let _ = reader.read_exact(&mut body);
+    rec.lock().expect("lock").push(Received {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        at: Instant::now(),
+    });
+    if reply.hang {
+        while !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        return;
+    }
+    let until = Instant::now() + reply.delay;
+    while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut out = stream;
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(&reply.body);
+    let _ = out.flush();
+}
+
+/// A temp directory path that is not created (for outboxes, state files).
+pub fn temp_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
