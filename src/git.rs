@@ -39,22 +39,42 @@ pub fn inspect(dir: &Path) -> GitInfo {
         Ok(None) => info.warnings.push("the git repository has no commits yet".into()),
         Err(e) => info.warnings.push(format!("could not read git HEAD: {e}")),
     }
-    if let Some(config) = &config {
-        match remote_url(config) {
-            Some((remote, url)) => match repo_slug_from_url(&url) {
-                Some(slug) => {
-                    info.repo_name = Some(Sourced::new(slug, format!("git remote {remote}")))
-                }
-                None => info.warnings.push(format!(
-                    "could not read owner/name from the URL of git remote {remote}"
-                )),
-            },
-            None => {}
-        }
-    }
+    let remote = config.as_ref().and_then(remote_url);
+    info.repo_name = match &remote {
+        Some((remote, url)) => match repo_slug_from_url(url) {
+            Some(slug) => Some(Sourced::new(slug, format!("git remote {remote}"))),
+            // A remote that is a local path (a clone of a clone): its last component.
+            None => last_component(url).map(|name| {
+                info.warnings.push(format!(
+                    "git remote {remote} has no owner/name in its URL: using {name:?} as \
+                     repo_name; pass --repo-name to set it"
+                ));
+                Sourced::new(name, format!("git remote {remote} (path)"))
+            }),
+        },
+        // No remote at all: the checkout's directory name is the best guess.
+        None => git_dir
+            .parent()
+            .and_then(|p| last_component(&p.to_string_lossy()))
+            .map(|name| {
+                info.warnings.push(format!(
+                    "the git repository has no remote: using its directory name {name:?} as \
+                     repo_name; pass --repo-name to set it"
+                ));
+                Sourced::new(name, "directory name")
+            }),
+    };
     info.user_email = user_email(config.as_ref());
     info.git_dir = Some(git_dir);
     info
+}
+
+/// The last path component of a path or URL, without `.git`.
+fn last_component(path: &str) -> Option<String> {
+    let trimmed = path.trim_end_matches(['/', '\\']);
+    let name = trimmed.rsplit(['/', '\\']).next()?;
+    let name = name.strip_suffix(".git").unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// Walks up from `dir` to the first directory holding `.git` (a directory, or a file with
