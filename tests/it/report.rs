@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{Repo, Reply, SHA, Server, TOKEN, tool};
+use crate::support::{Reply, Repo, SHA, Server, TOKEN, tool};
 
 fn base_env() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -42,11 +42,17 @@ fn posts_the_exact_payload_with_headers() {
     .envs(&base_env())
     .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, "", "stdout stays empty without --dry-run/--output");
+    assert_eq!(
+        out.stdout, "",
+        "stdout stays empty without --dry-run/--output"
+    );
     let req = server.only();
     assert_eq!(req.method, "POST");
     assert_eq!(req.path, "/webhook/company/42/cicd_job");
-    assert_eq!(req.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+    assert_eq!(
+        req.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(
         req.header("user-agent"),
@@ -73,7 +79,12 @@ fn posts_the_exact_payload_with_headers() {
             ]
         })
     );
-    assert!(out.stderr.contains("reported job 1 (Succeeded, from --status)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("reported job 1 (Succeeded, from --status)"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -95,7 +106,10 @@ fn dry_run_in_a_checkout_needs_only_a_service_id_and_status() {
     assert_eq!(payload["job_duration"], json!(0));
     let start = payload["job_start_time"].as_i64().expect("start");
     assert_eq!(payload["job_id"], json!(format!("{}-{start}", &head[..12])));
-    assert!(payload.get("optional").is_none(), "no context fields outside CI");
+    assert!(
+        payload.get("optional").is_none(),
+        "no context fields outside CI"
+    );
     // Provenance on stderr.
     for line in [
         format!("commit_sha      {head}  git HEAD"),
@@ -104,17 +118,31 @@ fn dry_run_in_a_checkout_needs_only_a_service_id_and_status() {
         "service_id      1  ALLSTACKS_SERVICE_ID".to_string(),
         "status          Succeeded  --status".to_string(),
     ] {
-        assert!(out.stderr.contains(&line), "missing {line:?} in:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(&line),
+            "missing {line:?} in:\n{}",
+            out.stderr
+        );
     }
     assert!(out.stderr.contains("url is required"), "{}", out.stderr);
 }
 
 #[test]
 fn flags_beat_variables() {
-    let out = tool(&["report", "--dry-run", "--service-id", "9", "--job-id", "flag"])
-        .envs(&base_env())
-        .envs(&[("ALLSTACKS_SERVICE_ID", "7"), ("ALLSTACKS_STATUS", "failed")])
-        .run();
+    let out = tool(&[
+        "report",
+        "--dry-run",
+        "--service-id",
+        "9",
+        "--job-id",
+        "flag",
+    ])
+    .envs(&base_env())
+    .envs(&[
+        ("ALLSTACKS_SERVICE_ID", "7"),
+        ("ALLSTACKS_STATUS", "failed"),
+    ])
+    .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let p = out.json();
     assert_eq!(p["service_id"], json!(9));
@@ -127,12 +155,19 @@ fn flags_beat_variables() {
 fn empty_variables_count_as_unset() {
     let out = tool(&["report", "--dry-run", "--status", "ok"])
         .envs(&base_env())
-        .envs(&[("ALLSTACKS_SERVICE_ID", "3"), ("ALLSTACKS_JOB_TYPE", ""), ("ALLSTACKS_TRIGGERED_BY", "")])
+        .envs(&[
+            ("ALLSTACKS_SERVICE_ID", "3"),
+            ("ALLSTACKS_JOB_TYPE", ""),
+            ("ALLSTACKS_TRIGGERED_BY", ""),
+        ])
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let p = out.json();
     assert!(p.get("job_type").is_none());
-    assert!(p.get("triggered_by").is_some(), "falls back to the OS user: {p}");
+    assert!(
+        p.get("triggered_by").is_some(),
+        "falls back to the OS user: {p}"
+    );
     assert_eq!(p["triggered_by"], json!("tester"));
 }
 
@@ -140,20 +175,76 @@ fn empty_variables_count_as_unset() {
 /// nothing sent.
 #[test]
 fn invalid_input_is_rejected_before_sending() {
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
-        (vec![], vec![("ALLSTACKS_COMMIT_SHA", "xyz")], "commit_sha must be a full 40- or 64-character hex SHA, got \"xyz\" (from ALLSTACKS_COMMIT_SHA)"),
-        (vec!["--commit-sha", "a2e7da86"], vec![], "(from --commit-sha)"),
-        (vec![], vec![("ALLSTACKS_SERVICE_ID", "abc")], "service_id must be a positive integer, got \"abc\" (from ALLSTACKS_SERVICE_ID)"),
-        (vec!["--status", "maybe"], vec![], "status \"maybe\" (from --status) is not a known status word; accepted: succeeded"),
-        (vec!["--job-duration", "5 minutes"], vec![], "job_duration: expected whole seconds or a duration such as 90s, 20m or 1h30m, got \"5 minutes\" (from --job-duration)"),
-        (vec![], vec![("ALLSTACKS_JOB_START_TIME", "yesterday")], "job_start_time: expected epoch seconds or an RFC 3339 time"),
-        (vec!["--field", "n:integer=1.5"], vec![], "optional field \"n\" of type integer (from --field): expected an integer, got \"1.5\""),
+    // (flags, variables, expected message)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![],
+            vec![("ALLSTACKS_COMMIT_SHA", "xyz")],
+            "commit_sha must be a full 40- or 64-character hex SHA, got \"xyz\" (from ALLSTACKS_COMMIT_SHA)",
+        ),
+        (
+            vec!["--commit-sha", "a2e7da86"],
+            vec![],
+            "(from --commit-sha)",
+        ),
+        (
+            vec![],
+            vec![("ALLSTACKS_SERVICE_ID", "abc")],
+            "service_id must be a positive integer, got \"abc\" (from ALLSTACKS_SERVICE_ID)",
+        ),
+        (
+            vec!["--status", "maybe"],
+            vec![],
+            "status \"maybe\" (from --status) is not a known status word; accepted: succeeded",
+        ),
+        (
+            vec!["--job-duration", "5 minutes"],
+            vec![],
+            "job_duration: expected whole seconds or a duration such as 90s, 20m or 1h30m, got \"5 minutes\" (from --job-duration)",
+        ),
+        (
+            vec![],
+            vec![("ALLSTACKS_JOB_START_TIME", "yesterday")],
+            "job_start_time: expected epoch seconds or an RFC 3339 time",
+        ),
+        (
+            vec!["--field", "n:integer=1.5"],
+            vec![],
+            "optional field \"n\" of type integer (from --field): expected an integer, got \"1.5\"",
+        ),
         (vec!["--field", "n:bool=1"], vec![], "unknown type \"bool\""),
-        (vec!["--field", "n=a", "--field", "n:integer=1"], vec![], "is given two types"),
-        (vec!["--fields-json", r#"[{"key":"d","value":"1h","type":"duration"}]"#], vec![], "optional field \"d\" (element 1 of --fields-json): a duration value must be a whole number of seconds"),
-        (vec!["--field", "k=1"], vec![("ALLSTACKS_FIELDS_JSON", r#"[{"key":"k","value":"2","type":"string"}]"#)], "optional field \"k\" is set both in --field and in element 1 of ALLSTACKS_FIELDS_JSON"),
-        (vec!["--scope", "stage"], vec![], "scope must be job or pipeline, got \"stage\" (from --scope)"),
-        (vec!["--timeout", "soon"], vec![], "timeout must be a number of seconds"),
+        (
+            vec!["--field", "n=a", "--field", "n:integer=1"],
+            vec![],
+            "is given two types",
+        ),
+        (
+            vec![
+                "--fields-json",
+                r#"[{"key":"d","value":"1h","type":"duration"}]"#,
+            ],
+            vec![],
+            "optional field \"d\" (element 1 of --fields-json): a duration value must be a whole number of seconds",
+        ),
+        (
+            vec!["--field", "k=1"],
+            vec![(
+                "ALLSTACKS_FIELDS_JSON",
+                r#"[{"key":"k","value":"2","type":"string"}]"#,
+            )],
+            "optional field \"k\" is set both in --field and in element 1 of ALLSTACKS_FIELDS_JSON",
+        ),
+        (
+            vec!["--scope", "stage"],
+            vec![],
+            "scope must be job or pipeline, got \"stage\" (from --scope)",
+        ),
+        (
+            vec!["--timeout", "soon"],
+            vec![],
+            "timeout must be a number of seconds",
+        ),
     ];
     for (args, envs, want) in cases {
         let server = Server::start(vec![Reply::status(201)]);
@@ -162,9 +253,17 @@ fn invalid_input_is_rejected_before_sending() {
             argv.extend(["--status", "success"]);
         }
         argv.extend(args.iter().copied());
-        let out = tool(&argv).server(&server).envs(&base_env()).envs(&envs).run();
+        let out = tool(&argv)
+            .server(&server)
+            .envs(&base_env())
+            .envs(&envs)
+            .run();
         assert_eq!(out.code, 2, "{args:?} {envs:?}: {}", out.stderr);
-        assert!(out.stderr.contains(want), "{args:?} {envs:?}: want {want:?} in\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(want),
+            "{args:?} {envs:?}: want {want:?} in\n{}",
+            out.stderr
+        );
         assert_eq!(server.received().len(), 0, "{args:?}: nothing may be sent");
     }
 }
@@ -177,23 +276,41 @@ fn invalid_input_without_strict_warns_and_exits_0() {
         .envs(&base_env())
         .run();
     assert_eq!(out.code, 0);
-    assert!(out.stderr.contains("warning: not reported: service_id must be a positive integer"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: not reported: service_id must be a positive integer"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(server.received().len(), 0);
-    let dry = tool(&["report", "--dry-run", "--status", "success", "--service-id", "x"])
-        .envs(&base_env())
-        .run();
+    let dry = tool(&[
+        "report",
+        "--dry-run",
+        "--status",
+        "success",
+        "--service-id",
+        "x",
+    ])
+    .envs(&base_env())
+    .run();
     assert_eq!(dry.code, 2, "--dry-run makes invalid input exit 2");
     assert_eq!(dry.stdout, "");
 }
 
 #[test]
 fn field_limits() {
-    let fields: Vec<String> = (0..21).flat_map(|i| ["--field".to_string(), format!("k{i}=v")]).collect();
+    let fields: Vec<String> = (0..21)
+        .flat_map(|i| ["--field".to_string(), format!("k{i}=v")])
+        .collect();
     let mut argv = vec!["report", "--dry-run", "--status", "ok", "--service-id", "1"];
     argv.extend(fields.iter().map(String::as_str));
     let out = tool(&argv).envs(&base_env()).run();
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("21 optional fields given"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("21 optional fields given"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("at most 20"), "{}", out.stderr);
 
     let values: String = (0..21).map(|i| format!("tags=v{i}\n")).collect();
@@ -203,7 +320,8 @@ fn field_limits() {
         .run();
     assert_eq!(out.code, 2);
     assert!(
-        out.stderr.contains("optional field \"tags\" (from ALLSTACKS_FIELDS line 1) has 21 values"),
+        out.stderr
+            .contains("optional field \"tags\" (from ALLSTACKS_FIELDS line 1) has 21 values"),
         "{}",
         out.stderr
     );
@@ -215,7 +333,10 @@ fn field_limits() {
         .env("ALLSTACKS_FIELDS", &values)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.json()["optional"][0]["value"].as_array().map(Vec::len), Some(20));
+    assert_eq!(
+        out.json()["optional"][0]["value"].as_array().map(Vec::len),
+        Some(20)
+    );
 }
 
 #[test]
@@ -223,7 +344,10 @@ fn fields_from_variable_and_json_are_combined() {
     let out = tool(&["report", "--dry-run", "--status", "ok", "--service-id", "1"])
         .envs(&base_env())
         .env("ALLSTACKS_FIELDS", "team=payments\n\nrisk:integer=2\n")
-        .env("ALLSTACKS_FIELDS_JSON", r#"[{"key":"approved","value":[1704018030],"type":"timestamp"}]"#)
+        .env(
+            "ALLSTACKS_FIELDS_JSON",
+            r#"[{"key":"approved","value":[1704018030],"type":"timestamp"}]"#,
+        )
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
@@ -245,10 +369,19 @@ fn status_words_and_cancelled_as() {
         (vec!["--status", "0"], Some("Succeeded")),
         (vec!["--status", "2"], Some("Failed")),
         (vec!["--status", "cancelled"], Some("Failed")),
-        (vec!["--status", "aborted", "--cancelled-as", "on-hold"], Some("On Hold")),
+        (
+            vec!["--status", "aborted", "--cancelled-as", "on-hold"],
+            Some("On Hold"),
+        ),
         (vec!["--status", "canceled", "--cancelled-as", "skip"], None),
         (vec!["--status", "skipped"], None),
-        (vec!["--needs-json", r#"{"a":{"result":"success"},"b":{"result":"failure"}}"#], Some("Failed")),
+        (
+            vec![
+                "--needs-json",
+                r#"{"a":{"result":"success"},"b":{"result":"failure"}}"#,
+            ],
+            Some("Failed"),
+        ),
         (vec!["--needs-json", r#"{"a":{"result":"skipped"}}"#], None),
     ];
     for (args, want) in cases {
@@ -260,7 +393,11 @@ fn status_words_and_cancelled_as() {
         match want {
             Some(status) => assert_eq!(server.only().json()["status"], json!(status), "{args:?}"),
             None => {
-                assert_eq!(server.received().len(), 0, "{args:?}: skipped sends nothing");
+                assert_eq!(
+                    server.received().len(),
+                    0,
+                    "{args:?}: skipped sends nothing"
+                );
                 assert!(out.stderr.contains("nothing is sent"), "{}", out.stderr);
             }
         }
@@ -269,17 +406,31 @@ fn status_words_and_cancelled_as() {
 
 #[test]
 fn missing_status_asks_for_it() {
-    let out = tool(&["report", "--dry-run", "--service-id", "1"]).envs(&base_env()).run();
+    let out = tool(&["report", "--dry-run", "--service-id", "1"])
+        .envs(&base_env())
+        .run();
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("status is required: pass --status"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("status is required: pass --status"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn missing_repo_and_commit_are_explained() {
     let out = tool(&["report", "--dry-run", "--service-id", "1", "--status", "ok"]).run();
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("commit_sha is required"), "{}", out.stderr);
-    assert!(out.stderr.contains("repo_id or repo_name is required"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("commit_sha is required"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("repo_id or repo_name is required"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -287,16 +438,41 @@ fn short_sha_and_ref_names_resolve_through_git() {
     let repo = Repo::new("sha1");
     let head = repo.head();
     for spec in [&head[..8], "main", "HEAD"] {
-        let out = tool(&["report", "--dry-run", "--service-id", "1", "--status", "ok", "--repo-name", "a/b"])
-            .env("ALLSTACKS_COMMIT_SHA", spec)
-            .dir(repo.path())
-            .run();
+        let out = tool(&[
+            "report",
+            "--dry-run",
+            "--service-id",
+            "1",
+            "--status",
+            "ok",
+            "--repo-name",
+            "a/b",
+        ])
+        .env("ALLSTACKS_COMMIT_SHA", spec)
+        .dir(repo.path())
+        .run();
         assert_eq!(out.code, 0, "{spec}: {}", out.stderr);
         assert_eq!(out.json()["commit_sha"], json!(head), "{spec}");
-        assert!(out.stderr.contains("resolved through git"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("resolved through git"),
+            "{}",
+            out.stderr
+        );
     }
     let upper = SHA.to_ascii_uppercase();
-    let out = tool(&["report", "--dry-run", "--service-id", "1", "--status", "ok", "--repo-name", "a/b", "--commit-sha", &upper]).run();
+    let out = tool(&[
+        "report",
+        "--dry-run",
+        "--service-id",
+        "1",
+        "--status",
+        "ok",
+        "--repo-name",
+        "a/b",
+        "--commit-sha",
+        &upper,
+    ])
+    .run();
     assert_eq!(out.json()["commit_sha"], json!(SHA), "sent lowercase");
 }
 
@@ -357,11 +533,25 @@ fn github_outputs_summary_and_mask() {
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     // The mask comes first, on stderr (the runner reads both streams).
-    assert!(out.stderr.starts_with(&format!("::add-mask::{TOKEN}\n")), "{}", out.stderr);
-    assert_eq!(out.stderr.matches(TOKEN).count(), 1, "only the mask line carries it");
+    assert!(
+        out.stderr.starts_with(&format!("::add-mask::{TOKEN}\n")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches(TOKEN).count(),
+        1,
+        "only the mask line carries it"
+    );
     let text = std::fs::read_to_string(&output).expect("GITHUB_OUTPUT written");
-    assert!(text.contains("job-id<<ALLSTACKS_CD_EOF\n1\nALLSTACKS_CD_EOF\n"), "{text}");
-    assert!(text.contains("status<<ALLSTACKS_CD_EOF\nSucceeded\n"), "{text}");
+    assert!(
+        text.contains("job-id<<ALLSTACKS_CD_EOF\n1\nALLSTACKS_CD_EOF\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("status<<ALLSTACKS_CD_EOF\nSucceeded\n"),
+        "{text}"
+    );
     assert!(text.contains(r#""service_id":7"#), "{text}");
     let md = std::fs::read_to_string(&summary).expect("summary written");
     assert!(md.contains("| status | Succeeded |"), "{md}");
