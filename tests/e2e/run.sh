@@ -330,7 +330,7 @@ EOF
     eq "act success: POST path /webhook/company/77/cicd_job" "$(q "$R" "$S" 'r["path"]')" /webhook/company/77/cicd_job
     eq "act success: Authorization: Bearer <token>" "$(q "$R" "$S" 'r["headers"].get("authorization")')" "Bearer $TOKEN"
     eq "act success: Content-Type: application/json" "$(q "$R" "$S" 'r["headers"].get("content-type", "").split(";")[0]')" application/json
-    eq "act success: User-Agent allstacks-cd/<version>" "$(q "$R" "$S" 'r["headers"].get("user-agent", "").startswith("allstacks-cd/")')" True
+    eq "act success: User-Agent allstacks-cd/<version>" "$(q "$R" "$S" 'r["headers"].get("user-agent", "").startswith("allstacks-cd/")')" true
     eq "act success: status Succeeded" "$(q "$R" "$S" 'p.get("status")')" Succeeded
     eq "act success: service_id from the service-id input (an integer, via env:)" "$(q "$R" "$S" 'p.get("service_id")')" 4242
     eq "act success: job_id is {run_id}-{run_attempt}" "$(q "$R" "$S" 'p.get("job_id")')" "$(kv "$O" expected-job-id)"
@@ -341,17 +341,17 @@ EOF
         "$(q "$R" "$S" '[opt("region"), opt("replicas")]')" '["eu-west-1", 3]'
     eq "act success: context field workflow" "$(q "$R" "$S" 'opt("workflow")')" e2e-success
     eq "act success: start time from the command: start step (duration >= 2s)" \
-        "$(q "$R" "$S" 'p.get("job_duration", -1) >= 2')" True
+        "$(q "$R" "$S" 'p.get("job_duration", -1) >= 2')" true
     eq "act success: job_start_time within the act run" \
-        "$(q "$R" "$S" "$t0 <= p.get('job_start_time', 0) <= $t1")" True
+        "$(q "$R" "$S" "$t0 <= p.get('job_start_time', 0) <= $t1")" true
     eq "act success: job-id output visible to a later step" "$(kv "$O" job-id)" "$(q "$R" "$S" 'p.get("job_id")')"
     eq "act success: status output visible to a later step" "$(kv "$O" status)" Succeeded
     eq "act success: payload output is the JSON that was sent" \
-        "$(q "$R" "$S" "json.load(open('$WORK/out/success-payload.json')) == p")" True
+        "$(q "$R" "$S" "json.load(open('$WORK/out/success-payload.json')) == p")" true
     ne "act success: the install step put allstacks-cd on PATH for later steps" "$(kv "$O" on-path)" ""
     file_has "act success: a step summary was written" "$LOGS/act-success.log" "Summary - "
-    check "act success: the step summary shows the reported job" \
-        grep -qE "Summary - .*($(kv "$O" job-id)|Succeeded)" "$LOGS/act-success.log"
+    file_has "act success: the step summary shows the job id" "$LOGS/act-success.log" "| job_id | $(kv "$O" job-id) |"
+    file_has "act success: the step summary shows the status" "$LOGS/act-success.log" "| status | Succeeded |"
     file_has "act success: the token is masked in the log" "$LOGS/act-success.log" "token-check:***"
     file_lacks "act success: the token never appears in the log" "$LOGS/act-success.log" "$TOKEN"
 
