@@ -16,7 +16,13 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 /// the CI provider and the git repository, validates every rule of the webhook, and posts it.
 /// Every flag has an environment variable of the same name; flags win over variables.
 #[derive(Debug, Parser)]
-#[command(name = "allstacks-cd", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "allstacks-cd",
+    version,
+    about,
+    long_about,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

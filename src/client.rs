@@ -31,9 +31,8 @@ pub fn endpoint(
          https://allstacks.example.com",
     )?;
     let raw = url.value.trim();
-    let parsed = reqwest::Url::parse(raw).map_err(|e| {
-        format!("url {raw:?} (from {}) is not a valid URL: {e}", url.source)
-    })?;
+    let parsed = reqwest::Url::parse(raw)
+        .map_err(|e| format!("url {raw:?} (from {}) is not a valid URL: {e}", url.source))?;
     match parsed.scheme() {
         "https" => {}
         "http" if allow_http || is_loopback(&parsed) => {}
@@ -157,7 +156,10 @@ impl Sender {
                 Failure::Setup(format!("cannot read {} ({what}): {e}", path.display()))
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Failure::Setup(format!("{} ({what}) is not a PEM bundle: {e}", path.display()))
+                Failure::Setup(format!(
+                    "{} ({what}) is not a PEM bundle: {e}",
+                    path.display()
+                ))
             })?;
             if certs.is_empty() {
                 return Err(Failure::Setup(format!(
@@ -189,7 +191,9 @@ impl Sender {
     pub fn send(&self, url: &str, body: &[u8], ui: &Ui, max_attempts: Option<u32>) -> Delivery {
         let started = Instant::now();
         let deadline = started + self.timeout;
-        let attempts_allowed = max_attempts.unwrap_or(self.retries.saturating_add(1)).max(1);
+        let attempts_allowed = max_attempts
+            .unwrap_or(self.retries.saturating_add(1))
+            .max(1);
         let mut attempt = 0;
         let mut http_status = None;
         loop {
@@ -420,11 +424,19 @@ mod tests {
     #[test]
     fn endpoints() {
         assert_eq!(
-            endpoint(Some(&s("https://a.example.com:8443/")), Some(&s("42")), false),
+            endpoint(
+                Some(&s("https://a.example.com:8443/")),
+                Some(&s("42")),
+                false
+            ),
             Ok("https://a.example.com:8443/webhook/company/42/cicd_job".into())
         );
         assert_eq!(
-            endpoint(Some(&s("https://a.example.com/webhook/company/7/cicd_job")), None, false),
+            endpoint(
+                Some(&s("https://a.example.com/webhook/company/7/cicd_job")),
+                None,
+                false
+            ),
             Ok("https://a.example.com/webhook/company/7/cicd_job".into())
         );
         assert_eq!(

@@ -174,7 +174,10 @@ pub fn report(
         ("commit_sha", job.commit_sha.clone()),
         (
             "repo",
-            job.repo_name.clone().or(job.repo_id.clone()).unwrap_or_default(),
+            job.repo_name
+                .clone()
+                .or(job.repo_id.clone())
+                .unwrap_or_default(),
         ),
         ("service_id", job.service_id.to_string()),
         ("start", crate::timefmt::format_rfc3339(job.job_start_time)),
@@ -208,10 +211,11 @@ pub fn report(
             return outcome;
         }
     };
-    let outbox_dir = delivery
-        .outbox
-        .clone()
-        .or_else(|| (!ci.provider.is_ci()).then(|| outbox::default_dir(env)).flatten());
+    let outbox_dir = delivery.outbox.clone().or_else(|| {
+        (!ci.provider.is_ci())
+            .then(|| outbox::default_dir(env))
+            .flatten()
+    });
     if let Some(dir) = &outbox_dir {
         flush_dir(dir, &sender, &ui, Some(1));
     }
@@ -291,7 +295,9 @@ fn fail(ui: &Ui, delivery: &DeliverySettings, message: &str) {
     if delivery.strict {
         ui.error(message);
     } else {
-        ui.warn(&format!("{message} (the step goes on; use --strict to fail it)"));
+        ui.warn(&format!(
+            "{message} (the step goes on; use --strict to fail it)"
+        ));
     }
 }
 
@@ -344,9 +350,9 @@ fn api_start(
     match github_api::start_time(env, scope == Scope::Job, std::time::Duration::from_secs(5)) {
         Ok(t) => t,
         Err(e) => {
-            warnings
-                .borrow_mut()
-                .push(format!("could not read the start time from the GitHub API: {e}"));
+            warnings.borrow_mut().push(format!(
+                "could not read the start time from the GitHub API: {e}"
+            ));
             None
         }
     }
@@ -426,7 +432,11 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
         Err(e) => {
             outcome.trouble = Some(Trouble::Delivery);
             let msg = format!("could not write the state file {}: {e}", path.display());
-            if strict { ui.error(&msg) } else { ui.warn(&msg) }
+            if strict {
+                ui.error(&msg)
+            } else {
+                ui.warn(&msg)
+            }
         }
     }
     outcome
@@ -462,7 +472,11 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
                     ui.plain(&format!(
                         "{}  job {}  → {}  (saved {}, last error: {})",
                         path.display(),
-                        saved.payload.get("job_id").and_then(|j| j.as_str()).unwrap_or("?"),
+                        saved
+                            .payload
+                            .get("job_id")
+                            .and_then(|j| j.as_str())
+                            .unwrap_or("?"),
                         saved.url,
                         crate::timefmt::format_rfc3339(saved.saved_at),
                         saved.last_error
@@ -472,8 +486,15 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
                 None => ui.warn(&format!("{} is not a saved report", path.display())),
             }
         }
-        println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default());
-        ui.info(&format!("{} report(s) in {}; nothing sent (dry run)", files.len(), dir.display()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).unwrap_or_default()
+        );
+        ui.info(&format!(
+            "{} report(s) in {}; nothing sent (dry run)",
+            files.len(),
+            dir.display()
+        ));
         return outcome;
     }
     for e in &errors {
@@ -547,12 +568,18 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) ->
             Ok(_) => {
                 ui.info(&format!("delivered saved report {}", path.display()));
                 if let Err(e) = claim.delivered() {
-                    ui.warn(&format!("delivered, but could not delete {}: {e}", path.display()));
+                    ui.warn(&format!(
+                        "delivered, but could not delete {}: {e}",
+                        path.display()
+                    ));
                 }
                 stats.delivered += 1;
             }
             Err(Failure::Rejected { status, message }) if !matches!(status, 401 | 403 | 404) => {
-                ui.warn(&format!("saved report {} was rejected: {message}", path.display()));
+                ui.warn(&format!(
+                    "saved report {} was rejected: {message}",
+                    path.display()
+                ));
                 match claim.reject(&message) {
                     Ok(to) => ui.info(&format!("moved it to {}", to.display())),
                     Err(e) => ui.warn(&format!("could not move it aside: {e}")),
@@ -602,7 +629,11 @@ fn spawn(command: &[OsString]) -> (i32, String) {
     let status = match cmd.status() {
         Ok(s) => s,
         Err(e) => {
-            let code = if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
             eprintln!(
                 "allstacks-cd: error: cannot run {}: {e}",
                 command[0].to_string_lossy()

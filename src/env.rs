@@ -13,9 +13,10 @@ pub struct Env(BTreeMap<String, String>);
 impl Env {
     /// The current process environment; variables whose name or value is not UTF-8 are skipped.
     pub fn from_process() -> Env {
-        Env::from_pairs(std::env::vars_os().filter_map(|(k, v)| {
-            Some((k.into_string().ok()?, v.into_string().ok()?))
-        }))
+        Env::from_pairs(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// Builds an environment from pairs (fixtures, tests).

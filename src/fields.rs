@@ -86,7 +86,10 @@ impl FieldType {
             FieldType::Duration => "a whole number of seconds (JSON integer >= 0)",
             FieldType::Timestamp => "epoch seconds (JSON integer)",
         };
-        Err(format!("a {} value must be {want}, got {value}", self.as_str()))
+        Err(format!(
+            "a {} value must be {want}, got {value}",
+            self.as_str()
+        ))
     }
 }
 
@@ -197,8 +200,11 @@ pub fn lines_of(text: &str, var: &str) -> Vec<Sourced<String>> {
 
 /// Parses the webhook's own format: `[{"key": …, "value": v or [v, …], "type": …}, …]`.
 pub fn from_json(json: &str, source: &str) -> Result<Vec<OptionalField>, FieldError> {
-    let value: Value = serde_json::from_str(json)
-        .map_err(|e| err(format!("optional fields JSON (from {source}) is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_str(json).map_err(|e| {
+        err(format!(
+            "optional fields JSON (from {source}) is not valid JSON: {e}"
+        ))
+    })?;
     let items = value.as_array().ok_or_else(|| {
         err(format!(
             "optional fields JSON (from {source}) must be an array of {{\"key\", \"value\", \"type\"}} objects"
@@ -215,7 +221,11 @@ pub fn from_json(json: &str, source: &str) -> Result<Vec<OptionalField>, FieldEr
             .and_then(Value::as_str)
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| err(format!("optional field at {at} needs a non-empty string \"key\"")))?;
+            .ok_or_else(|| {
+                err(format!(
+                    "optional field at {at} needs a non-empty string \"key\""
+                ))
+            })?;
         let ty_text = obj.get("type").and_then(Value::as_str).unwrap_or("string");
         let ty = FieldType::parse(ty_text).ok_or_else(|| {
             err(format!(
@@ -225,13 +235,17 @@ pub fn from_json(json: &str, source: &str) -> Result<Vec<OptionalField>, FieldEr
         })?;
         let values = match obj.get("value") {
             None | Some(Value::Null) => {
-                return Err(err(format!("optional field {key:?} ({at}) has no \"value\"")));
+                return Err(err(format!(
+                    "optional field {key:?} ({at}) has no \"value\""
+                )));
             }
             Some(Value::Array(list)) => list.clone(),
             Some(one) => vec![one.clone()],
         };
         if values.is_empty() {
-            return Err(err(format!("optional field {key:?} ({at}) has an empty value list")));
+            return Err(err(format!(
+                "optional field {key:?} ({at}) has an empty value list"
+            )));
         }
         for v in &values {
             ty.check(v)
@@ -302,7 +316,9 @@ mod tests {
     use serde_json::json;
 
     fn specs(list: &[&str]) -> Vec<Sourced<String>> {
-        list.iter().map(|s| Sourced::new(s.to_string(), "--field")).collect()
+        list.iter()
+            .map(|s| Sourced::new(s.to_string(), "--field"))
+            .collect()
     }
 
     #[test]
@@ -333,7 +349,10 @@ mod tests {
     #[test]
     fn spec_errors_name_field_rule_and_source() {
         let e = from_specs(&specs(&["n:integer=abc"])).unwrap_err().0;
-        assert!(e.contains("\"n\"") && e.contains("integer") && e.contains("--field"), "{e}");
+        assert!(
+            e.contains("\"n\"") && e.contains("integer") && e.contains("--field"),
+            "{e}"
+        );
         let e = from_specs(&specs(&["n:bool=1"])).unwrap_err().0;
         assert!(e.contains("unknown type \"bool\""), "{e}");
         let e = from_specs(&specs(&["n=1", "n:integer=2"])).unwrap_err().0;
@@ -361,7 +380,11 @@ mod tests {
     #[test]
     fn combine_rejects_shared_keys() {
         let a = from_specs(&specs(&["k=1"])).unwrap();
-        let b = from_json(r#"[{"key":"k","value":"2","type":"string"}]"#, "--fields-json").unwrap();
+        let b = from_json(
+            r#"[{"key":"k","value":"2","type":"string"}]"#,
+            "--fields-json",
+        )
+        .unwrap();
         let e = combine(a, b).unwrap_err().0;
         assert!(e.contains("--field") && e.contains("--fields-json"), "{e}");
     }

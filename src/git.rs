@@ -36,7 +36,9 @@ pub fn inspect(dir: &Path) -> GitInfo {
     let config = git2::Config::open(&git_dir.join("config")).ok();
     match read_head(&git_dir) {
         Ok(Some(sha)) => info.head = Some(Sourced::new(sha, "git HEAD")),
-        Ok(None) => info.warnings.push("the git repository has no commits yet".into()),
+        Ok(None) => info
+            .warnings
+            .push("the git repository has no commits yet".into()),
         Err(e) => info.warnings.push(format!("could not read git HEAD: {e}")),
     }
     let remote = config.as_ref().and_then(remote_url);
@@ -234,13 +236,25 @@ mod tests {
     fn slugs() {
         let cases = [
             ("https://github.com/acme/web.git", Some("acme/web")),
-            ("https://user:secret@gitlab.example.com/group/sub/name.git", Some("group/sub/name")),
-            ("ssh://git@gitlab.example.com:2222/group/sub/name.git", Some("group/sub/name")),
+            (
+                "https://user:secret@gitlab.example.com/group/sub/name.git",
+                Some("group/sub/name"),
+            ),
+            (
+                "ssh://git@gitlab.example.com:2222/group/sub/name.git",
+                Some("group/sub/name"),
+            ),
             ("git@github.com:acme/web.git", Some("acme/web")),
             ("git@gitlab.com:group/sub/name", Some("group/sub/name")),
             ("https://github.com/acme/web/", Some("acme/web")),
-            ("https://dev.azure.com/org/project/_git/repo", Some("org/project/repo")),
-            ("git@ssh.dev.azure.com:v3/org/project/repo", Some("org/project/repo")),
+            (
+                "https://dev.azure.com/org/project/_git/repo",
+                Some("org/project/repo"),
+            ),
+            (
+                "git@ssh.dev.azure.com:v3/org/project/repo",
+                Some("org/project/repo"),
+            ),
             ("file:///srv/git/name.git", None),
             ("/srv/git/name.git", None),
             ("C:/repos/name", None),

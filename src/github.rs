@@ -68,11 +68,20 @@ mod tests {
             ("GITHUB_OUTPUT", out.to_str().unwrap()),
             ("GITHUB_STEP_SUMMARY", sum.to_str().unwrap()),
         ]);
-        write_outputs(&env, &[("job-id", "1-1"), ("payload", "a\nALLSTACKS_CD_EOF\nb")]).unwrap();
+        write_outputs(
+            &env,
+            &[("job-id", "1-1"), ("payload", "a\nALLSTACKS_CD_EOF\nb")],
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.starts_with("job-id<<ALLSTACKS_CD_EOF\n1-1\nALLSTACKS_CD_EOF\n"));
         assert!(text.contains("payload<<ALLSTACKS_CD_EOF_\n"));
-        write_summary(&env, "t", &[("status", "On Hold".into()), ("x", "a|b".into())]).unwrap();
+        write_summary(
+            &env,
+            "t",
+            &[("status", "On Hold".into()), ("x", "a|b".into())],
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&sum).unwrap();
         assert!(text.contains("| status | On Hold |"));
         assert!(text.contains("| x | a\\|b |"));

@@ -161,17 +161,19 @@ fn build_with(
         );
     }
 
-    let triggered_by = s.triggered_by.clone().or_else(|| ci.triggered_by.clone()).or_else(|| {
-        if ci.provider.is_ci() {
-            return None;
-        }
-        git().user_email.clone().or_else(|| {
-            inputs
-                .os_user
+    let triggered_by = s
+        .triggered_by
+        .clone()
+        .or_else(|| ci.triggered_by.clone())
+        .or_else(|| {
+            if ci.provider.is_ci() {
+                return None;
+            }
+            git()
+                .user_email
                 .clone()
-                .map(|u| Sourced::new(u, "OS user"))
-        })
-    });
+                .or_else(|| inputs.os_user.clone().map(|u| Sourced::new(u, "OS user")))
+        });
 
     let start = resolve_start(s, inputs, warnings, &mut errors);
     let duration = match &s.job_duration {
@@ -237,12 +239,18 @@ fn build_with(
     let (Some(status), Some(service_id), Some(commit), Some(start), Some(duration), Some(job_id)) =
         (status, service_id, commit, start, duration, job_id)
     else {
-        return Err(vec!["status is required: pass --status (e.g. success or failed) or \
+        return Err(vec![
+            "status is required: pass --status (e.g. success or failed) or \
                          ALLSTACKS_STATUS"
-            .into()]);
+                .into(),
+        ]);
     };
     let mut provenance = vec![
-        ("provider", ci.provider.id().to_string(), "detected".to_string()),
+        (
+            "provider",
+            ci.provider.id().to_string(),
+            "detected".to_string(),
+        ),
         ("job_id", job_id.value.clone(), job_id.source),
         ("status", status.value.to_string(), status.source),
         ("commit_sha", commit.value.clone(), commit.source),
@@ -255,10 +263,18 @@ fn build_with(
     push("triggered_by", &triggered_by);
     push("repo_id", &repo_id);
     push("repo_name", &repo_name);
-    provenance.push(("service_id", service_id.value.to_string(), service_id.source));
+    provenance.push((
+        "service_id",
+        service_id.value.to_string(),
+        service_id.source,
+    ));
     provenance.push((
         "job_start_time",
-        format!("{} ({})", start.value, crate::timefmt::format_rfc3339(start.value)),
+        format!(
+            "{} ({})",
+            start.value,
+            crate::timefmt::format_rfc3339(start.value)
+        ),
         start.source,
     ));
     provenance.push(("job_duration", duration.value.to_string(), duration.source));
@@ -269,7 +285,9 @@ fn build_with(
         job_id: job_id.value,
         status: status.value,
         commit_sha: commit.value,
-        triggered_by: triggered_by.map(|t| t.value).filter(|t| !t.trim().is_empty()),
+        triggered_by: triggered_by
+            .map(|t| t.value)
+            .filter(|t| !t.trim().is_empty()),
         repo_id: repo_id.map(|r| r.value),
         repo_name: repo_name.map(|r| r.value),
         service_id: service_id.value,
@@ -315,10 +333,12 @@ fn resolve_status(
     if let Some(w) = &inputs.ci.status {
         return word(w).map(Some);
     }
-    Err("status is required: pass --status (e.g. success or failed) or ALLSTACKS_STATUS; \
+    Err(
+        "status is required: pass --status (e.g. success or failed) or ALLSTACKS_STATUS; \
          it is read by itself only from GitLab, Azure, Drone, Woodpecker, Bitbucket or \
          --needs-json"
-        .into())
+            .into(),
+    )
 }
 
 fn resolve_commit<'g>(
@@ -327,7 +347,10 @@ fn resolve_commit<'g>(
     git: &impl Fn() -> &'g GitInfo,
     errors: &mut Vec<String>,
 ) -> Option<Sourced<String>> {
-    let given = s.commit_sha.clone().or_else(|| inputs.ci.commit_sha.clone());
+    let given = s
+        .commit_sha
+        .clone()
+        .or_else(|| inputs.ci.commit_sha.clone());
     match given {
         Some(c) => {
             let v = c.value.trim();
@@ -383,7 +406,10 @@ fn resolve_start(
     let ci = inputs.ci;
     let provider = match s.scope {
         Scope::Pipeline => ci.pipeline_started.clone(),
-        Scope::Job => ci.job_started.clone().or_else(|| ci.pipeline_started.clone()),
+        Scope::Job => ci
+            .job_started
+            .clone()
+            .or_else(|| ci.pipeline_started.clone()),
     };
     inputs
         .state_start

@@ -65,7 +65,10 @@ pub fn save(dir: &Path, saved: &Saved) -> std::io::Result<PathBuf> {
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("report");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("report");
     let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
     {
         let mut f = fs::File::create(&tmp)?;
@@ -198,7 +201,10 @@ mod tests {
         let b = save(dir.path(), &saved(2)).unwrap();
         assert_eq!(pending(dir.path()), vec![a.clone(), b.clone()]);
         let claim = Claim::take(&a).unwrap();
-        assert!(Claim::take(&a).is_none(), "a claimed report cannot be claimed twice");
+        assert!(
+            Claim::take(&a).is_none(),
+            "a claimed report cannot be claimed twice"
+        );
         assert_eq!(pending(dir.path()), vec![b.clone()]);
         claim.release(Some("still down")).unwrap();
         let again = Claim::take(&a).unwrap();
@@ -213,7 +219,10 @@ mod tests {
     #[test]
     fn default_dirs() {
         let env = Env::from_pairs([("XDG_STATE_HOME", "/s"), ("HOME", "/h")]);
-        assert_eq!(default_dir(&env), Some(PathBuf::from("/s/allstacks-cd/outbox")));
+        assert_eq!(
+            default_dir(&env),
+            Some(PathBuf::from("/s/allstacks-cd/outbox"))
+        );
         let env = Env::from_pairs([("HOME", "/h")]);
         assert_eq!(
             default_dir(&env),

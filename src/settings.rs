@@ -126,8 +126,12 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
             }
         },
     };
-    let cancelled_as = match pick(args.cancelled_as, "--cancelled-as", env, "ALLSTACKS_CANCELLED_AS")
-    {
+    let cancelled_as = match pick(
+        args.cancelled_as,
+        "--cancelled-as",
+        env,
+        "ALLSTACKS_CANCELLED_AS",
+    ) {
         None => CancelledAs::Failed,
         Some(s) => CancelledAs::parse(&s.value).unwrap_or_else(|| {
             errors.push(format!(
@@ -154,7 +158,12 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
         commit_sha: pick(args.commit_sha, "--commit-sha", env, "ALLSTACKS_COMMIT_SHA"),
         repo_id: pick(args.repo_id, "--repo-id", env, "ALLSTACKS_REPO_ID"),
         repo_name: pick(args.repo_name, "--repo-name", env, "ALLSTACKS_REPO_NAME"),
-        triggered_by: pick(args.triggered_by, "--triggered-by", env, "ALLSTACKS_TRIGGERED_BY"),
+        triggered_by: pick(
+            args.triggered_by,
+            "--triggered-by",
+            env,
+            "ALLSTACKS_TRIGGERED_BY",
+        ),
         job_type: pick(args.job_type, "--job-type", env, "ALLSTACKS_JOB_TYPE"),
         job_start_time: pick(
             args.job_start_time,
@@ -162,10 +171,20 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
             env,
             "ALLSTACKS_JOB_START_TIME",
         ),
-        job_duration: pick(args.job_duration, "--job-duration", env, "ALLSTACKS_JOB_DURATION"),
+        job_duration: pick(
+            args.job_duration,
+            "--job-duration",
+            env,
+            "ALLSTACKS_JOB_DURATION",
+        ),
         scope,
         field_specs,
-        fields_json: pick(args.fields_json, "--fields-json", env, "ALLSTACKS_FIELDS_JSON"),
+        fields_json: pick(
+            args.fields_json,
+            "--fields-json",
+            env,
+            "ALLSTACKS_FIELDS_JSON",
+        ),
         no_context: pick_bool(args.no_context, env, "ALLSTACKS_NO_CONTEXT", errors),
         cancelled_as,
         needs_json: pick(args.needs_json, "--needs-json", env, "ALLSTACKS_NEEDS_JSON"),

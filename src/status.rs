@@ -93,7 +93,13 @@ pub fn parse(text: &str) -> Option<Outcome> {
         });
     }
     let outcome = match word.as_str() {
-        "succeeded" | "success" | "successful" | "passed" | "pass" | "ok" | "fixed"
+        "succeeded"
+        | "success"
+        | "successful"
+        | "passed"
+        | "pass"
+        | "ok"
+        | "fixed"
         | "succeededwithissues" => Outcome::Report(Status::Succeeded),
         "failed" | "failure" | "fail" | "error" | "errored" | "broken" | "timedout" => {
             Outcome::Report(Status::Failed)

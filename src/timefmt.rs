@@ -175,9 +175,8 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
 /// Parses a duration into whole seconds: `300`, `90s`, `20m`, `1h30m`, `2d`, `1h 30m 15s`.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let s = text.trim();
-    let bad = || {
-        format!("expected whole seconds or a duration such as 90s, 20m or 1h30m, got {text:?}")
-    };
+    let bad =
+        || format!("expected whole seconds or a duration such as 90s, 20m or 1h30m, got {text:?}");
     if s.is_empty() {
         return Err(bad());
     }
@@ -234,13 +233,32 @@ mod tests {
         assert_eq!(parse_timestamp("1704018030"), Ok(1_704_018_030));
         assert_eq!(parse_timestamp("1704018030.75"), Ok(1_704_018_030));
         assert_eq!(parse_timestamp("2023-12-31T10:20:30Z"), Ok(1_704_018_030));
-        assert_eq!(parse_timestamp("2023-12-31T10:20:30.123Z"), Ok(1_704_018_030));
-        assert_eq!(parse_timestamp("2023-12-31T12:20:30+02:00"), Ok(1_704_018_030));
-        assert_eq!(parse_timestamp("2023-12-31 05:20:30-0500"), Ok(1_704_018_030));
-        assert_eq!(parse_timestamp("2026-06-15 13:45:30+00:00"), Ok(1_781_531_130));
+        assert_eq!(
+            parse_timestamp("2023-12-31T10:20:30.123Z"),
+            Ok(1_704_018_030)
+        );
+        assert_eq!(
+            parse_timestamp("2023-12-31T12:20:30+02:00"),
+            Ok(1_704_018_030)
+        );
+        assert_eq!(
+            parse_timestamp("2023-12-31 05:20:30-0500"),
+            Ok(1_704_018_030)
+        );
+        assert_eq!(
+            parse_timestamp("2026-06-15 13:45:30+00:00"),
+            Ok(1_781_531_130)
+        );
         assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Ok(0));
         assert_eq!(parse_timestamp("2024-02-29T00:00:00Z"), Ok(1_709_164_800));
-        for bad in ["", "yesterday", "2023-02-29T00:00:00Z", "2023-12-31T25:00:00Z", "12:00", "2023-12-31T10:20:30+2"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2023-02-29T00:00:00Z",
+            "2023-12-31T25:00:00Z",
+            "12:00",
+            "2023-12-31T10:20:30+2",
+        ] {
             assert!(parse_timestamp(bad).is_err(), "{bad:?} should not parse");
         }
     }
@@ -254,7 +272,10 @@ mod tests {
 
     #[test]
     fn http_dates() {
-        assert_eq!(parse_http_date("Sun, 31 Dec 2023 10:20:30 GMT"), Some(1_704_018_030));
+        assert_eq!(
+            parse_http_date("Sun, 31 Dec 2023 10:20:30 GMT"),
+            Some(1_704_018_030)
+        );
         assert_eq!(parse_http_date("Sun, 31 Dec 2023 10:20:30 PST"), None);
         assert_eq!(parse_http_date("soon"), None);
     }
@@ -267,7 +288,16 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(5400));
         assert_eq!(parse_duration("1h 30m 15s"), Ok(5415));
         assert_eq!(parse_duration("2d"), Ok(172_800));
-        for bad in ["", "-5", "1.5h", "m", "10x", "30m1h", "1h1h", "99999999999999999999"] {
+        for bad in [
+            "",
+            "-5",
+            "1.5h",
+            "m",
+            "10x",
+            "30m1h",
+            "1h1h",
+            "99999999999999999999",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should not parse");
         }
     }

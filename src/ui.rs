@@ -125,10 +125,7 @@ mod tests {
     fn redacts_every_occurrence() {
         let mut ui = Ui::new(0, false);
         ui.add_secret("s3cr3t-token");
-        assert_eq!(
-            ui.redact("a s3cr3t-token b s3cr3t-token"),
-            "a *** b ***"
-        );
+        assert_eq!(ui.redact("a s3cr3t-token b s3cr3t-token"), "a *** b ***");
         ui.add_secret("ab");
         assert_eq!(ui.redact("ab"), "ab");
     }

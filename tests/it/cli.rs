@@ -44,7 +44,9 @@ fn help_lists_every_flag_with_its_variable() {
             .find(&format!(" {flag} "))
             .unwrap_or_else(|| panic!("{flag} missing from --help:\n{}", out.stdout));
         let rest = &flat[at..];
-        let env_at = rest.find("[env: ").unwrap_or_else(|| panic!("{flag} names no variable"));
+        let env_at = rest
+            .find("[env: ")
+            .unwrap_or_else(|| panic!("{flag} names no variable"));
         assert!(
             rest[env_at + 6..].starts_with(var),
             "{flag} does not name {var}: {}",
@@ -57,7 +59,10 @@ fn help_lists_every_flag_with_its_variable() {
 fn version_and_usage_errors() {
     let out = tool(&["--version"]).run();
     assert_eq!(out.code, 0);
-    assert_eq!(out.stdout.trim(), concat!("allstacks-cd ", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.stdout.trim(),
+        concat!("allstacks-cd ", env!("CARGO_PKG_VERSION"))
+    );
     let out = tool(&["report", "--no-such-flag"]).run();
     assert_eq!(out.code, 2);
     let out = tool(&["run"]).run();

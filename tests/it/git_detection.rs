@@ -17,7 +17,12 @@ fn dry_run(repo: &Repo) -> serde_json::Value {
 fn sha1_and_sha256_heads() {
     for format in ["sha1", "sha256"] {
         let repo = Repo::new(format);
-        repo.git(&["remote", "add", "origin", "git@gitlab.example.com:group/sub/name.git"]);
+        repo.git(&[
+            "remote",
+            "add",
+            "origin",
+            "git@gitlab.example.com:group/sub/name.git",
+        ]);
         let head = repo.head();
         assert_eq!(head.len(), if format == "sha1" { 40 } else { 64 });
         let p = dry_run(&repo);
@@ -31,8 +36,14 @@ fn sha1_and_sha256_heads() {
 fn remote_url_shapes() {
     let cases = [
         ("https://github.com/acme/web.git", "acme/web"),
-        ("https://ci:secret@gitlab.example.com/group/sub/name.git", "group/sub/name"),
-        ("ssh://git@gitlab.example.com:2222/group/sub/name.git", "group/sub/name"),
+        (
+            "https://ci:secret@gitlab.example.com/group/sub/name.git",
+            "group/sub/name",
+        ),
+        (
+            "ssh://git@gitlab.example.com:2222/group/sub/name.git",
+            "group/sub/name",
+        ),
         ("git@github.com:acme/web.git", "acme/web"),
         ("git@bitbucket.org:team/repo", "team/repo"),
     ];
@@ -46,7 +57,12 @@ fn remote_url_shapes() {
 #[test]
 fn the_only_remote_is_used_when_there_is_no_origin() {
     let repo = Repo::new("sha1");
-    repo.git(&["remote", "add", "upstream", "https://github.com/acme/only.git"]);
+    repo.git(&[
+        "remote",
+        "add",
+        "upstream",
+        "https://github.com/acme/only.git",
+    ]);
     let out = tool(&["report", "--dry-run", "--status", "ok", "--service-id", "1"])
         .dir(repo.path())
         .run();

@@ -5,18 +5,30 @@ use serde_json::json;
 use crate::support::{Reply, SHA, Server, tool};
 
 fn job_env() -> Vec<(&'static str, &'static str)> {
-    vec![("ALLSTACKS_COMMIT_SHA", SHA), ("ALLSTACKS_REPO_NAME", "acme/web")]
+    vec![
+        ("ALLSTACKS_COMMIT_SHA", SHA),
+        ("ALLSTACKS_REPO_NAME", "acme/web"),
+    ]
 }
 
 #[test]
 fn run_reports_success_and_keeps_stdio() {
     let server = Server::start(vec![Reply::status(201)]);
-    let out = tool(&["run", "--", "sh", "-c", "echo deploying; sleep 1; echo done >&2"])
-        .server(&server)
-        .envs(&job_env())
-        .run();
+    let out = tool(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "echo deploying; sleep 1; echo done >&2",
+    ])
+    .server(&server)
+    .envs(&job_env())
+    .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.stdout, "deploying\n", "the command's stdout is passed through");
+    assert_eq!(
+        out.stdout, "deploying\n",
+        "the command's stdout is passed through"
+    );
     assert!(out.stderr.starts_with("done\n"), "{}", out.stderr);
     let p = server.only().json();
     assert_eq!(p["status"], json!("Succeeded"));
@@ -27,7 +39,10 @@ fn run_reports_success_and_keeps_stdio() {
 #[test]
 fn run_reports_failure_and_exits_with_the_commands_code() {
     let server = Server::start(vec![Reply::status(201)]);
-    let out = tool(&["run", "--", "sh", "-c", "exit 3"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--", "sh", "-c", "exit 3"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 3);
     assert_eq!(server.only().json()["status"], json!("Failed"));
     assert!(out.stderr.contains("exit code 3 of sh"), "{}", out.stderr);
@@ -36,7 +51,10 @@ fn run_reports_failure_and_exits_with_the_commands_code() {
 #[test]
 fn run_maps_a_signal_to_128_plus_n() {
     let server = Server::start(vec![Reply::status(201)]);
-    let out = tool(&["run", "--", "sh", "-c", "kill -TERM $$"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--", "sh", "-c", "kill -TERM $$"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 128 + 15);
     assert_eq!(server.only().json()["status"], json!("Failed"));
 }
@@ -44,7 +62,10 @@ fn run_maps_a_signal_to_128_plus_n() {
 #[test]
 fn run_of_a_missing_command_exits_127_and_reports_failed() {
     let server = Server::start(vec![Reply::status(201)]);
-    let out = tool(&["run", "--", "./no-such-deploy.sh"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--", "./no-such-deploy.sh"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 127);
     assert_eq!(server.only().json()["status"], json!("Failed"));
 }
@@ -52,13 +73,22 @@ fn run_of_a_missing_command_exits_127_and_reports_failed() {
 #[test]
 fn run_under_strict_turns_a_failed_report_into_1() {
     let server = Server::start(vec![Reply::status(401)]);
-    let out = tool(&["run", "--strict", "--", "true"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--strict", "--", "true"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 1);
     let server = Server::start(vec![Reply::status(401)]);
-    let out = tool(&["run", "--strict", "--", "sh", "-c", "exit 4"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--strict", "--", "sh", "-c", "exit 4"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 4, "a failing command keeps its own code");
     let server = Server::start(vec![Reply::status(401)]);
-    let out = tool(&["run", "--", "true"]).server(&server).envs(&job_env()).run();
+    let out = tool(&["run", "--", "true"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
     assert_eq!(out.code, 0, "soft by default");
 }
 
