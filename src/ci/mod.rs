@@ -6,6 +6,21 @@
 
 use crate::env::{Env, Sourced};
 
+mod azure;
+mod bitbucket;
+mod buildkite;
+mod circleci;
+mod drone;
+mod github;
+mod gitlab;
+mod jenkins;
+mod teamcity;
+mod travis;
+mod woodpecker;
+
+#[cfg(test)]
+mod tests;
+
 /// The CI systems we recognise, in detection order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
@@ -131,7 +146,119 @@ pub fn detect(env: &Env) -> CiContext {
     detect_provider(env).unwrap_or_else(|| CiContext::new(Provider::Local))
 }
 
-fn detect_provider(_env: &Env) -> Option<CiContext> {
-    // Providers are added in SPEC.md's order (GitLab before Woodpecker: both use CI_*).
+/// The first provider whose marker variables are set, in SPEC.md's order. The order matters
+/// where markers overlap: GitLab and Woodpecker both set `CI_*` variables, and Woodpecker may
+/// set Drone-compatible ones, so GitLab and Drone each rule Woodpecker out explicitly.
+///
+/// Providers read variables through [`Env::sourced`] rather than an envy struct: every value
+/// must carry its variable's name for `--dry-run`, and a struct would repeat each name twice.
+fn detect_provider(env: &Env) -> Option<CiContext> {
+    const DETECTORS: [fn(&Env) -> Option<CiContext>; 11] = [
+        github::detect,
+        gitlab::detect,
+        jenkins::detect,
+        circleci::detect,
+        bitbucket::detect,
+        azure::detect,
+        buildkite::detect,
+        travis::detect,
+        teamcity::detect,
+        drone::detect,
+        woodpecker::detect,
+    ];
+    DETECTORS.iter().find_map(|detect| detect(env))
+}
+
+// Helpers shared by the provider files (private to `ci`).
+
+/// Whether `key` says "true"; providers disagree on case (`TF_BUILD=True`, `CI=true`).
+fn is_true(env: &Env, key: &str) -> bool {
+    env.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// The values of all `keys` joined with `-` (composite job ids such as
+/// `{GITHUB_RUN_ID}-{GITHUB_RUN_ATTEMPT}`), with the names as the source. `None` unless every
+/// key is set, so a half-known id is never sent.
+fn joined(env: &Env, keys: &[&str]) -> Option<Sourced<String>> {
+    let values = keys
+        .iter()
+        .map(|k| env.get(k))
+        .collect::<Option<Vec<&str>>>()?;
+    Some(Sourced::new(values.join("-"), keys.join(", ")))
+}
+
+/// `owner/name` from the clone URL in `key`; an unreadable URL is a warning, not an error,
+/// because the git remote may still tell us.
+fn slug_from_url(ctx: &mut CiContext, env: &Env, key: &str) -> Option<Sourced<String>> {
+    let url = env.get(key)?;
+    match crate::git::repo_slug_from_url(url) {
+        Some(slug) => Some(Sourced::new(slug, key)),
+        None => {
+            ctx.warnings.push(format!(
+                "ignoring {key}: could not read owner/name from its URL"
+            ));
+            None
+        }
+    }
+}
+
+/// The provider's status word from `key` when it is one of `accepted` (compared without
+/// case); any other value is a warning. Values such as GitLab's `running` that simply mean
+/// "not finished yet" belong in `quiet` and are dropped without a warning.
+fn status_from(
+    ctx: &mut CiContext,
+    env: &Env,
+    key: &str,
+    accepted: &[&str],
+    quiet: &[&str],
+) -> Option<Sourced<String>> {
+    let raw = env.get(key)?;
+    if accepted.iter().any(|a| a.eq_ignore_ascii_case(raw)) {
+        return Some(Sourced::new(raw.to_string(), key));
+    }
+    if !quiet.iter().any(|q| q.eq_ignore_ascii_case(raw)) {
+        ctx.warnings.push(format!(
+            "ignoring {key}={raw:?}: expected one of {}",
+            accepted.join(", ")
+        ));
+    }
     None
+}
+
+/// An exit code (`BITBUCKET_EXIT_CODE`, `TRAVIS_TEST_RESULT`) passed on as the status word;
+/// the status module maps 0 to Succeeded and anything else to Failed.
+fn exit_code_from(ctx: &mut CiContext, env: &Env, key: &str) -> Option<Sourced<String>> {
+    let raw = env.get(key)?;
+    match raw.trim().parse::<i64>() {
+        Ok(code) => Some(Sourced::new(code.to_string(), key)),
+        Err(_) => {
+            ctx.warnings
+                .push(format!("ignoring {key}={raw:?}: expected an exit code"));
+            None
+        }
+    }
+}
+
+/// A branch name from a ref: `refs/heads/main` → `main`. Other refs (`refs/tags/…`,
+/// `refs/pull/…`) are not branches and give `None`; a bare name is returned as is.
+fn branch_from_ref(r: &str) -> Option<&str> {
+    match r.strip_prefix("refs/heads/") {
+        Some(branch) => Some(branch),
+        None if r.starts_with("refs/") => None,
+        None => Some(r),
+    }
+}
+
+/// Percent-encodes `s` for one URL path segment or query value (Azure project names have
+/// spaces, Bitbucket step UUIDs have braces).
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

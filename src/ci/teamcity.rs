@@ -1,0 +1,34 @@
+//! TeamCity (`TEAMCITY_VERSION`).
+//!
+//! TeamCity puts few of its parameters into the environment by default: the commit
+//! (`BUILD_VCS_NUMBER`, with a single VCS root), the build number and the configuration's
+//! names. The VCS root URL, branch, internal build id and triggering user are configuration
+//! parameters (`%vcsroot.url%`, `%teamcity.build.branch%`, …) that a build step can pass on as
+//! `ALLSTACKS_*` variables; the repository otherwise comes from the agent's git checkout.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless `TEAMCITY_VERSION` is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !env.has("TEAMCITY_VERSION") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::TeamCity);
+    ctx.commit_sha = env.sourced("BUILD_VCS_NUMBER");
+    // The build number counts per build configuration (and can be customised); it is what
+    // TeamCity shows, and a TeamCity build is a single job, so both scopes share it.
+    ctx.pipeline_id = env.sourced("BUILD_NUMBER");
+    ctx.job_id = ctx.pipeline_id.clone();
+
+    // TeamCity itself shows a configuration as "Project / Configuration".
+    let workflow = match (
+        env.get("TEAMCITY_PROJECT_NAME"),
+        env.get("TEAMCITY_BUILDCONF_NAME"),
+    ) {
+        (Some(project), Some(conf)) => Some(format!("{project} / {conf}")),
+        (project, conf) => conf.or(project).map(str::to_string),
+    };
+    ctx.add_context("workflow", workflow);
+    Some(ctx)
+}

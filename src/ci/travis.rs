@@ -1,0 +1,32 @@
+//! Travis CI (`TRAVIS=true`).
+//!
+//! Travis names no user and gives no start time; `TRAVIS_TEST_RESULT` (0 or 1) is set once the
+//! `script` phase has run, so a report from `after_script` or a deploy hook gets the outcome.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless `TRAVIS` is `true`.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::is_true(env, "TRAVIS") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Travis);
+    ctx.commit_sha = env.sourced("TRAVIS_COMMIT");
+    ctx.repo_name = env.sourced("TRAVIS_REPO_SLUG");
+    ctx.pipeline_id = env.sourced("TRAVIS_BUILD_ID");
+    ctx.job_id = env.sourced("TRAVIS_JOB_ID");
+    ctx.status = super::exit_code_from(&mut ctx, env, "TRAVIS_TEST_RESULT");
+
+    ctx.add_context("pipeline_url", env.get("TRAVIS_BUILD_WEB_URL"));
+    ctx.add_context("job_url", env.get("TRAVIS_JOB_WEB_URL"));
+    // On a pull request TRAVIS_BRANCH is the target branch; on a tag build it is the tag.
+    let branch = env.get("TRAVIS_PULL_REQUEST_BRANCH").or_else(|| {
+        (!env.has("TRAVIS_TAG"))
+            .then(|| env.get("TRAVIS_BRANCH"))
+            .flatten()
+    });
+    ctx.add_context("branch", branch);
+    ctx.add_context("trigger_event", env.get("TRAVIS_EVENT_TYPE"));
+    Some(ctx)
+}
