@@ -4,6 +4,7 @@
 mod cli;
 mod delivery;
 mod git_detection;
+mod providers;
 mod report;
 mod run_start;
 mod support;
