@@ -68,15 +68,9 @@ impl Env {
         }
     }
 
-    /// Pairs for `envy::from_iter`.
+    /// Pairs, for envy (`crate::settings`).
     pub fn pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
         self.0.iter().map(|(k, v)| (k.clone(), v.clone()))
-    }
-
-    /// Deserialises a provider's variables with envy. Fields are matched case-insensitively
-    /// (`github_sha` ↔ `GITHUB_SHA`). Returns `None` when a value does not fit its type.
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        envy::from_iter(self.pairs()).ok()
     }
 }
 

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::cli::{ConnArgs, JobArgs};
 use crate::env::{Env, Sourced};
 use crate::status::CancelledAs;
@@ -79,23 +81,73 @@ impl Default for DeliverySettings {
     }
 }
 
-fn pick(flag: Option<String>, flag_name: &str, env: &Env, var: &str) -> Option<Sourced<String>> {
-    flag.filter(|v| !v.trim().is_empty())
-        .map(|v| Sourced::new(v, flag_name))
-        .or_else(|| env.sourced(var))
+/// The `ALLSTACKS_*` variables, read with envy (`ALLSTACKS_SERVICE_ID` → `service_id`). All are
+/// strings here: parsing happens once, below or in `job`, so errors can name the variable.
+#[derive(Debug, Default, Deserialize)]
+struct Vars {
+    url: Option<String>,
+    company_id: Option<String>,
+    token: Option<String>,
+    token_file: Option<String>,
+    service_id: Option<String>,
+    status: Option<String>,
+    job_id: Option<String>,
+    commit_sha: Option<String>,
+    repo_id: Option<String>,
+    repo_name: Option<String>,
+    triggered_by: Option<String>,
+    job_type: Option<String>,
+    job_start_time: Option<String>,
+    job_duration: Option<String>,
+    scope: Option<String>,
+    fields: Option<String>,
+    fields_json: Option<String>,
+    no_context: Option<String>,
+    cancelled_as: Option<String>,
+    needs_json: Option<String>,
+    strict: Option<String>,
+    dry_run: Option<String>,
+    timeout: Option<String>,
+    retries: Option<String>,
+    ca_cert: Option<String>,
+    allow_http: Option<String>,
+    outbox: Option<String>,
+    state_file: Option<String>,
+    output: Option<String>,
 }
 
-fn pick_path(flag: Option<PathBuf>, env: &Env, var: &str) -> Option<PathBuf> {
+impl Vars {
+    /// Reads the variables; `Env` has already dropped empty values, so every field here is a
+    /// real value. envy cannot fail on all-`Option<String>` fields, hence the default.
+    fn from(env: &Env) -> Vars {
+        envy::prefixed("ALLSTACKS_")
+            .from_iter(env.pairs())
+            .unwrap_or_default()
+    }
+}
+
+fn pick(
+    flag: Option<String>,
+    flag_name: &str,
+    var_value: Option<String>,
+    var: &str,
+) -> Option<Sourced<String>> {
+    flag.filter(|v| !v.trim().is_empty())
+        .map(|v| Sourced::new(v, flag_name))
+        .or_else(|| var_value.map(|v| Sourced::new(v, var)))
+}
+
+fn pick_path(flag: Option<PathBuf>, var_value: Option<String>) -> Option<PathBuf> {
     flag.filter(|p| !p.as_os_str().is_empty())
-        .or_else(|| env.get(var).map(PathBuf::from))
+        .or_else(|| var_value.map(PathBuf::from))
 }
 
 /// A boolean flag, or its variable (`true`/`1`/`yes`/`on`, `false`/`0`/`no`/`off`).
-fn pick_bool(flag: bool, env: &Env, var: &str, errors: &mut Vec<String>) -> bool {
+fn pick_bool(flag: bool, var_value: Option<String>, var: &str, errors: &mut Vec<String>) -> bool {
     if flag {
         return true;
     }
-    match env.get(var).map(|v| v.trim().to_ascii_lowercase()) {
+    match var_value.map(|v| v.trim().to_ascii_lowercase()) {
         None => false,
         Some(v) => match v.as_str() {
             "true" | "1" | "yes" | "on" => true,
@@ -112,7 +164,8 @@ fn pick_bool(flag: bool, env: &Env, var: &str, errors: &mut Vec<String>) -> bool
 
 /// Merges the job flags with the environment.
 pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
-    let scope = match pick(args.scope, "--scope", env, "ALLSTACKS_SCOPE") {
+    let vars = Vars::from(env);
+    let scope = match pick(args.scope, "--scope", vars.scope, "ALLSTACKS_SCOPE") {
         None => Scope::Pipeline,
         Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
             "job" => Scope::Job,
@@ -129,7 +182,7 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
     let cancelled_as = match pick(
         args.cancelled_as,
         "--cancelled-as",
-        env,
+        vars.cancelled_as,
         "ALLSTACKS_CANCELLED_AS",
     ) {
         None => CancelledAs::Failed,
@@ -142,7 +195,8 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
         }),
     };
     let field_specs = if args.fields.is_empty() {
-        env.get("ALLSTACKS_FIELDS")
+        vars.fields
+            .as_deref()
             .map(|t| crate::fields::lines_of(t, "ALLSTACKS_FIELDS"))
             .unwrap_or_default()
     } else {
@@ -152,29 +206,49 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
             .collect()
     };
     JobSettings {
-        service_id: pick(args.service_id, "--service-id", env, "ALLSTACKS_SERVICE_ID"),
-        status: pick(args.status, "--status", env, "ALLSTACKS_STATUS"),
-        job_id: pick(args.job_id, "--job-id", env, "ALLSTACKS_JOB_ID"),
-        commit_sha: pick(args.commit_sha, "--commit-sha", env, "ALLSTACKS_COMMIT_SHA"),
-        repo_id: pick(args.repo_id, "--repo-id", env, "ALLSTACKS_REPO_ID"),
-        repo_name: pick(args.repo_name, "--repo-name", env, "ALLSTACKS_REPO_NAME"),
+        service_id: pick(
+            args.service_id,
+            "--service-id",
+            vars.service_id,
+            "ALLSTACKS_SERVICE_ID",
+        ),
+        status: pick(args.status, "--status", vars.status, "ALLSTACKS_STATUS"),
+        job_id: pick(args.job_id, "--job-id", vars.job_id, "ALLSTACKS_JOB_ID"),
+        commit_sha: pick(
+            args.commit_sha,
+            "--commit-sha",
+            vars.commit_sha,
+            "ALLSTACKS_COMMIT_SHA",
+        ),
+        repo_id: pick(args.repo_id, "--repo-id", vars.repo_id, "ALLSTACKS_REPO_ID"),
+        repo_name: pick(
+            args.repo_name,
+            "--repo-name",
+            vars.repo_name,
+            "ALLSTACKS_REPO_NAME",
+        ),
         triggered_by: pick(
             args.triggered_by,
             "--triggered-by",
-            env,
+            vars.triggered_by,
             "ALLSTACKS_TRIGGERED_BY",
         ),
-        job_type: pick(args.job_type, "--job-type", env, "ALLSTACKS_JOB_TYPE"),
+        job_type: pick(
+            args.job_type,
+            "--job-type",
+            vars.job_type,
+            "ALLSTACKS_JOB_TYPE",
+        ),
         job_start_time: pick(
             args.job_start_time,
             "--job-start-time",
-            env,
+            vars.job_start_time,
             "ALLSTACKS_JOB_START_TIME",
         ),
         job_duration: pick(
             args.job_duration,
             "--job-duration",
-            env,
+            vars.job_duration,
             "ALLSTACKS_JOB_DURATION",
         ),
         scope,
@@ -182,34 +256,55 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
         fields_json: pick(
             args.fields_json,
             "--fields-json",
-            env,
+            vars.fields_json,
             "ALLSTACKS_FIELDS_JSON",
         ),
-        no_context: pick_bool(args.no_context, env, "ALLSTACKS_NO_CONTEXT", errors),
+        no_context: pick_bool(
+            args.no_context,
+            vars.no_context,
+            "ALLSTACKS_NO_CONTEXT",
+            errors,
+        ),
         cancelled_as,
-        needs_json: pick(args.needs_json, "--needs-json", env, "ALLSTACKS_NEEDS_JSON"),
-        state_file: pick_path(args.state_file, env, "ALLSTACKS_STATE_FILE"),
+        needs_json: pick(
+            args.needs_json,
+            "--needs-json",
+            vars.needs_json,
+            "ALLSTACKS_NEEDS_JSON",
+        ),
+        state_file: pick_path(args.state_file, vars.state_file),
     }
 }
 
 /// Merges the delivery flags with the environment.
 pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> DeliverySettings {
+    let vars = Vars::from(env);
     let mut out = DeliverySettings {
-        dry_run: pick_bool(args.dry_run, env, "ALLSTACKS_DRY_RUN", errors),
-        strict: pick_bool(args.strict, env, "ALLSTACKS_STRICT", errors),
-        allow_http: pick_bool(args.allow_http, env, "ALLSTACKS_ALLOW_HTTP", errors),
-        url: pick(args.url, "--url", env, "ALLSTACKS_URL"),
-        company_id: pick(args.company_id, "--company-id", env, "ALLSTACKS_COMPANY_ID"),
-        ca_cert: pick_path(args.ca_cert, env, "ALLSTACKS_CA_CERT"),
-        outbox: pick_path(args.outbox, env, "ALLSTACKS_OUTBOX"),
+        dry_run: pick_bool(args.dry_run, vars.dry_run, "ALLSTACKS_DRY_RUN", errors),
+        strict: pick_bool(args.strict, vars.strict, "ALLSTACKS_STRICT", errors),
+        allow_http: pick_bool(
+            args.allow_http,
+            vars.allow_http,
+            "ALLSTACKS_ALLOW_HTTP",
+            errors,
+        ),
+        url: pick(args.url, "--url", vars.url, "ALLSTACKS_URL"),
+        company_id: pick(
+            args.company_id,
+            "--company-id",
+            vars.company_id,
+            "ALLSTACKS_COMPANY_ID",
+        ),
+        ca_cert: pick_path(args.ca_cert, vars.ca_cert),
+        outbox: pick_path(args.outbox, vars.outbox),
         verbosity: args.verbosity.level(),
         ..DeliverySettings::default()
     };
     out.token = match args.token.filter(|t| !t.trim().is_empty()) {
         Some(t) => Some(t.trim().to_string()),
-        None => match env.get("ALLSTACKS_TOKEN") {
+        None => match vars.token {
             Some(t) => Some(t.trim().to_string()),
-            None => match pick_path(args.token_file, env, "ALLSTACKS_TOKEN_FILE") {
+            None => match pick_path(args.token_file, vars.token_file) {
                 None => None,
                 Some(path) => match std::fs::read_to_string(&path) {
                     Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
@@ -225,7 +320,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             },
         },
     };
-    if let Some(t) = pick(args.timeout, "--timeout", env, "ALLSTACKS_TIMEOUT") {
+    if let Some(t) = pick(args.timeout, "--timeout", vars.timeout, "ALLSTACKS_TIMEOUT") {
         match t.value.trim().parse::<f64>() {
             Ok(secs) if secs > 0.0 && secs <= 86_400.0 => {
                 out.timeout = Duration::from_secs_f64(secs);
@@ -236,7 +331,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             )),
         }
     }
-    if let Some(r) = pick(args.retries, "--retries", env, "ALLSTACKS_RETRIES") {
+    if let Some(r) = pick(args.retries, "--retries", vars.retries, "ALLSTACKS_RETRIES") {
         match r.value.trim().parse::<u32>() {
             Ok(n) if n <= 100 => out.retries = n,
             _ => errors.push(format!(
@@ -245,7 +340,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             )),
         }
     }
-    if let Some(o) = pick(args.output, "--output", env, "ALLSTACKS_OUTPUT") {
+    if let Some(o) = pick(args.output, "--output", vars.output, "ALLSTACKS_OUTPUT") {
         match o.value.trim() {
             "json" => out.output_json = true,
             "text" => {}
