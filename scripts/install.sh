@@ -65,6 +65,18 @@ if [ -n "${ALLSTACKS_CD_BINARY:-}" ]; then
         die "ALLSTACKS_CD_BINARY=$ALLSTACKS_CD_BINARY is not an executable file"
     fi
     log "ALLSTACKS_CD_BINARY is set"
+    case $(basename "$bin") in
+    allstacks-cd | allstacks-cd.exe) ;;
+    *)
+        # Later steps call it by name: give it that name.
+        named="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/allstacks-cd-bin"
+        named=$(to_unix "$named")
+        mkdir -p "$named"
+        case $bin in *.exe) suffix=.exe ;; *) suffix= ;; esac
+        cp "$bin" "$named/allstacks-cd$suffix"
+        bin="$named/allstacks-cd$suffix"
+        ;;
+    esac
     publish "$bin"
 fi
 

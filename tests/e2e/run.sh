@@ -320,7 +320,7 @@ EOF
 
     # -- a succeeding deploy job
     t0=$(date +%s)
-    act_run success success.yml --env ALLSTACKS_CD_BINARY="$E2E_BIN"
+    act_run success success.yml --env ALLSTACKS_CD_BINARY="$BIN_DIR/allstacks-cd"
     t1=$(date +%s)
     R="$WORK/req-success.jsonl"
     O="$WORK/out/success-outputs.txt"
@@ -356,7 +356,7 @@ EOF
     file_lacks "act success: the token never appears in the log" "$LOGS/act-success.log" "$TOKEN"
 
     # -- a failing deploy job, reported with if: always()
-    act_run failure failure.yml --env ALLSTACKS_CD_BINARY="$E2E_BIN"
+    act_run failure failure.yml --env ALLSTACKS_CD_BINARY="$BIN_DIR/allstacks-cd"
     R="$WORK/req-failure.jsonl"
     O="$WORK/out/failure-outputs.txt"
     S='p.get("job_type") == "e2e-github-failure"'
@@ -369,7 +369,7 @@ EOF
     ne "act failure: job-id output set" "$(kv "$O" job-id)" ""
 
     # -- a final job reporting the workflow from needs
-    act_run needs needs.yml --env ALLSTACKS_CD_BINARY="$E2E_BIN"
+    act_run needs needs.yml --env ALLSTACKS_CD_BINARY="$BIN_DIR/allstacks-cd"
     R="$WORK/req-needs.jsonl"
     S='p.get("job_type") == "e2e-github-needs"'
     eq "act needs: one report received" "$(q "$R" count "$S")" 1
