@@ -89,7 +89,9 @@ pub fn pending(dir: &Path) -> Vec<PathBuf> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if let Some((original, _)) = name.split_once(CLAIM_MARK) {
+        if let Some((claimed, _)) = name.split_once(CLAIM_MARK) {
+            // `.NAME.claimed-PID` goes back to `NAME`.
+            let original = claimed.strip_prefix('.').unwrap_or(claimed);
             let stale = entry
                 .metadata()
                 .and_then(|m| m.modified())
@@ -214,6 +216,27 @@ mod tests {
         assert!(pending(dir.path()).is_empty());
         let text = fs::read_to_string(rejected).unwrap();
         assert!(text.contains("HTTP 400: bad"));
+    }
+
+    #[test]
+    fn a_stale_claim_goes_back_under_its_own_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = save(dir.path(), &saved(1)).unwrap();
+        let claim = Claim::take(&a).unwrap();
+        // The claimer died 20 minutes ago.
+        let old = SystemTime::now() - Duration::from_secs(20 * 60);
+        fs::File::options()
+            .append(true)
+            .open(&claim.claimed)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert_eq!(pending(dir.path()), vec![a.clone()]);
+        assert!(a.is_file(), "released under its original name");
+        let again = Claim::take(&a).unwrap();
+        assert_eq!(again.read().unwrap().saved_at, 1);
+        // A fresh claim is left alone.
+        assert!(pending(dir.path()).is_empty());
     }
 
     #[test]
