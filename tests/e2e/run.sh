@@ -304,6 +304,16 @@ if only github; then
  "repository": {"full_name": "e2e-owner/e2e-repo", "name": "e2e-repo", "owner": {"login": "e2e-owner"}}}
 EOF
 
+    ignores_input_vars() {
+        local args=(report --dry-run --status success --commit-sha 0123456789abcdef0123456789abcdef01234567 --repo-name o/r)
+        (cd "$WORK/tmp" && env -i PATH="$PATH" ALLSTACKS_SERVICE_ID=4242 "$E2E_BIN" "${args[@]}" >/dev/null) ||
+            { echo "the dry run fails even with ALLSTACKS_SERVICE_ID"; return 1; }
+        if (cd "$WORK/tmp" && env -i PATH="$PATH" "INPUT_SERVICE-ID=4242" INPUT_SERVICE_ID=4242 "$E2E_BIN" "${args[@]}"); then
+            echo "the dry run took service_id from INPUT_*"
+            return 1
+        fi
+    }
+
     act_run() { # NAME WORKFLOW [act args...]: sets ACT_RC, requests in $WORK/req-NAME.jsonl
         local name=$1 wf=$2
         shift 2
@@ -317,6 +327,11 @@ EOF
         since_mark "$WORK/req-$name.jsonl"
         cp "$WORK/req-$name.jsonl" "$LOGS/"
     }
+
+    # act sets INPUT_* variables even for composite actions (GitHub does not). The binary must
+    # not read them, or the checks below could pass with an input missing from env:.
+    check "the binary ignores INPUT_* (act sets them, GitHub does not): no service_id from INPUT_SERVICE-ID" \
+        ignores_input_vars
 
     # -- a succeeding deploy job
     t0=$(date +%s)
@@ -340,7 +355,7 @@ EOF
     eq "act success: multi-line fields input → optional fields" \
         "$(q "$R" "$S" '[opt("region"), opt("replicas")]')" '["eu-west-1", 3]'
     eq "act success: context field workflow" "$(q "$R" "$S" 'opt("workflow")')" e2e-success
-    eq "act success: start time from the command: start step (duration >= 2s)" \
+    eq "act success: start time from the command: start step (duration >= 2s after sleep 3)" \
         "$(q "$R" "$S" 'p.get("job_duration", -1) >= 2')" true
     eq "act success: job_start_time within the act run" \
         "$(q "$R" "$S" "$t0 <= p.get('job_start_time', 0) <= $t1")" true
@@ -389,6 +404,8 @@ EOF
     check "act download: the binary on PATH is the one in the tool cache" \
         grep -q "tool_cache/allstacks-cd/9.9.9-e2e/" "$WORK/out/download-path.txt"
     eq "act download: the same version again comes from the tool cache" "$(kv "$O" cached)" success
+    eq "act download: dry-run sets the status output" "$(kv "$O" dry-run-status)" Succeeded
+    eq "act download: dry-run sets the payload output" "$(kv "$O" dry-run-service-id)" 4245
     eq "act download: a wrong checksum fails the install step" "$(kv "$O" bad)" failure
     file_has "act download: ... with a clear error" "$LOGS/act-download.log" "checksum mismatch for allstacks-cd-9.9.8-bad-$TARGET.tar.gz"
     file_lacks "act download: ... and no fallback to cargo install" "$LOGS/act-download.log" "building allstacks-cd 9.9.8-bad"
