@@ -12,8 +12,9 @@ ARG RUST_VERSION=1
 ARG ALPINE_VERSION=3.22
 
 FROM rust:${RUST_VERSION}-alpine AS build
-# gcc and musl-dev build the C parts (ring, libgit2) against musl: the result is static.
-RUN apk add --no-cache gcc musl-dev make perl
+# gcc and musl-dev build the C parts (ring, the bundled libgit2 and zlib) against musl; Rust
+# links musl targets statically, so the binary runs on any Linux of the same architecture.
+RUN apk add --no-cache gcc musl-dev
 WORKDIR /src
 # Everything but what .dockerignore leaves out (target/, .git/, CI and docs files).
 COPY . .
@@ -21,11 +22,11 @@ RUN cargo build --release --locked --bin allstacks-cd \
     && cp target/release/allstacks-cd /allstacks-cd \
     && /allstacks-cd --version
 
-# A variant with a shell, e.g. as a GitLab CI job image (with `entrypoint: [""]`).
+# A variant with a shell, e.g. as a GitLab CI job image (with `entrypoint: [""]`). It keeps
+# Alpine's root user, like other CI job images, so the runner can write its build directory.
 FROM alpine:${ALPINE_VERSION} AS alpine
 RUN apk add --no-cache ca-certificates
 COPY --from=build /allstacks-cd /usr/local/bin/allstacks-cd
-USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
 CMD ["--help"]
 

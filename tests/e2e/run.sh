@@ -86,8 +86,14 @@ build_binary() {
 # with only loopback, when we may.
 if [ "${E2E_INNER:-}" != 1 ]; then
     started=$(date +%s)
-    install_tools
-    build_binary
+    if ! install_tools; then
+        printf 'FAIL - installing the e2e tools into %s\n0 passed, 1 failed\n' "$TOOLS"
+        exit 1
+    fi
+    if ! build_binary; then
+        printf 'FAIL - building allstacks-cd\n0 passed, 1 failed\n'
+        exit 1
+    fi
     note "tools ready and binary built in $(($(date +%s) - started))s: $E2E_BIN"
     export E2E_BIN E2E_INNER=1
     if [ -z "${E2E_NO_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
@@ -231,7 +237,7 @@ fi
 # and one whose published checksum is wrong for 9.9.8-bad.
 REQ="$WORK/requests.jsonl"
 "$PY" "$E2E/receiver.py" --log "$REQ" --port-file "$WORK/port" --files "$WORK/dl" \
-    --time-limit "${E2E_RECEIVER_TIME_LIMIT:-1800}" 2>"$LOGS/receiver.log" &
+    --time-limit "${E2E_RECEIVER_TIME_LIMIT:-1200}" 2>"$LOGS/receiver.log" &
 RECEIVER_PID=$!
 for _ in $(seq 1 100); do
     [ -s "$WORK/port" ] && break
