@@ -189,8 +189,24 @@ impl Sender {
     /// Posts `body` (JSON) to `url`, retrying transient failures until `1 + retries` attempts or
     /// the `--timeout` deadline. `max_attempts` can lower the attempts (flush before a report).
     pub fn send(&self, url: &str, body: &[u8], ui: &Ui, max_attempts: Option<u32>) -> Delivery {
-        let started = Instant::now();
-        let deadline = started + self.timeout;
+        self.send_by(url, body, ui, max_attempts, Instant::now() + self.timeout)
+    }
+
+    /// The deadline `--timeout` gives a delivery that starts now.
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.timeout
+    }
+
+    /// [`Sender::send`] with an explicit deadline, so that several sends can share one
+    /// `--timeout` (a report and the flush of the outbox before it).
+    pub fn send_by(
+        &self,
+        url: &str,
+        body: &[u8],
+        ui: &Ui,
+        max_attempts: Option<u32>,
+        deadline: Instant,
+    ) -> Delivery {
         let attempts_allowed = max_attempts
             .unwrap_or(self.retries.saturating_add(1))
             .max(1);

@@ -5,6 +5,8 @@ use std::cell::RefCell;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use std::time::Instant;
+
 use crate::ci::{self, CiContext};
 use crate::cli::{ConnArgs, FlushArgs, JobArgs, RunArgs, StartArgs};
 use crate::client::{self, Failure, Sender};
@@ -211,15 +213,29 @@ pub fn report(
             return outcome;
         }
     };
-    let outbox_dir = delivery.outbox.clone().or_else(|| {
-        (!ci.provider.is_ci())
-            .then(|| outbox::default_dir(env))
-            .flatten()
-    });
+    // In CI the default state dir dies with the runner: keep reports only where asked to. An
+    // unknown CI system is recognised by the `CI` variable almost all of them set.
+    let in_ci = ci.provider.is_ci()
+        || env
+            .get("CI")
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false") && v != "0");
+    let outbox_dir = delivery
+        .outbox
+        .clone()
+        .or_else(|| (!in_ci).then(|| outbox::default_dir(env)).flatten());
+    // One --timeout for everything this command sends: the saved reports may use half of it,
+    // one attempt each, so a dead server cannot double the time the step takes.
+    let deadline = sender.deadline();
     if let Some(dir) = &outbox_dir {
-        flush_dir(dir, &sender, &ui, Some(1));
+        let plan = FlushPlan {
+            max_attempts: Some(1),
+            deadline: Some(Instant::now() + delivery.timeout / 2),
+            only_url: Some(&url),
+            allow_http: delivery.allow_http,
+        };
+        flush_dir(dir, &sender, &ui, &plan);
     }
-    let result = sender.send(&url, payload.as_bytes(), &ui, None);
+    let result = sender.send_by(&url, payload.as_bytes(), &ui, None, deadline);
     let delivered = result.result.is_ok();
     match &result.result {
         Ok(_) => {
@@ -236,7 +252,9 @@ pub fn report(
         }
         Err(failure) => {
             outcome.trouble = Some(Trouble::Delivery);
-            let mut message = format!("could not report job {}: {}", job.job_id, failure.message());
+            // The server's words can quote the token back; files are not redacted by `Ui`.
+            let reason = ui.redact(failure.message());
+            let mut message = format!("could not report job {}: {reason}", job.job_id);
             if worth_keeping(failure) {
                 match &outbox_dir {
                     Some(dir) => {
@@ -244,7 +262,7 @@ pub fn report(
                             version: 1,
                             url: url.clone(),
                             saved_at: now_epoch(),
-                            last_error: failure.message().to_string(),
+                            last_error: reason.clone(),
                             payload: serde_json::to_value(&*job).unwrap_or_default(),
                             rejected: None,
                         };
@@ -267,7 +285,7 @@ pub fn report(
                     ),
                 }
             }
-            summary.push(("delivery", format!("failed: {}", failure.message())));
+            summary.push(("delivery", format!("failed: {reason}")));
             fail(&ui, &delivery, &message);
         }
     }
@@ -521,7 +539,13 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
             return outcome;
         }
     };
-    let stats = flush_dir(&dir, &sender, &ui, None);
+    let plan = FlushPlan {
+        max_attempts: None,
+        deadline: None,
+        only_url: None,
+        allow_http: delivery.allow_http,
+    };
+    let stats = flush_dir(&dir, &sender, &ui, &plan);
     ui.info(&format!(
         "flushed {}: {} delivered, {} rejected (moved to {}), {} kept",
         dir.display(),
@@ -543,13 +567,36 @@ struct FlushStats {
     kept: usize,
 }
 
+/// How far a flush goes.
+struct FlushPlan<'a> {
+    /// `Some(1)` before a report's own job; `None`: the configured retries.
+    max_attempts: Option<u32>,
+    /// No send starts after this (before a report: its share of `--timeout`).
+    deadline: Option<Instant>,
+    /// Only reports saved for this webhook: before a report, the token given is meant for its
+    /// server, not for whatever server an older report was meant for.
+    only_url: Option<&'a str>,
+    /// The plain-HTTP guard applies to saved URLs as it does to `--url`.
+    allow_http: bool,
+}
+
 /// Sends every saved report in `dir`, oldest first. Stops at the first failure that is not
 /// about the report itself (server down, token refused, TLS): the rest would fail the same way.
-fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) -> FlushStats {
+fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
     let mut stats = FlushStats::default();
     let files = outbox::pending(dir);
     let total = files.len();
+    let mut elsewhere = 0;
     for (i, path) in files.iter().enumerate() {
+        if plan.deadline.is_some_and(|d| Instant::now() >= d) {
+            ui.verbose(&format!(
+                "no time left to flush {}: {} saved report(s) wait for the next run",
+                dir.display(),
+                total - i
+            ));
+            stats.kept += total - i;
+            break;
+        }
         let Some(claim) = Claim::take(path) else {
             continue; // another flush is sending it
         };
@@ -562,8 +609,31 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) ->
                 continue;
             }
         };
+        if plan.only_url.is_some_and(|u| u != saved.url) {
+            let _ = claim.release(None);
+            elsewhere += 1;
+            continue;
+        }
+        let source = format!("saved report {}", path.display());
+        let guarded = client::endpoint(
+            Some(&Sourced::new(saved.url.clone(), source)),
+            None,
+            plan.allow_http,
+        );
+        let url = match guarded {
+            Ok(url) => url,
+            Err(e) => {
+                ui.warn(&format!("{e}; kept"));
+                let _ = claim.release(None);
+                stats.kept += 1;
+                continue;
+            }
+        };
         let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
-        let result = sender.send(&saved.url, &body, ui, max_attempts);
+        let result = match plan.deadline {
+            Some(deadline) => sender.send_by(&url, &body, ui, plan.max_attempts, deadline),
+            None => sender.send(&url, &body, ui, plan.max_attempts),
+        };
         match result.result {
             Ok(_) => {
                 ui.info(&format!("delivered saved report {}", path.display()));
@@ -580,14 +650,15 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) ->
                     "saved report {} was rejected: {message}",
                     path.display()
                 ));
-                match claim.reject(&message) {
+                // Files are not redacted by `Ui`: the server's words may quote the token.
+                match claim.reject(&ui.redact(&message)) {
                     Ok(to) => ui.info(&format!("moved it to {}", to.display())),
                     Err(e) => ui.warn(&format!("could not move it aside: {e}")),
                 }
                 stats.rejected += 1;
             }
             Err(failure) => {
-                let _ = claim.release(Some(failure.message()));
+                let _ = claim.release(Some(&ui.redact(failure.message())));
                 ui.warn(&format!(
                     "saved report {} not delivered: {}",
                     path.display(),
@@ -597,6 +668,13 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, max_attempts: Option<u32>) ->
                 break;
             }
         }
+    }
+    if elsewhere > 0 {
+        ui.verbose(&format!(
+            "{elsewhere} saved report(s) in {} are for another webhook URL; \
+             `allstacks-cd flush` sends them",
+            dir.display()
+        ));
     }
     stats
 }

@@ -3,7 +3,9 @@
 
 mod cli;
 mod delivery;
+mod faults;
 mod git_detection;
+mod outbox;
 mod providers;
 mod report;
 mod run_start;

@@ -24,8 +24,12 @@ pub struct Output {
 
 impl Output {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -137,7 +141,13 @@ impl Repo {
     pub fn new(object_format: &str) -> Repo {
         let dir = tempfile::tempdir().expect("temp repo");
         let repo = Repo { dir };
-        repo.git(&["init", "-q", &format!("--object-format={object_format}"), "-b", "main"]);
+        repo.git(&[
+            "init",
+            "-q",
+            &format!("--object-format={object_format}"),
+            "-b",
+            "main",
+        ]);
         repo.git(&["config", "user.email", "dev@example.com"]);
         repo.git(&["config", "user.name", "Dev"]);
         repo.git(&["config", "commit.gpgsign", "false"]);
@@ -162,7 +172,11 @@ impl Repo {
             .env("GIT_COMMITTER_DATE", "2024-01-01T00:00:00Z")
             .output()
             .expect("git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -392,4 +406,226 @@ fn serve(stream: TcpStream, reply: Reply, rec: &Mutex<Vec<Received>>, stop: &Ato
 /// A temp directory path that is not created (for outboxes, state files).
 pub fn temp_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
+}
+
+/// Panics if the token occurs in `path` or, for a directory, in any file below it. Files the
+/// tool writes (outbox, rejected/, GitHub outputs) must never carry it.
+pub fn assert_no_token(path: &Path) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).expect("read dir").flatten() {
+            assert_no_token(&entry.path());
+        }
+    } else if let Ok(bytes) = std::fs::read(path) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(TOKEN),
+            "the token leaked into {}:\n{text}",
+            path.display()
+        );
+    }
+}
+
+/// The saved reports in an outbox (top level only, oldest first), parsed.
+pub fn outbox_files(dir: &Path) -> Vec<(PathBuf, serde_json::Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.is_file());
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("read saved report");
+            let json = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text}", p.display()));
+            (p, json)
+        })
+        .collect()
+}
+
+/// A port on 127.0.0.1 that is bound but not listening: connections to it are refused, and no
+/// other test can take it, until [`ReservedPort::listen`] turns it into a listener ("the server
+/// comes up later" on the very same port).
+#[cfg(unix)]
+pub struct ReservedPort {
+    fd: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+#[cfg(unix)]
+impl ReservedPort {
+    pub fn new() -> ReservedPort {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain socket calls on a descriptor we own; the sockaddr is fully initialised.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(fd);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            addr.sin_port = 0;
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+            let rc = libc::bind(raw, &addr as *const _ as *const libc::sockaddr, len);
+            assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
+            let mut len = len;
+            let rc = libc::getsockname(raw, &mut addr as *mut _ as *mut libc::sockaddr, &mut len);
+            assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+            ReservedPort {
+                fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts listening on the reserved port.
+    pub fn listen(self) -> TcpListener {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `listen` on a bound socket we own.
+        let rc = unsafe { libc::listen(self.fd.as_raw_fd(), 128) };
+        assert_eq!(rc, 0, "listen: {}", std::io::Error::last_os_error());
+        TcpListener::from(self.fd)
+    }
+}
+
+impl Tool {
+    /// Like [`Tool::run`], and also returns the process's peak resident memory in KiB, or `None`
+    /// where it cannot be measured.
+    ///
+    /// The kernel carries the parent's high-water mark across `exec` into the child's resource
+    /// usage, so `wait4` from this (large) test process would report the test's own memory.
+    /// GNU time forks from a small process and reports the child's peak alone; without it, the
+    /// child's `VmHWM` is sampled from /proc while it runs (a lower bound: the last moments
+    /// before exit may be missed).
+    pub fn run_measured(self) -> (Output, Option<u64>) {
+        let gnu_time = Path::new("/usr/bin/time");
+        if !cfg!(target_os = "linux") {
+            return (self.run(), None);
+        }
+        if !gnu_time.is_file() {
+            return self.run_sampling_hwm();
+        }
+        let report = tempfile::NamedTempFile::new().expect("temp file");
+        let mut timed = Command::new(gnu_time);
+        timed
+            .arg("-f")
+            .arg("%M")
+            .arg("-o")
+            .arg(report.path())
+            .arg(self.cmd.get_program())
+            .args(self.cmd.get_args())
+            .env_clear()
+            .stdin(Stdio::null());
+        for (k, v) in self.cmd.get_envs() {
+            if let Some(v) = v {
+                timed.env(k, v);
+            }
+        }
+        if let Some(dir) = self.cmd.get_current_dir() {
+            timed.current_dir(dir);
+        }
+        let out = Tool {
+            cmd: timed,
+            _home: self._home,
+        }
+        .run();
+        let text = std::fs::read_to_string(report.path()).unwrap_or_default();
+        // GNU time writes "Command exited with non-zero status N" before the numbers.
+        let kib = text.lines().last().and_then(|l| l.trim().parse().ok());
+        (out, kib)
+    }
+
+    fn run_sampling_hwm(mut self) -> (Output, Option<u64>) {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut err = child.stderr.take().expect("stderr");
+        let t_out = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        let t_err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = err.read_to_string(&mut s);
+            s
+        });
+        let status_file = format!("/proc/{}/status", child.id());
+        let mut peak = None;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            let hwm = std::fs::read_to_string(&status_file).ok().and_then(|t| {
+                let line = t.lines().find(|l| l.starts_with("VmHWM:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            });
+            if hwm.is_some() {
+                peak = peak.max(hwm);
+            }
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("allstacks-cd did not finish within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let out = Output {
+            code: status.code().unwrap_or(-1),
+            stdout: t_out.join().expect("stdout thread"),
+            stderr: t_err.join().expect("stderr thread"),
+        };
+        let mask = format!("::add-mask::{TOKEN}\n");
+        let stderr = out.stderr.replace(&mask, "");
+        assert!(
+            !out.stdout.contains(TOKEN) && !stderr.contains(TOKEN),
+            "the token leaked into the output:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        (out, peak)
+    }
+}
+
+impl Tool {
+    /// A complete job (everything but the connection), with `job_id`.
+    pub fn with_job(self, job_id: &str) -> Tool {
+        self.envs(&[
+            ("ALLSTACKS_COMMIT_SHA", SHA),
+            ("ALLSTACKS_REPO_NAME", "acme/web"),
+            ("ALLSTACKS_JOB_ID", job_id),
+            ("ALLSTACKS_JOB_START_TIME", "1704018030"),
+            ("ALLSTACKS_JOB_DURATION", "60"),
+            ("ALLSTACKS_STATUS", "success"),
+            ("ALLSTACKS_TRIGGERED_BY", "deployer@example.com"),
+            ("ALLSTACKS_NO_CONTEXT", "true"),
+        ])
+    }
+}
+
+/// The payload [`Tool::with_job`] sends with service id 7 ([`Tool::server`]).
+pub fn job_payload(job_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "job_id": job_id,
+        "commit_sha": SHA,
+        "repo_name": "acme/web",
+        "service_id": 7,
+        "job_start_time": 1704018030,
+        "job_duration": 60,
+        "status": "Succeeded",
+        "triggered_by": "deployer@example.com",
+    })
+}
+
+impl Tool {
+    /// Unsets a variable set before (e.g. by [`Tool::with_job`]).
+    pub fn env_remove(mut self, k: &str) -> Tool {
+        self.cmd.env_remove(k);
+        self
+    }
 }
