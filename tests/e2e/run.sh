@@ -325,7 +325,7 @@ EOF
         shift 2
         mark
         ACT_RC=0
-        (cd "$WORK/repo" && env -i HOME="$WORK/home" PATH="$BASE_PATH" LANG=C.UTF-8 TMPDIR="$WORK/tmp" \
+        (cd "$WORK/repo" && env -i HOME="$WORK/home" PATH="${ACT_PATH:-$BASE_PATH}" LANG=C.UTF-8 TMPDIR="$WORK/tmp" \
             timeout -k 10 "$RUN_TIMEOUT" "$ACT" push -W "tests/e2e/github/$wf" \
             -P ubuntu-latest=-self-hosted --no-cache-server -e "$WORK/event.json" \
             --env E2E_URL="$URL" --env E2E_TOKEN="$TOKEN" --env E2E_OUT="$WORK/out" "$@") \
@@ -396,8 +396,21 @@ EOF
     eq "act needs: one report received" "$(q "$R" count "$S")" 1
     eq "act needs: a failed needed job makes the workflow Failed" "$(q "$R" "$S" 'p.get("status")')" Failed
 
-    # -- the install step's download path
-    act_run download download.yml --env E2E_DOWNLOAD_URL="$DL"
+    # -- the install step's download path. A stand-in cargo records how the fallback calls it
+    # and "installs" the built binary (a real build would take minutes).
+    mkdir -p "$WORK/fake-cargo"
+    cat >"$WORK/fake-cargo/cargo" <<FAKE
+#!/usr/bin/env bash
+printf '%s\n' "\$*" >>"$WORK/out/cargo-args.txt"
+root=
+while [ \$# -gt 0 ]; do
+    if [ "\$1" = --root ]; then root=\$2; fi
+    shift
+done
+mkdir -p "\$root/bin" && cp "$E2E_BIN" "\$root/bin/allstacks-cd"
+FAKE
+    chmod +x "$WORK/fake-cargo/cargo"
+    ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL"
     R="$WORK/req-download.jsonl"
     O="$WORK/out/download-outcomes.txt"
     S='p.get("job_type") == "e2e-github-download"'
@@ -417,6 +430,11 @@ EOF
     file_lacks "act download: ... and no fallback to cargo install" "$LOGS/act-download.log" "building allstacks-cd 9.9.8-bad"
     check "act download: ... and nothing cached for that version" \
         test ! -e "$WORK/home/.cache/act/tool_cache/allstacks-cd/9.9.8-bad.complete"
+    eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
+    check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
+        grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
+    eq "act download: ... and only for that version" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 1
+    file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
 fi
 
 # ---------------------------------------------------------------------------------------
