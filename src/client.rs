@@ -274,14 +274,11 @@ impl Sender {
                         "attempt {attempt}/{attempts_allowed}: POST {url} failed after {} ms: {chain}",
                         elapsed.as_millis()
                     ));
-                    if is_tls(&chain) {
+                    if let Some(advice) = tls_advice(&chain) {
                         return Delivery {
                             attempts: attempt,
                             http_status,
-                            result: Err(Failure::Tls(format!(
-                                "TLS failed: {chain}. If the server uses a private CA, pass its \
-                                 PEM with --ca-cert (ALLSTACKS_CA_CERT) or SSL_CERT_FILE"
-                            ))),
+                            result: Err(Failure::Tls(format!("TLS failed: {chain}. {advice}"))),
                         };
                     }
                     let what = if e.is_timeout() {
@@ -424,9 +421,33 @@ fn error_chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-fn is_tls(chain: &str) -> bool {
+/// What to do about a TLS failure; `None` when `chain` is not one. TLS failures are not
+/// retried: the next attempt would meet the same certificate.
+fn tls_advice(chain: &str) -> Option<&'static str> {
     let c = chain.to_ascii_lowercase();
-    c.contains("certificate") || c.contains("tls handshake") || c.contains("invalid peer")
+    if c.contains("certificate") || c.contains("invalid peer") {
+        return Some(
+            "If the server uses a private CA, pass its PEM with --ca-cert (ALLSTACKS_CA_CERT) \
+             or SSL_CERT_FILE",
+        );
+    }
+    // rustls reading a plain-HTTP answer to its hello, or a server hanging up on it.
+    if c.contains("corrupt message")
+        || c.contains("invalidcontenttype")
+        || c.contains("handshake eof")
+    {
+        return Some(
+            "The server does not seem to speak TLS on this port: check the https:// URL and \
+             its port",
+        );
+    }
+    if c.contains("tls handshake") {
+        return Some(
+            "Check the https:// URL and its port; if the server uses a private CA, pass its \
+             PEM with --ca-cert (ALLSTACKS_CA_CERT) or SSL_CERT_FILE",
+        );
+    }
+    None
 }
 
 #[cfg(test)]

@@ -208,7 +208,9 @@ pub fn report(
     let sender = match Sender::new(&client_options(&delivery, env, token)) {
         Ok(s) => s,
         Err(f) => {
-            outcome.trouble = Some(Trouble::Delivery);
+            // An unreadable --ca-cert, a token that cannot go in a header: our configuration,
+            // not the delivery (exit 2 under --strict, like any invalid setting).
+            outcome.trouble = Some(Trouble::Invalid);
             fail(&ui, &delivery, f.message());
             return outcome;
         }
@@ -535,7 +537,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         Ok(s) => s,
         Err(f) => {
             ui.error(f.message());
-            outcome.trouble = Some(Trouble::Delivery);
+            outcome.trouble = Some(Trouble::Invalid);
             return outcome;
         }
     };

@@ -10,6 +10,7 @@ mod providers;
 mod report;
 mod run_start;
 mod support;
+mod tls;
 
 /// Now, in epoch seconds.
 pub fn now() -> i64 {
