@@ -8,6 +8,8 @@
     lint.py shell-gitlab TEMPLATE OUT_DIR
                                         writes each script block of the template to
                                         OUT_DIR/*.sh (POSIX sh), so shellcheck can read them
+    lint.py release-package RELEASE_YML OUT
+                                        writes the run: script of the build job's Package step
     lint.py versions CARGO_TOML TEMPLATE
                                         the template's ALLSTACKS_CD_VERSION is the crate's
 """
@@ -105,6 +107,16 @@ def check_versions(cargo, template):
     return 0 if crate and crate == tpl else 1
 
 
+def extract_release_package(path, out):
+    for step in load(path)["jobs"]["build"]["steps"]:
+        if step.get("name") == "Package":
+            with open(out, "w") as f:
+                f.write(step["run"])
+            return 0
+    print("no Package step in the build job of %s" % path, file=sys.stderr)
+    return 1
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "action":
         return check_action(argv[2])
@@ -112,6 +124,8 @@ def main(argv):
         return extract_action_shell(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "shell-gitlab":
         return extract_gitlab_shell(argv[2], argv[3])
+    if len(argv) == 4 and argv[1] == "release-package":
+        return extract_release_package(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "versions":
         return check_versions(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

@@ -258,19 +258,30 @@ case "$(uname -m)" in
 aarch64 | arm64) TARGET=aarch64-unknown-linux-musl ;;
 *) TARGET=x86_64-unknown-linux-musl ;;
 esac
-make_release() { # VERSION GOOD|BAD
-    local dir="$WORK/dl/v$1" name="allstacks-cd-$1-$TARGET"
-    mkdir -p "$dir" "$WORK/pkg/$name"
-    cp "$E2E_BIN" "$WORK/pkg/$name/allstacks-cd"
-    tar -czf "$dir/$name.tar.gz" -C "$WORK/pkg" "$name"
-    if [ "$2" = GOOD ]; then
-        (cd "$dir" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
-    else
-        printf '%s  %s\n' "$(printf 'not the asset' | sha256sum | cut -d ' ' -f 1)" "$name.tar.gz" >"$dir/$name.tar.gz.sha256"
-    fi
+# Assets are packaged by the Package step of .github/workflows/release.yml itself, so a
+# change of names or layout there that the installers do not follow fails here.
+"$PY" "$E2E/lint.py" release-package "$ROOT/.github/workflows/release.yml" "$WORK/release-package.sh"
+make_release() { # VERSION GOOD|BAD|SUMS-ONLY
+    local dir="$WORK/dl/v$1" name="allstacks-cd-$1-$TARGET" pkg="$WORK/pkg-$1"
+    mkdir -p "$dir" "$pkg/target/$TARGET/release"
+    cp "$E2E_BIN" "$pkg/target/$TARGET/release/allstacks-cd"
+    (cd "$pkg" && VERSION=$1 TARGET=$TARGET bash "$WORK/release-package.sh") >"$LOGS/package-$1.log" 2>&1
+    mv "$pkg/dist/"* "$dir/"
+    case $2 in
+    BAD) printf '%s  %s\n' "$(printf 'not the asset' | sha256sum | cut -d ' ' -f 1)" "$name.tar.gz" >"$dir/$name.tar.gz.sha256" ;;
+    SUMS-ONLY)
+        # Only the release-wide SHA256SUMS (as the publish job writes it), among other lines.
+        {
+            printf '%s  %s\n' "$(printf 'other' | sha256sum | cut -d ' ' -f 1)" "allstacks-cd-$1-other-target.tar.gz"
+            cat "$dir/$name.tar.gz.sha256"
+        } >"$dir/SHA256SUMS"
+        rm "$dir/$name.tar.gz.sha256"
+        ;;
+    esac
 }
 make_release 9.9.9-e2e GOOD
 make_release 9.9.8-bad BAD
+make_release 9.9.6-sums SUMS-ONLY
 
 # Requests received since mark: `mark; ...; since_mark FILE`
 mark() { MARK=$(wc -l <"$REQ"); }
@@ -430,6 +441,8 @@ FAKE
     file_lacks "act download: ... and no fallback to cargo install" "$LOGS/act-download.log" "building allstacks-cd 9.9.8-bad"
     check "act download: ... and nothing cached for that version" \
         test ! -e "$WORK/home/.cache/act/tool_cache/allstacks-cd/9.9.8-bad.complete"
+    eq "act download: a release with only SHA256SUMS installs" "$(kv "$O" sums)" success
+    eq "act download: ... verified against SHA256SUMS" "$(get_count "$R" "/dl/v9.9.6-sums/SHA256SUMS")" 1
     eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
     check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
         grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
@@ -506,6 +519,14 @@ if only gitlab; then
     eq "gitlab fail: deploy job_id is CI_JOB_ID" "$(q "$R" "$DEPLOY" 'p.get("job_id")')" "$(kv "$D" job-id)"
     file_has "gitlab fail: the rest of after_script still runs" "$LOGS/gitlab-fail.log" "after-script-continues"
     file_lacks "gitlab fail: pipeline-succeeded does not run" "$LOGS/gitlab-fail.log" "allstacks-cd:pipeline-succeeded"
+
+    # -- a release that publishes only SHA256SUMS
+    gcl_run sums "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
+        --variable ALLSTACKS_CD_VERSION=9.9.6-sums --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+    R="$WORK/req-sums.jsonl"
+    eq "gitlab SHA256SUMS only: the pipeline succeeds" "$GCL_RC" 0
+    eq "gitlab SHA256SUMS only: the asset is verified against SHA256SUMS" "$(($(get_count "$R" /dl/v9.9.6-sums/SHA256SUMS) > 0))" 1
+    eq "gitlab SHA256SUMS only: two reports (deploy job, pipeline)" "$(q "$R" count 'p.get("status") == "Succeeded"')" 2
 
     # -- a release whose checksum does not match: nothing installed, nothing sent, still green
     gcl_run badsum "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
