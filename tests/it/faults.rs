@@ -12,40 +12,69 @@ use crate::support::{
     Reply, Server, TOKEN, assert_no_token, job_payload, outbox_files, temp_path, tool,
 };
 
-fn webhook(server: &Server) -> String {
-    format!("{}/webhook/company/42/cicd_job", server.url())
-}
-
 #[test]
 fn a_500_past_the_timeout_gives_up_in_time_and_is_saved_without_the_token() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = temp_path(&dir, "outbox");
     let server = Server::start(vec![Reply::status(500).body("database is down")]);
     let started = Instant::now();
-    let out = tool(&["report", "--strict", "--timeout", "3", "--retries", "50", "-vv"])
-        .server(&server)
-        .with_job("d-500")
-        .env("ALLSTACKS_OUTBOX", &outbox)
-        .run();
+    let out = tool(&[
+        "report",
+        "--strict",
+        "--timeout",
+        "3",
+        "--retries",
+        "50",
+        "-vv",
+    ])
+    .server(&server)
+    .with_job("d-500")
+    .env("ALLSTACKS_OUTBOX", &outbox)
+    .run();
     let took = started.elapsed();
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     let got = server.received();
     assert!(got.len() >= 2, "retried within the deadline: {}", got.len());
     assert!(got.iter().all(|r| r.json() == job_payload("d-500")));
-    assert!(out.stderr.contains("deadline (--timeout)"), "{}", out.stderr);
-    assert!(out.stderr.contains("HTTP 500: database is down"), "{}", out.stderr);
-    assert!(out.stderr.contains("`allstacks-cd flush` re-sends it"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deadline (--timeout)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("HTTP 500: database is down"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`allstacks-cd flush` re-sends it"),
+        "{}",
+        out.stderr
+    );
 
     let files = outbox_files(&outbox);
     assert_eq!(files.len(), 1, "one file: {files:?}");
     let (path, saved) = &files[0];
-    assert!(out.stderr.contains(&path.display().to_string()), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&path.display().to_string()),
+        "{}",
+        out.stderr
+    );
     // Exactly what was sent, for exactly that webhook.
     assert_eq!(saved["payload"], got[0].json());
-    assert_eq!(saved["url"], json!(webhook(&server)));
+    assert_eq!(
+        saved["url"],
+        json!(format!(
+            "http://{}/webhook/company/42/cicd_job",
+            server.addr()
+        ))
+    );
     assert_eq!(saved["version"], json!(1));
-    assert!(saved["last_error"].as_str().unwrap().contains("HTTP 500"), "{saved}");
+    assert!(
+        saved["last_error"].as_str().unwrap().contains("HTTP 500"),
+        "{saved}"
+    );
     assert!(saved.get("token").is_none());
     assert_no_token(&outbox);
 }
@@ -63,9 +92,16 @@ fn a_server_that_never_answers_is_given_up_at_the_timeout_and_kept() {
         .run();
     let took = started.elapsed();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(took >= Duration::from_millis(1900), "gave up early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "gave up early: {took:?}"
+    );
     assert!(took < Duration::from_secs(4), "took {took:?}");
-    assert_eq!(server.received().len(), 1, "the one attempt used the whole deadline");
+    assert_eq!(
+        server.received().len(),
+        1,
+        "the one attempt used the whole deadline"
+    );
     assert!(out.stderr.contains("timed out"), "{}", out.stderr);
     let files = outbox_files(&outbox);
     assert_eq!(files.len(), 1);
@@ -125,8 +161,14 @@ fn an_invalid_job_is_never_sent_nor_saved() {
 #[test]
 fn a_401_403_or_404_is_not_retried_explained_and_kept() {
     for (status, advice) in [
-        (401, "the server refused the token (HTTP 401): check ALLSTACKS_TOKEN"),
-        (403, "the server refused the token (HTTP 403): check ALLSTACKS_TOKEN"),
+        (
+            401,
+            "the server refused the token (HTTP 401): check ALLSTACKS_TOKEN",
+        ),
+        (
+            403,
+            "the server refused the token (HTTP 403): check ALLSTACKS_TOKEN",
+        ),
         (404, "check ALLSTACKS_URL and ALLSTACKS_COMPANY_ID"),
     ] {
         let dir = tempfile::tempdir().expect("tmp");
@@ -143,12 +185,23 @@ fn a_401_403_or_404_is_not_retried_explained_and_kept() {
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert_eq!(server.received().len(), 1, "HTTP {status} is not retried");
         assert!(out.stderr.contains(advice), "{}", out.stderr);
-        assert!(out.stderr.contains("bad credentials: Bearer ***"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("bad credentials: Bearer ***"),
+            "{}",
+            out.stderr
+        );
         let files = outbox_files(&outbox);
-        assert_eq!(files.len(), 1, "HTTP {status}: a fixed token or URL can deliver it later");
+        assert_eq!(
+            files.len(),
+            1,
+            "HTTP {status}: a fixed token or URL can deliver it later"
+        );
         assert_eq!(files[0].1["payload"], job_payload("d-auth"));
         assert!(
-            files[0].1["last_error"].as_str().unwrap().contains("Bearer ***"),
+            files[0].1["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("Bearer ***"),
             "{}",
             files[0].1
         );
@@ -212,7 +265,10 @@ fn a_10_mb_rejection_shows_2_kib_of_it() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert_eq!(server.received().len(), 1);
-    assert!(out.stderr.contains("the server rejected the job (HTTP 400); the server said: €"));
+    assert!(
+        out.stderr
+            .contains("the server rejected the job (HTTP 400); the server said: €")
+    );
     // 2048 bytes is 682 whole characters of 3 bytes.
     assert_eq!(longest_run(&out.stderr, '€'), 682, "{}", &out.stderr[..200]);
     assert!(!out.stderr.contains("END"));
@@ -277,9 +333,16 @@ fn a_redirect_is_not_followed_and_the_token_stays() {
         .with_job("d-redirect")
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("redirected (HTTP 307)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("redirected (HTTP 307)"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(server.received().len(), 1);
-    assert!(elsewhere.received().is_empty(), "the redirect was not followed");
+    assert!(
+        elsewhere.received().is_empty(),
+        "the redirect was not followed"
+    );
 }
 
 /// On GitHub: the mask comes first, and neither `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` nor
@@ -292,7 +355,10 @@ fn github_files_and_outbox_never_hold_the_token() {
     let summary = temp_path(&dir, "summary");
     for (reply, code) in [
         (Reply::status(201).body(format!("stored, token {TOKEN}")), 0),
-        (Reply::status(400).body(format!("bad job for token {TOKEN}")), 1),
+        (
+            Reply::status(400).body(format!("bad job for token {TOKEN}")),
+            1,
+        ),
         (Reply::status(401).body(format!("unknown token {TOKEN}")), 1),
         (Reply::status(503).body(format!("busy; token {TOKEN}")), 1),
     ] {
@@ -311,14 +377,20 @@ fn github_files_and_outbox_never_hold_the_token() {
             "{}",
             out.stderr
         );
-        assert_eq!(server.only().header("authorization"), Some(&*format!("Bearer {TOKEN}")));
+        assert_eq!(
+            server.only().header("authorization"),
+            Some(&*format!("Bearer {TOKEN}"))
+        );
     }
     let md = std::fs::read_to_string(&summary).expect("summary");
     assert_eq!(md.matches("| delivery |").count(), 4, "{md}");
     assert!(md.contains("bad job for token ***"), "{md}");
-    assert_eq!(outbox_files(&outbox).len(), 2, "the 401 and the 503 are kept");
+    assert_eq!(
+        outbox_files(&outbox).len(),
+        2,
+        "the 401 and the 503 are kept"
+    );
     for path in [&output, &summary, &outbox] {
         assert_no_token(path);
     }
 }
-

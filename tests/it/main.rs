@@ -6,6 +6,7 @@ mod delivery;
 mod faults;
 mod git_detection;
 mod outbox;
+mod props;
 mod providers;
 mod report;
 mod run_start;

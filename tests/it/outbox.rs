@@ -9,8 +9,7 @@ use allstacks_cd::outbox::{self, Saved};
 use serde_json::json;
 
 use crate::support::{
-    ReservedPort, Reply, Server, TOKEN, assert_no_token, job_payload, outbox_files,
-    temp_path, tool,
+    Reply, ReservedPort, Server, TOKEN, assert_no_token, job_payload, outbox_files, temp_path, tool,
 };
 
 fn webhook(base: &str) -> String {
@@ -59,18 +58,30 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = temp_path(&dir, "outbox");
     let port = ReservedPort::new();
-    let out = tool(&["report", "--strict", "--retries", "1", "--timeout", "5", "-vv"])
-        .with_job("d-down")
-        .envs(&[
-            ("ALLSTACKS_URL", &port.url()),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_SERVICE_ID", "7"),
-        ])
-        .env("ALLSTACKS_OUTBOX", &outbox)
-        .run();
+    let out = tool(&[
+        "report",
+        "--strict",
+        "--retries",
+        "1",
+        "--timeout",
+        "5",
+        "-vv",
+    ])
+    .with_job("d-down")
+    .envs(&[
+        ("ALLSTACKS_URL", &port.url()),
+        ("ALLSTACKS_COMPANY_ID", "42"),
+        ("ALLSTACKS_TOKEN", TOKEN),
+        ("ALLSTACKS_SERVICE_ID", "7"),
+    ])
+    .env("ALLSTACKS_OUTBOX", &outbox)
+    .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("gave up after 2 attempt(s)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("gave up after 2 attempt(s)"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
     let files = outbox_files(&outbox);
     assert_eq!(files.len(), 1);
@@ -89,10 +100,21 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
     assert_eq!(got.method, "POST");
     assert_eq!(got.path, "/webhook/company/42/cicd_job");
     assert_eq!(got.json(), job_payload("d-down"));
-    assert_eq!(got.header("authorization"), Some(&*format!("Bearer {TOKEN}")));
+    assert_eq!(
+        got.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
     assert_eq!(got.header("content-type"), Some("application/json"));
-    assert!(out.stderr.contains("1 delivered, 0 rejected"), "{}", out.stderr);
-    assert_eq!(listing(&outbox), Vec::<String>::new(), "nothing left, not even a claim");
+    assert!(
+        out.stderr.contains("1 delivered, 0 rejected"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        listing(&outbox),
+        Vec::<String>::new(),
+        "nothing left, not even a claim"
+    );
 
     // A second flush has nothing to send.
     let out = tool(&["flush", "--strict"])
@@ -132,7 +154,11 @@ fn the_default_outbox_is_the_state_dir_outside_ci_and_none_in_ci() {
     let out = run(&[("XDG_STATE_HOME", state.path())], &[]);
     let dir = state.path().join("allstacks-cd/outbox");
     assert_eq!(outbox_files(&dir).len(), 1, "{}", out.stderr);
-    assert!(out.stderr.contains(&dir.display().to_string()), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&dir.display().to_string()),
+        "{}",
+        out.stderr
+    );
 
     // else ~/.local/state/allstacks-cd/outbox
     let home = tempfile::tempdir().expect("tmp");
@@ -174,9 +200,21 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
-    assert_eq!(out.code, 1, "kept reports fail a strict flush: {}", out.stderr);
-    assert_eq!(job_ids(&server), ["s1", "s2"], "oldest first; stops when the server fails");
-    assert!(out.stderr.contains("1 delivered, 0 rejected"), "{}", out.stderr);
+    assert_eq!(
+        out.code, 1,
+        "kept reports fail a strict flush: {}",
+        out.stderr
+    );
+    assert_eq!(
+        job_ids(&server),
+        ["s1", "s2"],
+        "oldest first; stops when the server fails"
+    );
+    assert!(
+        out.stderr.contains("1 delivered, 0 rejected"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("2 kept"), "{}", out.stderr);
     let left = outbox_files(dir.path());
     assert_eq!(
@@ -184,8 +222,19 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         paths[1..],
         "kept under their own names"
     );
-    assert!(left[0].1["last_error"].as_str().unwrap().contains("HTTP 503"), "{}", left[0].1);
-    assert_eq!(left[1].1["last_error"], json!("could not connect"), "not tried");
+    assert!(
+        left[0].1["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 503"),
+        "{}",
+        left[0].1
+    );
+    assert_eq!(
+        left[1].1["last_error"],
+        json!("could not connect"),
+        "not tried"
+    );
     assert_eq!(left[0].1["payload"], job_payload("s2"));
 
     let server = Server::start(vec![Reply::status(201)]);
@@ -221,15 +270,27 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
-    assert_eq!(out.code, 1, "a rejection fails a strict flush: {}", out.stderr);
-    assert_eq!(job_ids(&server), ["r1", "r2", "r3"], "a 400 is about one report: go on");
+    assert_eq!(
+        out.code, 1,
+        "a rejection fails a strict flush: {}",
+        out.stderr
+    );
+    assert_eq!(
+        job_ids(&server),
+        ["r1", "r2", "r3"],
+        "a 400 is about one report: go on"
+    );
     assert!(
         out.stderr
             .contains("the server rejected the job (HTTP 400); the server said: commit_sha: unknown commit (token ***)"),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("2 delivered, 1 rejected"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("2 delivered, 1 rejected"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(listing(dir.path()), ["rejected"], "only rejected/ is left");
     let rejected = outbox_files(&dir.path().join("rejected"));
     assert_eq!(rejected.len(), 1);
@@ -238,7 +299,9 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
     assert_eq!(saved["payload"], job_payload("r2"));
     assert_eq!(
         saved["rejected"],
-        json!("the server rejected the job (HTTP 400); the server said: commit_sha: unknown commit (token ***)")
+        json!(
+            "the server rejected the job (HTTP 400); the server said: commit_sha: unknown commit (token ***)"
+        )
     );
     assert_no_token(dir.path());
 
@@ -265,10 +328,27 @@ fn a_refused_token_on_flush_keeps_everything() {
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert_eq!(job_ids(&server), ["t1"], "no retry, and the rest would fail the same way");
-    assert!(out.stderr.contains("the server refused the token (HTTP 401)"), "{}", out.stderr);
-    assert!(out.stderr.contains("0 delivered, 0 rejected"), "{}", out.stderr);
-    assert_eq!(listing(dir.path()), before, "kept, nothing moved to rejected/");
+    assert_eq!(
+        job_ids(&server),
+        ["t1"],
+        "no retry, and the rest would fail the same way"
+    );
+    assert!(
+        out.stderr
+            .contains("the server refused the token (HTTP 401)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("0 delivered, 0 rejected"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "kept, nothing moved to rejected/"
+    );
 }
 
 #[test]
@@ -288,7 +368,11 @@ fn flush_dry_run_prints_the_payloads_and_sends_nothing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json(), json!([job_payload("p1"), job_payload("p2")]));
     assert!(out.stderr.contains("job p1"), "{}", out.stderr);
-    assert!(out.stderr.contains("garbage.json is not a saved report"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("garbage.json is not a saved report"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("3 report(s)"), "{}", out.stderr);
     assert!(server.received().is_empty());
     assert_eq!(listing(dir.path()), before);
@@ -311,7 +395,11 @@ fn report_flushes_its_own_servers_reports_first_one_attempt_each() {
     assert_eq!(job_ids(&server), ["old-1", "old-2", "new"]);
     // The token is not sent to a server the report is not for; `flush` sends that one.
     assert!(other.received().is_empty());
-    assert!(out.stderr.contains("for another webhook URL"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("for another webhook URL"),
+        "{}",
+        out.stderr
+    );
     let left = outbox_files(dir.path());
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].0, elsewhere);
@@ -345,7 +433,10 @@ fn a_dead_server_and_a_full_outbox_stay_within_one_timeout() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::hang()]);
     let url = webhook(&server.url());
-    let saved: Vec<PathBuf> = ["h1", "h2"].iter().map(|id| save(dir.path(), &url, id)).collect();
+    let saved: Vec<PathBuf> = ["h1", "h2"]
+        .iter()
+        .map(|id| save(dir.path(), &url, id))
+        .collect();
     let started = Instant::now();
     let out = tool(&["report", "--strict", "--timeout", "4", "-vv"])
         .server(&server)
@@ -354,11 +445,18 @@ fn a_dead_server_and_a_full_outbox_stay_within_one_timeout() {
         .run();
     let took = started.elapsed();
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(took < Duration::from_millis(5500), "--timeout 4 took {took:?}");
+    assert!(
+        took < Duration::from_millis(5500),
+        "--timeout 4 took {took:?}"
+    );
     // h1 had half the time and one attempt; the job itself had the rest.
     assert_eq!(job_ids(&server), ["h1", "h-new"]);
     let left = outbox_files(dir.path());
-    assert_eq!(left.len(), 3, "both saved reports kept, and the new one added");
+    assert_eq!(
+        left.len(),
+        3,
+        "both saved reports kept, and the new one added"
+    );
     assert_eq!(left[0].0, saved[0]);
     assert_eq!(left[1].0, saved[1]);
     assert_eq!(left[2].1["payload"], job_payload("h-new"));

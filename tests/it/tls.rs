@@ -42,9 +42,11 @@ impl Pki {
         let issuer = Issuer::new(ca, ca_key);
 
         let key = KeyPair::generate().expect("server key");
-        let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("server params");
-        leaf.distinguished_name.push(DnType::CommonName, "localhost");
+        let mut leaf =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .expect("server params");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let cert = leaf.signed_by(&key, &issuer).expect("server cert");
 
@@ -60,11 +62,14 @@ impl Pki {
     }
 }
 
+/// A request's body and its Authorization header.
+type Got = (String, Option<String>);
+
 /// An HTTPS server that answers every request 201 and records the bodies, and counts the
 /// connections that never got as far as a request (a refused handshake).
 struct TlsServer {
     addr: SocketAddr,
-    bodies: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    bodies: Arc<Mutex<Vec<Got>>>,
     failed: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
@@ -124,7 +129,7 @@ impl TlsServer {
     }
 
     /// The bodies received, with their Authorization header.
-    fn bodies(&self) -> Vec<(String, Option<String>)> {
+    fn bodies(&self) -> Vec<Got> {
         self.bodies.lock().expect("lock").clone()
     }
 }
@@ -140,12 +145,11 @@ impl Drop for TlsServer {
 
 /// One request over TLS: returns its body and Authorization header, or `None` when the
 /// handshake or the request failed.
-fn serve_tls(
-    stream: TcpStream,
-    config: Arc<rustls::ServerConfig>,
-) -> Option<(String, Option<String>)> {
+fn serve_tls(stream: TcpStream, config: Arc<rustls::ServerConfig>) -> Option<Got> {
     stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     let conn = rustls::ServerConnection::new(config).ok()?;
     let mut tls = rustls::StreamOwned::new(conn, stream);
     let (body, auth) = {
@@ -177,9 +181,8 @@ fn serve_tls(
         reader.read_exact(&mut body).ok()?;
         (String::from_utf8_lossy(&body).into_owned(), auth)
     };
-    let _ = tls.write_all(
-        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
-    );
+    let _ =
+        tls.write_all(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
     tls.conn.send_close_notify();
     let _ = tls.flush();
     Some((body, auth))
@@ -207,16 +210,27 @@ fn an_unknown_ca_is_refused_and_the_message_names_ca_cert() {
     let server = TlsServer::start(&pki);
     let outbox = temp_path(&pki.dir, "outbox");
     let started = Instant::now();
-    let out = with_conn(tool(&["report", "--strict", "-vv"]), &server.url("127.0.0.1"))
-        .with_job("tls-1")
-        .env("ALLSTACKS_OUTBOX", &outbox)
-        .run();
+    let out = with_conn(
+        tool(&["report", "--strict", "-vv"]),
+        &server.url("127.0.0.1"),
+    )
+    .with_job("tls-1")
+    .env("ALLSTACKS_OUTBOX", &outbox)
+    .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(out.stderr.contains("TLS failed"), "{}", out.stderr);
     assert!(out.stderr.contains("UnknownIssuer"), "{}", out.stderr);
-    assert!(out.stderr.contains("pass its PEM with --ca-cert"), "{}", out.stderr);
-    assert_eq!(out.stderr.matches("debug: attempt").count(), 1, "not retried");
+    assert!(
+        out.stderr.contains("pass its PEM with --ca-cert"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("debug: attempt").count(),
+        1,
+        "not retried"
+    );
     assert!(server.bodies().is_empty(), "nothing was sent");
     assert!(server.failed.load(Ordering::SeqCst) >= 1);
     // A configuration problem, but the report is kept: once the CA is given, flush sends it.
@@ -242,7 +256,9 @@ fn ca_cert_flag_variable_and_ssl_cert_file_make_it_work() {
     let pki = Pki::new();
     let server = TlsServer::start(&pki);
     let ca = pki.ca_pem.to_str().expect("utf-8 path");
-    let cases: [(&str, &[&str], &[(&str, &str)]); 3] = [
+    // (host, extra arguments, extra variables)
+    type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: [Case; 3] = [
         ("localhost", &["--ca-cert", ca], &[]),
         ("127.0.0.1", &[], &[("ALLSTACKS_CA_CERT", ca)]),
         ("localhost", &[], &[("SSL_CERT_FILE", ca)]),
@@ -287,10 +303,18 @@ fn an_unusable_ca_cert_is_a_configuration_error() {
         .run();
         assert_eq!(out.code, 2, "{}", out.stderr);
         assert!(out.stderr.contains(message), "{}", out.stderr);
-        assert!(out.stderr.contains("--ca-cert / ALLSTACKS_CA_CERT"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("--ca-cert / ALLSTACKS_CA_CERT"),
+            "{}",
+            out.stderr
+        );
     }
     assert!(server.bodies().is_empty());
-    assert_eq!(server.failed.load(Ordering::SeqCst), 0, "no connection was made");
+    assert_eq!(
+        server.failed.load(Ordering::SeqCst),
+        0,
+        "no connection was made"
+    );
 }
 
 #[test]
@@ -301,7 +325,15 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
     let proxy = Server::start(vec![Reply::status(403)]);
     let ca = pki.ca_pem.to_str().expect("utf-8 path");
     let out = with_conn(
-        tool(&["report", "--strict", "--retries", "0", "-vv", "--ca-cert", ca]),
+        tool(&[
+            "report",
+            "--strict",
+            "--retries",
+            "0",
+            "-vv",
+            "--ca-cert",
+            ca,
+        ]),
         &server.url("localhost"),
     )
     .with_job("via-proxy")
@@ -311,12 +343,24 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
     let got = proxy.only();
     assert_eq!(got.method, "CONNECT");
     assert_eq!(got.path, format!("localhost:{}", server.addr.port()));
-    assert_eq!(got.header("authorization"), None, "the token is for the server only");
+    assert_eq!(
+        got.header("authorization"),
+        None,
+        "the token is for the server only"
+    );
     assert!(got.body.is_empty());
     assert!(server.bodies().is_empty());
 
     let out = with_conn(
-        tool(&["report", "--strict", "--retries", "0", "-vv", "--ca-cert", ca]),
+        tool(&[
+            "report",
+            "--strict",
+            "--retries",
+            "0",
+            "-vv",
+            "--ca-cert",
+            ca,
+        ]),
         &server.url("localhost"),
     )
     .with_job("direct")
@@ -360,11 +404,16 @@ fn https_to_a_plain_http_port_is_explained_and_not_retried() {
             .run();
         assert_eq!(out.code, 1, "{}", out.stderr);
         assert!(
-            out.stderr.contains("does not seem to speak TLS on this port"),
+            out.stderr
+                .contains("does not seem to speak TLS on this port"),
             "{}",
             out.stderr
         );
-        assert_eq!(out.stderr.matches("debug: attempt").count(), 1, "not retried");
+        assert_eq!(
+            out.stderr.matches("debug: attempt").count(),
+            1,
+            "not retried"
+        );
     }
     assert_eq!(plain.join().expect("plain server"), 1);
     // The server saw a TLS hello, never a request with the payload.
