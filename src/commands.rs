@@ -306,9 +306,15 @@ pub fn report(
 /// Reports that a later flush may get through: not those the server judged invalid.
 fn worth_keeping(f: &Failure) -> bool {
     match f {
-        Failure::Rejected { status, .. } => matches!(status, 401 | 403 | 404),
+        Failure::Rejected { status, .. } => !refuses_the_payload(*status),
         _ => true,
     }
+}
+
+/// A 4xx that is about the report itself: sending it again cannot help. 401/403/404 are about
+/// the token or the URL, a 3xx or a 5xx about the server: a later flush may get through.
+fn refuses_the_payload(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 403 | 404)
 }
 
 fn fail(ui: &Ui, delivery: &DeliverySettings, message: &str) {
@@ -647,7 +653,7 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushSta
                 }
                 stats.delivered += 1;
             }
-            Err(Failure::Rejected { status, message }) if !matches!(status, 401 | 403 | 404) => {
+            Err(Failure::Rejected { status, message }) if refuses_the_payload(status) => {
                 ui.warn(&format!(
                     "saved report {} was rejected: {message}",
                     path.display()

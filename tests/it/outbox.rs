@@ -352,6 +352,34 @@ fn a_refused_token_on_flush_keeps_everything() {
 }
 
 #[test]
+fn a_redirect_or_a_final_5xx_on_flush_keeps_the_report() {
+    for reply in [
+        Reply::status(301).header("Location", "https://elsewhere.example.com/"),
+        Reply::status(501),
+    ] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let server = Server::start(vec![reply]);
+        let url = webhook(&server.url());
+        for id in ["k1", "k2"] {
+            save(dir.path(), &url, id);
+        }
+        let before = listing(dir.path());
+        let out = tool(&["flush", "--strict"])
+            .env("ALLSTACKS_TOKEN", TOKEN)
+            .env("ALLSTACKS_OUTBOX", dir.path())
+            .run();
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert_eq!(
+            job_ids(&server),
+            ["k1"],
+            "the rest would meet the same answer"
+        );
+        assert!(out.stderr.contains("0 rejected"), "{}", out.stderr);
+        assert_eq!(listing(dir.path()), before, "kept, not moved to rejected/");
+    }
+}
+
+#[test]
 fn flush_dry_run_prints_the_payloads_and_sends_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::status(201)]);
