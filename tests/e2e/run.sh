@@ -469,7 +469,7 @@ if only gitlab; then
         GCL_RC=0
         (cd "$GL" && env -i HOME="$WORK/home" PATH="$path" LANG=C.UTF-8 TMPDIR="$WORK/gl-tmp/$name" \
             timeout -k 10 "$RUN_TIMEOUT" "$GCL" --no-color \
-            --variable GITLAB_CI=true --variable E2E_OUT="$WORK/out/$name" \
+            --variable E2E_OUT="$WORK/out/$name" \
             --variable ALLSTACKS_URL="$URL" --variable ALLSTACKS_COMPANY_ID=88 \
             --variable ALLSTACKS_SERVICE_ID=4300 "$@") >"$LOGS/gitlab-$name.log" 2>&1 || GCL_RC=$?
         since_mark "$WORK/req-$name.jsonl"
