@@ -147,7 +147,7 @@ fn an_invalid_job_is_never_sent_nor_saved() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = temp_path(&dir, "outbox");
     let server = Server::start(vec![Reply::status(201)]);
-    let out = tool(&["report", "--strict", "--field", "n:integer=twelve"])
+    let out = tool(&["report", "--strict", "-vv", "--field", "n:integer=twelve"])
         .server(&server)
         .with_job("d-bad")
         .env("ALLSTACKS_OUTBOX", &outbox)
@@ -213,7 +213,7 @@ fn a_401_403_or_404_is_not_retried_explained_and_kept() {
 fn a_10_mb_success_body_is_read_only_in_part() {
     // Baseline: the same report with a small answer.
     let small = Server::start(vec![Reply::status(200).body("{\"id\": 1}")]);
-    let (base, base_rss) = tool(&["report", "--strict", "--output", "json"])
+    let (base, base_rss) = tool(&["report", "--strict", "--output", "json", "-vv"])
         .server(&small)
         .with_job("d-small")
         .run_measured();
@@ -256,7 +256,7 @@ fn a_10_mb_rejection_shows_2_kib_of_it() {
     body.extend_from_slice(b"END");
     let server = Server::start(vec![Reply::status(400).body(body)]);
     let started = Instant::now();
-    let (out, rss) = tool(&["report", "--strict"])
+    let (out, rss) = tool(&["report", "--strict", "-vv"])
         .server(&server)
         .with_job("d-huge-400")
         .env("ALLSTACKS_OUTBOX", &outbox)
@@ -355,7 +355,7 @@ fn a_final_5xx_is_not_retried_but_kept() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = temp_path(&dir, "outbox");
     let server = Server::start(vec![Reply::status(501).body("not implemented")]);
-    let out = tool(&["report", "--strict", "--retries", "3"])
+    let out = tool(&["report", "--strict", "--retries", "3", "-vv"])
         .server(&server)
         .with_job("d-501")
         .env("ALLSTACKS_OUTBOX", &outbox)

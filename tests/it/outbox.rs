@@ -117,7 +117,7 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
     );
 
     // A second flush has nothing to send.
-    let out = tool(&["flush", "--strict"])
+    let out = tool(&["flush", "--strict", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
@@ -137,7 +137,7 @@ fn the_default_outbox_is_the_state_dir_outside_ci_and_none_in_ci() {
         ("ALLSTACKS_RETRIES", "0".into()),
     ];
     let run = |extra: &[(&str, &Path)], ci: &[(&str, &str)]| {
-        let mut t = tool(&["report", "-v"]).with_job("d-where").envs(ci);
+        let mut t = tool(&["report", "-vv"]).with_job("d-where").envs(ci);
         for (k, v) in &conn {
             t = t.env(k, v);
         }
@@ -159,6 +159,7 @@ fn the_default_outbox_is_the_state_dir_outside_ci_and_none_in_ci() {
         "{}",
         out.stderr
     );
+    assert_no_token(state.path());
 
     // else ~/.local/state/allstacks-cd/outbox
     let home = tempfile::tempdir().expect("tmp");
@@ -236,6 +237,7 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         "not tried"
     );
     assert_eq!(left[0].1["payload"], job_payload("s2"));
+    assert_no_token(dir.path());
 
     let server = Server::start(vec![Reply::status(201)]);
     for path in &paths[1..] {
@@ -244,7 +246,7 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         saved.url = webhook(&server.url());
         std::fs::write(path, serde_json::to_vec(&saved).expect("json")).expect("write");
     }
-    let out = tool(&["flush", "--strict"])
+    let out = tool(&["flush", "--strict", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
@@ -306,7 +308,7 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
     assert_no_token(dir.path());
 
     // rejected/ is not flushed again.
-    let out = tool(&["flush", "--strict"])
+    let out = tool(&["flush", "--strict", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
@@ -349,6 +351,7 @@ fn a_refused_token_on_flush_keeps_everything() {
         before,
         "kept, nothing moved to rejected/"
     );
+    assert_no_token(dir.path());
 }
 
 #[test]
@@ -364,7 +367,7 @@ fn a_redirect_or_a_final_5xx_on_flush_keeps_the_report() {
             save(dir.path(), &url, id);
         }
         let before = listing(dir.path());
-        let out = tool(&["flush", "--strict"])
+        let out = tool(&["flush", "--strict", "-vv"])
             .env("ALLSTACKS_TOKEN", TOKEN)
             .env("ALLSTACKS_OUTBOX", dir.path())
             .run();
@@ -376,6 +379,7 @@ fn a_redirect_or_a_final_5xx_on_flush_keeps_the_report() {
         );
         assert!(out.stderr.contains("0 rejected"), "{}", out.stderr);
         assert_eq!(listing(dir.path()), before, "kept, not moved to rejected/");
+        assert_no_token(dir.path());
     }
 }
 
@@ -390,7 +394,7 @@ fn flush_dry_run_prints_the_payloads_and_sends_nothing() {
     std::fs::write(dir.path().join("garbage.json"), "{not json").expect("write");
     let before = listing(dir.path());
     // No token needed to look.
-    let out = tool(&["flush", "--dry-run"])
+    let out = tool(&["flush", "--dry-run", "-vv"])
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -431,7 +435,7 @@ fn report_flushes_its_own_servers_reports_first_one_attempt_each() {
     let left = outbox_files(dir.path());
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].0, elsewhere);
-    let out = tool(&["flush", "--strict"])
+    let out = tool(&["flush", "--strict", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
@@ -445,7 +449,7 @@ fn run_flushes_the_outbox_too() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::status(201)]);
     save(dir.path(), &webhook(&server.url()), "old");
-    let out = tool(&["run", "--strict", "--", "true"])
+    let out = tool(&["run", "--strict", "-vv", "--", "true"])
         .server(&server)
         .with_job("wrapped")
         .env_remove("ALLSTACKS_STATUS")
@@ -511,7 +515,7 @@ fn flush_applies_the_plain_http_guard_to_saved_urls() {
     assert!(proxy.received().is_empty());
     assert!(path.is_file(), "kept");
 
-    let out = tool(&["flush", "--strict", "--allow-http"])
+    let out = tool(&["flush", "--strict", "--allow-http", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .env("HTTP_PROXY", proxy.url())
@@ -567,7 +571,7 @@ fn a_saved_file_that_is_not_a_report_is_moved_aside() {
     let server = Server::start(vec![Reply::status(201)]);
     std::fs::write(dir.path().join("0000-broken.json"), "{\"half\": ").expect("write");
     save(dir.path(), &webhook(&server.url()), "fine");
-    let out = tool(&["flush", "--strict"])
+    let out = tool(&["flush", "--strict", "-vv"])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();

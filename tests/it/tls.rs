@@ -238,7 +238,7 @@ fn an_unknown_ca_is_refused_and_the_message_names_ca_cert() {
     assert_eq!(files.len(), 1);
     assert_no_token(&outbox);
     let ca = pki.ca_pem.to_str().expect("utf-8 path");
-    let out = tool(&["flush", "--strict", "--ca-cert", ca])
+    let out = tool(&["flush", "--strict", "-vv", "--ca-cert", ca])
         .env("ALLSTACKS_TOKEN", TOKEN)
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
@@ -296,7 +296,7 @@ fn an_unusable_ca_cert_is_a_configuration_error() {
     ] {
         let path = path.to_str().expect("utf-8 path");
         let out = with_conn(
-            tool(&["report", "--strict", "--ca-cert", path]),
+            tool(&["report", "--strict", "-vv", "--ca-cert", path]),
             &server.url("localhost"),
         )
         .with_job("tls-bad-ca")
