@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use std::time::Instant;
 
 use crate::ci::{self, CiContext};
@@ -443,13 +444,7 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
             }
         },
     };
-    let body = serde_json::json!({ "job_start_time": time }).to_string();
-    let written = path
-        .parent()
-        .map(std::fs::create_dir_all)
-        .unwrap_or(Ok(()))
-        .and_then(|()| std::fs::write(&path, body));
-    match written {
+    match write_state(&path, time) {
         Ok(()) => ui.info(&format!(
             "recorded start {} in {}",
             crate::timefmt::format_rfc3339(time),
@@ -457,7 +452,7 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
         )),
         Err(e) => {
             outcome.trouble = Some(Trouble::Delivery);
-            let msg = format!("could not write the state file {}: {e}", path.display());
+            let msg = format!("{e:#}");
             if strict {
                 ui.error(&msg)
             } else {
@@ -466,6 +461,16 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
         }
     }
     outcome
+}
+
+fn write_state(path: &Path, time: i64) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
+    }
+    let body = serde_json::json!({ "job_start_time": time }).to_string();
+    std::fs::write(path, body)
+        .with_context(|| format!("cannot write the state file {}", path.display()))
 }
 
 /// `flush`: re-sends the outbox.

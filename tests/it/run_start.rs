@@ -130,3 +130,26 @@ fn start_writes_into_the_git_dir_by_default() {
     assert!(out.json()["job_duration"].as_i64().expect("d") >= 1);
     assert!(out.stderr.contains("state file"), "{}", out.stderr);
 }
+
+#[test]
+fn start_that_cannot_write_warns_or_fails_under_strict() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").expect("write");
+    let state = blocker.join("state.json");
+    let out = tool(&["start"]).env("ALLSTACKS_STATE_FILE", &state).run();
+    assert_eq!(out.code, 0, "soft by default");
+    assert!(
+        out.stderr.contains("warning: cannot create the state directory"),
+        "{}",
+        out.stderr
+    );
+    let out = tool(&["start"])
+        .env("ALLSTACKS_STATE_FILE", &state)
+        .env("ALLSTACKS_STRICT", "true")
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let out = tool(&["start", "--job-start-time", "noon"]).run();
+    assert_eq!(out.code, 2, "a bad time is a usage error");
+    assert!(out.stderr.contains("job_start_time: expected epoch seconds"), "{}", out.stderr);
+}
