@@ -140,7 +140,8 @@ fn start_that_cannot_write_warns_or_fails_under_strict() {
     let out = tool(&["start"]).env("ALLSTACKS_STATE_FILE", &state).run();
     assert_eq!(out.code, 0, "soft by default");
     assert!(
-        out.stderr.contains("warning: cannot create the state directory"),
+        out.stderr
+            .contains("warning: cannot create the state directory"),
         "{}",
         out.stderr
     );
@@ -151,5 +152,10 @@ fn start_that_cannot_write_warns_or_fails_under_strict() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     let out = tool(&["start", "--job-start-time", "noon"]).run();
     assert_eq!(out.code, 2, "a bad time is a usage error");
-    assert!(out.stderr.contains("job_start_time: expected epoch seconds"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("job_start_time: expected epoch seconds"),
+        "{}",
+        out.stderr
+    );
 }
