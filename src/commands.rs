@@ -537,6 +537,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
     }
     if files.is_empty() {
         ui.info(&format!("the outbox {} is empty", dir.display()));
+        print_flush(&delivery, &dir, &FlushStats::default());
         return outcome;
     }
     let Some(token) = delivery.token.as_deref() else {
@@ -567,10 +568,26 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         dir.join("rejected").display(),
         stats.kept
     ));
+    print_flush(&delivery, &dir, &stats);
     if stats.kept > 0 || stats.rejected > 0 {
         outcome.trouble = Some(Trouble::Delivery);
     }
     outcome
+}
+
+/// `flush --output json`: one line for scripts.
+fn print_flush(delivery: &DeliverySettings, dir: &Path, stats: &FlushStats) {
+    if delivery.output_json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "outbox": dir.display().to_string(),
+                "delivered": stats.delivered,
+                "rejected": stats.rejected,
+                "kept": stats.kept,
+            })
+        );
+    }
 }
 
 #[derive(Debug, Default)]

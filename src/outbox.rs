@@ -71,11 +71,21 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or("report");
     let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
     {
-        let mut f = fs::File::create(&tmp)?;
+        let mut options = fs::File::options();
+        options.write(true).create(true).truncate(true);
+        // Reports carry no token, but they are the deploy history of a service: owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
     fs::rename(&tmp, path)
+}
+
+/// How old a file's modification time is; `None` when unknown.
+fn age(entry: &fs::DirEntry) -> Option<Duration> {
+    entry.metadata().ok()?.modified().ok()?.elapsed().ok()
 }
 
 /// Saved reports waiting in `dir`, oldest first. Stale claims are released first.
@@ -92,14 +102,16 @@ pub fn pending(dir: &Path) -> Vec<PathBuf> {
         if let Some((claimed, _)) = name.split_once(CLAIM_MARK) {
             // `.NAME.claimed-PID` goes back to `NAME`.
             let original = claimed.strip_prefix('.').unwrap_or(claimed);
-            let stale = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > STALE_CLAIM);
+            let stale = age(&entry).is_some_and(|age| age > STALE_CLAIM);
             if stale && fs::rename(&path, dir.join(original)).is_ok() {
                 files.push(dir.join(original));
+            }
+            continue;
+        }
+        // A temp file left by a process that died before its rename: never a whole report.
+        if name.starts_with(".tmp-") {
+            if age(&entry).is_some_and(|age| age > STALE_CLAIM) {
+                let _ = fs::remove_file(&path);
             }
             continue;
         }
@@ -237,6 +249,33 @@ mod tests {
         assert_eq!(again.read().unwrap().saved_at, 1);
         // A fresh claim is left alone.
         assert!(pending(dir.path()).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_files_are_private_and_stale_temp_files_go() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = save(dir.path(), &saved(1)).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let old = dir.path().join(".tmp-1-x.json");
+        let fresh = dir.path().join(".tmp-2-y.json");
+        fs::write(&old, "{").unwrap();
+        fs::write(&fresh, "{").unwrap();
+        let long_ago = SystemTime::now() - Duration::from_secs(3600);
+        fs::File::options()
+            .append(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        assert_eq!(pending(dir.path()), vec![path]);
+        assert!(!old.exists(), "a stale temp file is removed");
+        assert!(
+            fresh.exists(),
+            "a fresh one may be another process's write in progress"
+        );
     }
 
     #[test]

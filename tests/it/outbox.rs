@@ -580,3 +580,27 @@ fn a_saved_file_that_is_not_a_report_is_moved_aside() {
     assert_eq!(listing(dir.path()), ["rejected"]);
     assert_eq!(listing(&dir.path().join("rejected")), ["0000-broken.json"]);
 }
+
+#[test]
+fn flush_output_json_counts_what_happened() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let outbox = temp_path(&dir, "outbox");
+    let out = tool(&["flush", "--output", "json"])
+        .env("ALLSTACKS_OUTBOX", &outbox)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["delivered"], json!(0));
+    let server = Server::start(vec![Reply::status(201), Reply::status(400)]);
+    save(&outbox, &webhook(&server.url()), "a");
+    save(&outbox, &webhook(&server.url()), "b");
+    let out = tool(&["flush", "--output", "json"])
+        .env("ALLSTACKS_OUTBOX", &outbox)
+        .env("ALLSTACKS_TOKEN", TOKEN)
+        .run();
+    assert_eq!(out.code, 0, "soft by default: {}", out.stderr);
+    let result = out.json();
+    assert_eq!(result["delivered"], json!(1));
+    assert_eq!(result["rejected"], json!(1));
+    assert_eq!(result["kept"], json!(0));
+    assert_eq!(job_ids(&server), vec!["a", "b"]);
+}
