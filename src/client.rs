@@ -450,6 +450,94 @@ fn tls_advice(chain: &str) -> Option<&'static str> {
     None
 }
 
+/// A JSON answer (the GitHub API's job lists) is read up to this many bytes.
+const MAX_JSON: u64 = 8 * 1024 * 1024;
+
+/// Why [`get_json`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GetError {
+    /// A non-2xx answer, with the URL as shown to users (no credentials).
+    Status(u16, String),
+    /// Anything else, as a message for the user.
+    Other(String),
+}
+
+/// One authenticated GET, answered with JSON. Every failure becomes a message naming the URL
+/// (without credentials) and what went wrong; the token is only ever put in the header.
+pub fn get_json(
+    url: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<serde_json::Value, GetError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| GetError::Other(format!("{url:?}: {e}")))?;
+    let shown = redact(&parsed);
+    let loopback = is_loopback(&parsed);
+    // The token grants access to the repository: never send it in clear over a network.
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        return Err(GetError::Other(format!(
+            "refusing to send a token to {shown}: only https (or http to this machine) is allowed"
+        )));
+    }
+    let mut builder = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(USER_AGENT);
+    // A proxy cannot reach this machine's loopback for us.
+    if loopback {
+        builder = builder.no_proxy();
+    }
+    let client = builder
+        .build()
+        .map_err(|e| GetError::Other(format!("could not set up an HTTP client: {e}")))?;
+    let mut request = client.get(parsed).bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request
+        .send()
+        .map_err(|e| GetError::Other(describe(&e, &shown, timeout)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(GetError::Status(status.as_u16(), shown));
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_JSON)
+        .read_to_end(&mut body)
+        .map_err(|e| GetError::Other(format!("reading the answer from {shown}: {e}")))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| GetError::Other(format!("the answer from {shown} is not JSON: {e}")))
+}
+
+fn describe(e: &reqwest::Error, shown: &str, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!(
+            "the server did not answer within {:.1}s ({shown})",
+            timeout.as_secs_f64()
+        );
+    }
+    // reqwest repeats the URL (with any credentials in it); ours is already redacted.
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "…");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    format!("could not reach {shown}: {text}")
+}
+
+/// The URL without user name or password, for messages.
+fn redact(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,6 @@
 //! began. Every failure is an `Err` with a message: the caller warns and falls back, because a
 //! missing start time must never break the pipeline being reported.
 
-use std::io::Read;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -15,7 +14,6 @@ use crate::env::{Env, Sourced};
 
 /// Responses larger than this are not a run or a page of jobs; stop reading rather than
 /// buffering whatever a misbehaving server sends.
-const MAX_BODY: u64 = 8 * 1024 * 1024;
 /// Jobs per page (the API's maximum) and how many pages we read at most: a matrix is limited
 /// to 256 jobs, so 5 pages cover any run while bounding the time spent.
 const PER_PAGE: usize = 100;
@@ -176,87 +174,25 @@ fn is_slug(s: &str) -> bool {
     matches!(s.split_once('/'), Some((owner, name)) if ok(owner) && ok(name))
 }
 
-/// One authenticated GET, answered with JSON. Every failure becomes a message naming the URL
-/// (without credentials) and what went wrong; the token is only ever put in the header.
+/// One GitHub API GET, through the shared client code; a refused answer gets the usual fix.
 fn get_json(url: &str, token: &str, timeout: Duration) -> Result<Value, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("GITHUB_API_URL: {e}"))?;
-    let shown = redact(&parsed);
-    let loopback = parsed.host_str().is_some_and(|host| {
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    // The token grants access to the repository: never send it in clear over a network.
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(format!(
-            "refusing to send GITHUB_TOKEN to {shown}: only https (or http to this machine) is allowed"
-        ));
-    }
-    let mut builder = reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .user_agent(concat!("allstacks-cd/", env!("CARGO_PKG_VERSION")));
-    // A proxy cannot reach this machine's loopback for us.
-    if loopback {
-        builder = builder.no_proxy();
-    }
-    let client = builder
-        .build()
-        .map_err(|e| format!("could not set up an HTTP client: {e}"))?;
-    let response = client
-        .get(parsed)
-        .bearer_auth(token)
-        .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-        .header("X-GitHub-Api-Version", "2022-11-28")
-        .send()
-        .map_err(|e| describe(&e, &shown, timeout))?;
-    let status = response.status();
-    if !status.is_success() {
-        let hint = match status.as_u16() {
-            401 | 403 | 404 => {
-                " (the job's GITHUB_TOKEN needs `permissions: actions: read`, or the token or URL is wrong)"
-            }
-            _ => "",
-        };
-        return Err(format!("GitHub API answered {status} for {shown}{hint}"));
-    }
-    let mut body = Vec::new();
-    response
-        .take(MAX_BODY)
-        .read_to_end(&mut body)
-        .map_err(|e| format!("reading the GitHub API's answer from {shown}: {e}"))?;
-    serde_json::from_slice(&body)
-        .map_err(|e| format!("the GitHub API's answer from {shown} is not JSON: {e}"))
-}
-
-fn describe(e: &reqwest::Error, shown: &str, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!(
-            "the GitHub API did not answer within {:.1}s ({shown})",
-            timeout.as_secs_f64()
-        );
-    }
-    // reqwest repeats the URL (with any credentials in it); ours is already redacted.
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "…");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    format!("could not reach the GitHub API at {shown}: {text}")
-}
-
-/// The URL without user name or password, for messages.
-fn redact(url: &reqwest::Url) -> String {
-    let mut url = url.clone();
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.to_string()
+    let headers = [
+        ("Accept", "application/vnd.github+json"),
+        ("X-GitHub-Api-Version", "2022-11-28"),
+    ];
+    crate::client::get_json(url, token, &headers, timeout).map_err(|e| match e {
+        crate::client::GetError::Status(status, shown) => {
+            let hint = match status {
+                401 | 403 | 404 => {
+                    " (the job's GITHUB_TOKEN needs `permissions: actions: read`, or the token \
+                     or URL is wrong)"
+                }
+                _ => "",
+            };
+            format!("GitHub API answered HTTP {status} for {shown}{hint}")
+        }
+        crate::client::GetError::Other(message) => message,
+    })
 }
 
 #[cfg(test)]
@@ -544,7 +480,10 @@ mod tests {
     fn token_is_not_sent_in_clear_to_another_host() {
         let env = github_env("http://api.example.com");
         let err = start_time(&env, false, TIMEOUT).expect_err("plain http");
-        assert!(err.starts_with("refusing to send GITHUB_TOKEN"), "{err}");
+        assert!(
+            err.starts_with("refusing to send a token to http://api.example.com"),
+            "{err}"
+        );
         assert_safe(&err);
     }
 
