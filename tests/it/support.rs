@@ -85,7 +85,13 @@ impl Tool {
     }
 
     /// Runs and waits at most 60 s (a hung binary fails the test instead of hanging it).
-    pub fn run(mut self) -> Output {
+    pub fn run(self) -> Output {
+        self.run_with(|_| {})
+    }
+
+    /// Runs like [`Tool::run`], calling `sample(pid)` about every millisecond while the child
+    /// runs (for memory sampling).
+    fn run_with(mut self, mut sample: impl FnMut(u32)) -> Output {
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
         let mut out = child.stdout.take().expect("stdout");
@@ -102,6 +108,7 @@ impl Tool {
         });
         let deadline = Instant::now() + Duration::from_secs(60);
         let status = loop {
+            sample(child.id());
             if let Some(status) = child.try_wait().expect("wait") {
                 break status;
             }
@@ -109,7 +116,7 @@ impl Tool {
                 let _ = child.kill();
                 panic!("allstacks-cd did not finish within 60 s");
             }
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         };
         let out = Output {
             code: status.code().unwrap_or(-1),
@@ -540,54 +547,19 @@ impl Tool {
         (out, kib)
     }
 
-    fn run_sampling_hwm(mut self) -> (Output, Option<u64>) {
-        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let t_out = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
-            s
-        });
-        let t_err = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = err.read_to_string(&mut s);
-            s
-        });
-        let status_file = format!("/proc/{}/status", child.id());
-        let mut peak = None;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            let hwm = std::fs::read_to_string(&status_file).ok().and_then(|t| {
-                let line = t.lines().find(|l| l.starts_with("VmHWM:"))?;
-                line.split_whitespace().nth(1)?.parse::<u64>().ok()
-            });
+    fn run_sampling_hwm(self) -> (Output, Option<u64>) {
+        let mut peak: Option<u64> = None;
+        let out = self.run_with(|pid| {
+            let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|t| {
+                    let line = t.lines().find(|l| l.starts_with("VmHWM:"))?;
+                    line.split_whitespace().nth(1)?.parse::<u64>().ok()
+                });
             if hwm.is_some() {
                 peak = peak.max(hwm);
             }
-            if let Some(status) = child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("allstacks-cd did not finish within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        };
-        let out = Output {
-            code: status.code().unwrap_or(-1),
-            stdout: t_out.join().expect("stdout thread"),
-            stderr: t_err.join().expect("stderr thread"),
-        };
-        let mask = format!("::add-mask::{TOKEN}\n");
-        let stderr = out.stderr.replace(&mask, "");
-        assert!(
-            !out.stdout.contains(TOKEN) && !stderr.contains(TOKEN),
-            "the token leaked into the output:\n{}\n{}",
-            out.stdout,
-            out.stderr
-        );
+        });
         (out, peak)
     }
 }
