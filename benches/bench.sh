@@ -165,6 +165,8 @@ http {
     server {
         listen 127.0.0.1:$HTTP_PORT;
         location / { return 201 '{"ok":true}'; }
+        # GitHub's "get a workflow run", for the start time when GITHUB_TOKEN is set.
+        location /api/repos/ { return 200 '{"id":987654321,"run_started_at":"2026-01-01T00:00:00Z"}'; }
     }
     server {
         listen 127.0.0.1:$HTTPS_PORT ssl;
@@ -270,6 +272,10 @@ HTTP_URL=http://127.0.0.1:$HTTP_PORT
 HTTPS_URL=https://127.0.0.1:$HTTPS_PORT
 gh_env "$HTTP_URL" "$SMALL_SHA" >"$WORK/env.http"
 gh_env "$HTTPS_URL" "$SMALL_SHA" >"$WORK/env.https"
+# The same step with a GITHUB_TOKEN, as the composite action runs it: the start time comes
+# from the API (here the same loopback receiver, over http).
+{ gh_env "$HTTP_URL" "$SMALL_SHA"; echo GITHUB_TOKEN=bench-gh-token; echo "GITHUB_API_URL=$HTTP_URL/api"; } \
+    >"$WORK/env.api"
 local_env >"$WORK/env.local"
 
 # The payload curl sends: the one `report --dry-run` prints.
@@ -288,6 +294,9 @@ check_delivered() { # check_delivered ENVFILE ARGS...
 }
 check_delivered "$WORK/env.http"
 check_delivered "$WORK/env.https" --ca-cert "$TLS/ca.pem"
+check_delivered "$WORK/env.api"
+in_env "$WORK/env.api" "$SMALL" "$BIN" report --dry-run 2>&1 >/dev/null | grep -q 'GitHub API run_started_at' \
+    || die "the start time did not come from the (local) GitHub API"
 CURL_HDRS=(-H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" -A "allstacks-cd/$VERSION")
 curl -q -sS -f -o /dev/null -X POST "${CURL_HDRS[@]}" --data-binary "@$WORK/payload.json" "$HTTP_URL$ENDPOINT" \
     || die "curl could not post to the http receiver"
@@ -338,6 +347,9 @@ bench_pair \
     report_https "$WORK/env.https" "$SMALL" "$BIN report --ca-cert $TLS/ca.pem" \
     curl_https "$WORK/env.https" "$SMALL" \
     "curl -q -sS -f -o /dev/null -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer $TOKEN' -A allstacks-cd/$VERSION --cacert $TLS/ca.pem --data-binary @$P $HTTPS_URL$ENDPOINT"
+bench_pair \
+    report_api "$WORK/env.api" "$SMALL" "$BIN report" \
+    report_noapi "$WORK/env.http" "$SMALL" "$BIN report"
 bench_pair \
     dry_small "$WORK/env.local" "$SMALL" "$BIN report --dry-run" \
     dry_big "$WORK/env.local" "$BIG" "$BIN report --dry-run"
@@ -399,6 +411,7 @@ kib_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 R_HTTP=$(med report_http); C_HTTP=$(med curl_http)
 R_HTTPS=$(med report_https); C_HTTPS=$(med curl_https)
+R_API=$(med report_api); R_NOAPI=$(med report_noapi)
 D_SMALL=$(med dry_small); D_BIG=$(med dry_big)
 D_SMALL_S=$(med dry_small_short); D_BIG_S=$(med dry_big_short)
 D_GH=$(med dry_gh); V=$(med version)
@@ -422,6 +435,7 @@ large repo: $BIG_COUNT commits, packed-refs $PACKED_LINES lines / $PACKED_BYTES 
 |---|---|---|---|---|---|---|
 | 1 | report over http, median | $R_HTTP ms | curl $C_HTTP ms | $X_HTTP | <= 1.5x curl | $(verdict "$X_HTTP" "<=" 1.5) |
 | 1 | report over https (local CA), median | $R_HTTPS ms | curl $C_HTTPS ms | $X_HTTPS | (reported) | |
+| 1 | report over http with GITHUB_TOKEN (start time from the API, same receiver) | $R_API ms | without token $R_NOAPI ms | $(ratio "$R_API" "$R_NOAPI") | (reported) | |
 | 2 | report --dry-run, $BIG_COUNT-commit repo vs 1-commit repo (local env) | $D_BIG ms | $D_SMALL ms | $X_BIG | <= 1.2x | $(verdict "$X_BIG" "<=" 1.2) |
 | 2 | same, with --commit-sha <12-hex short SHA> (git2 lookup) | $D_BIG_S ms | $D_SMALL_S ms | $X_BIG_S | (reported) | |
 | 3 | release binary, stripped ($STRIPPED), $HOST | $SIZE_MB MB ($SIZE bytes) | | | <= 6 MB | $(verdict "$SIZE_MB" "<=" 6) |
