@@ -206,7 +206,15 @@ pub fn report(
     let (Ok(url), Some(token)) = (endpoint, delivery.token.as_deref()) else {
         return outcome;
     };
-    let sender = match Sender::new(&client_options(&delivery, env, token)) {
+    let mut options = client_options(&delivery, env, token);
+    // The flush before the report only re-sends reports for this same URL.
+    options.plain_http_only = url
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        && env
+            .first(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
+            .is_none();
+    let sender = match Sender::new(&options) {
         Ok(s) => s,
         Err(f) => {
             // An unreadable --ca-cert, a token that cannot go in a header: our configuration,
@@ -362,6 +370,7 @@ fn client_options<'a>(
         retries: d.retries,
         ca_cert: d.ca_cert.as_deref(),
         ssl_cert_file: env.get("SSL_CERT_FILE").map(Path::new),
+        plain_http_only: false,
     }
 }
 

@@ -134,13 +134,126 @@ fn common_dir(git_dir: &Path) -> PathBuf {
 }
 
 fn packed_ref(common: &Path, name: &str) -> Option<String> {
-    let text = fs::read_to_string(common.join("packed-refs")).ok()?;
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with('^'))
-        .find_map(|l| {
-            let (sha, r) = l.split_once(' ')?;
-            (r.trim() == name && is_full_sha(sha)).then(|| sha.to_ascii_lowercase())
-        })
+    let mut file = fs::File::open(common.join("packed-refs")).ok()?;
+    let len = file.metadata().ok()?.len();
+    let first = read_line_at(&mut file, 0)?;
+    let sorted = first.starts_with(b"#") && first.split(|b| *b == b' ').any(|w| w == b"sorted");
+    if sorted {
+        // `git pack-refs` sorts the file by ref name (byte order): a binary search reads a
+        // dozen short windows instead of the whole file (megabytes with many tags).
+        packed_ref_sorted(&mut file, len, first.len() as u64 + 1, name.as_bytes())
+    } else {
+        packed_ref_scan(file, name.as_bytes())
+    }
+}
+
+/// A record line `<sha> <name>` split in two, `None` for comments and `^` peel lines.
+fn packed_record(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    if line.starts_with(b"#") || line.starts_with(b"^") {
+        return None;
+    }
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let space = line.iter().position(|b| *b == b' ')?;
+    Some((&line[..space], &line[space + 1..]))
+}
+
+fn full_sha(sha: &[u8]) -> Option<String> {
+    let sha = std::str::from_utf8(sha).ok()?;
+    is_full_sha(sha).then(|| sha.to_ascii_lowercase())
+}
+
+/// The line starting at byte `pos` (without its newline); `None` at end of file.
+fn read_line_at(file: &mut fs::File, pos: u64) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(pos)).ok()?;
+    let mut line = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            return (!line.is_empty()).then_some(line);
+        }
+        if let Some(i) = buf[..n].iter().position(|b| *b == b'\n') {
+            line.extend_from_slice(&buf[..i]);
+            return Some(line);
+        }
+        line.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The start of the first line that begins at or after `pos` (`pos` itself when a line
+/// begins there).
+fn line_start_from(file: &mut fs::File, pos: u64) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    if pos == 0 {
+        return Some(0);
+    }
+    file.seek(SeekFrom::Start(pos - 1)).ok()?;
+    let mut at = pos - 1;
+    let mut buf = [0u8; 512];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Some(i) = buf[..n].iter().position(|b| *b == b'\n') {
+            return Some(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+}
+
+/// Binary search over the byte range `[lo, hi)` of a sorted packed-refs. Invariant: every
+/// record starting before `lo` sorts before `name`, every one starting at or after `hi` after.
+fn packed_ref_sorted(file: &mut fs::File, len: u64, mut lo: u64, name: &[u8]) -> Option<String> {
+    let mut hi = len;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let mut start = line_start_from(file, mid)?;
+        // Skip peel lines (`^<sha>`, after an annotated tag) to the next record.
+        let (line, record_start) = loop {
+            if start >= hi {
+                break (None, start);
+            }
+            let line = read_line_at(file, start)?;
+            if line.starts_with(b"^") || line.starts_with(b"#") {
+                start += line.len() as u64 + 1;
+                continue;
+            }
+            break (Some(line), start);
+        };
+        let Some(line) = line else {
+            hi = mid;
+            continue;
+        };
+        let (sha, r) = packed_record(&line)?;
+        match r.cmp(name) {
+            std::cmp::Ordering::Equal => return full_sha(sha),
+            std::cmp::Ordering::Less => lo = record_start + line.len() as u64 + 1,
+            std::cmp::Ordering::Greater => hi = record_start,
+        }
+    }
+    None
+}
+
+/// Any packed-refs, line by line (files written by other tools may be unsorted).
+fn packed_ref_scan(mut file: fs::File, name: &[u8]) -> Option<String> {
+    use std::io::{BufRead, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, file);
+    let mut line = Vec::with_capacity(256);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        let l = line.strip_suffix(b"\n").unwrap_or(&line);
+        if let Some((sha, r)) = packed_record(l) {
+            if r == name {
+                return full_sha(sha);
+            }
+        }
+    }
 }
 
 /// Whether `s` is a full SHA-1 (40) or SHA-256 (64) hex object name.
@@ -181,6 +294,15 @@ fn user_email(repo_config: Option<&git2::Config>) -> Option<Sourced<String>> {
 /// ambiguous, or the repository is SHA-256 (libgit2 cannot open it).
 pub fn resolve(dir: &Path, spec: &str) -> Option<String> {
     let repo = git2::Repository::discover(dir).ok()?;
+    // An abbreviated SHA is looked up in the object database directly: revparse would first
+    // try it as a ref name under every refs/ prefix, which parses the whole packed-refs.
+    if (7..40).contains(&spec.len()) && spec.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if let Ok(object) = repo.find_object_by_prefix(spec, None) {
+            if let Ok(commit) = object.peel_to_commit() {
+                return Some(commit.id().to_string());
+            }
+        }
+    }
     let object = repo.revparse_single(spec).ok()?;
     let commit = object.peel_to_commit().ok()?;
     Some(commit.id().to_string())
@@ -263,6 +385,52 @@ mod tests {
         ];
         for (url, want) in cases {
             assert_eq!(repo_slug_from_url(url).as_deref(), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn packed_refs_sorted_and_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha = |i: usize| format!("{i:040x}");
+        let mut names: Vec<String> = (0..3000)
+            .map(|i| format!("refs/heads/feature/{i:05}"))
+            .chain((0..3000).map(|i| format!("refs/tags/v{i:05}")))
+            .chain([
+                "refs/heads/main".to_string(),
+                "refs/heads/a".into(),
+                "refs/heads/zz".into(),
+            ])
+            .collect();
+        names.sort();
+        let mut sorted = String::from("# pack-refs with: peeled fully-peeled sorted \n");
+        let mut unsorted = String::from("# pack-refs with: peeled \n");
+        for (i, n) in names.iter().enumerate() {
+            sorted.push_str(&format!("{} {n}\n", sha(i)));
+            if n.starts_with("refs/tags/") {
+                sorted.push_str(&format!("^{}\n", sha(i + 100_000)));
+            }
+        }
+        for (i, n) in names.iter().enumerate().rev() {
+            unsorted.push_str(&format!("{} {n}\n", sha(i)));
+        }
+        for text in [&sorted, &unsorted] {
+            std::fs::write(dir.path().join("packed-refs"), text).unwrap();
+            // Every 37th name plus both ends: enough to cross every branch of the search.
+            let last = names.len() - 1;
+            for (i, n) in names.iter().enumerate() {
+                if i % 37 == 0 || i == last || n == "refs/heads/main" {
+                    assert_eq!(packed_ref(dir.path(), n), Some(sha(i)), "{n}");
+                }
+            }
+            for missing in [
+                "refs/heads/",
+                "refs/heads/b",
+                "refs/tags/v99999",
+                "refs/zzz",
+                "a",
+            ] {
+                assert_eq!(packed_ref(dir.path(), missing), None, "{missing}");
+            }
         }
     }
 
