@@ -21,7 +21,7 @@ pub fn write_outputs(env: &Env, outputs: &[(&str, &str)]) -> std::io::Result<()>
     };
     let mut text = String::new();
     for (name, value) in outputs {
-        let mut delim = String::from("ALLSTACKS_CD_EOF");
+        let mut delim = String::from("EOF_allstacks_cd");
         while value.contains(&delim) {
             delim.push('_');
         }
@@ -70,12 +70,12 @@ mod tests {
         ]);
         write_outputs(
             &env,
-            &[("job-id", "1-1"), ("payload", "a\nALLSTACKS_CD_EOF\nb")],
+            &[("job-id", "1-1"), ("payload", "a\nEOF_allstacks_cd\nb")],
         )
         .unwrap();
         let text = std::fs::read_to_string(&out).unwrap();
-        assert!(text.starts_with("job-id<<ALLSTACKS_CD_EOF\n1-1\nALLSTACKS_CD_EOF\n"));
-        assert!(text.contains("payload<<ALLSTACKS_CD_EOF_\n"));
+        assert!(text.starts_with("job-id<<EOF_allstacks_cd\n1-1\nEOF_allstacks_cd\n"));
+        assert!(text.contains("payload<<EOF_allstacks_cd_\n"));
         write_summary(
             &env,
             "t",

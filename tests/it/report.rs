@@ -545,11 +545,11 @@ fn github_outputs_summary_and_mask() {
     );
     let text = std::fs::read_to_string(&output).expect("GITHUB_OUTPUT written");
     assert!(
-        text.contains("job-id<<ALLSTACKS_CD_EOF\n1\nALLSTACKS_CD_EOF\n"),
+        text.contains("job-id<<EOF_allstacks_cd\n1\nEOF_allstacks_cd\n"),
         "{text}"
     );
     assert!(
-        text.contains("status<<ALLSTACKS_CD_EOF\nSucceeded\n"),
+        text.contains("status<<EOF_allstacks_cd\nSucceeded\n"),
         "{text}"
     );
     assert!(text.contains(r#""service_id":7"#), "{text}");
