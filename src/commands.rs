@@ -117,7 +117,14 @@ pub fn report(
             errors.extend(job_errors);
             None
         }
-        Ok(plan) => Some(plan),
+        // Nothing is sent for a skipped job, so a missing connection setting does not matter.
+        Ok(Plan::Skip { reason }) => {
+            ui.info(&reason);
+            let _ = github::write_outputs(env, &[("status", "skipped")]);
+            print_result(&delivery, None, "skipped", false, 0, None);
+            return outcome;
+        }
+        Ok(Plan::Send { job, provenance }) => Some((job, provenance)),
     };
     if delivery.dry_run {
         for e in &conn_errors {
@@ -142,17 +149,8 @@ pub fn report(
         print_result(&delivery, None, "invalid", false, 0, None);
         return outcome;
     }
-    let Some(plan) = plan else {
+    let Some((job, provenance)) = plan else {
         return outcome;
-    };
-    let (job, provenance) = match plan {
-        Plan::Skip { reason } => {
-            ui.info(&reason);
-            let _ = github::write_outputs(env, &[("status", "skipped")]);
-            print_result(&delivery, None, "skipped", false, 0, None);
-            return outcome;
-        }
-        Plan::Send { job, provenance } => (job, provenance),
     };
     let payload = serde_json::to_string(&job).unwrap_or_default();
     let status_source = provenance

@@ -558,3 +558,14 @@ fn github_outputs_summary_and_mask() {
     assert!(md.contains("| delivery | delivered |"), "{md}");
     assert!(!md.contains(TOKEN));
 }
+
+#[test]
+fn a_skipped_job_needs_no_connection_settings() {
+    let out = tool(&[
+        "report", "--strict", "--status", "skipped", "--output", "json",
+    ])
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["status"], json!("skipped"));
+    assert!(!out.stderr.contains("token is required"), "{}", out.stderr);
+}
