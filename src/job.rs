@@ -96,6 +96,12 @@ fn build_with(
     let ci = inputs.ci;
     let git = || git_cell.get_or_init(|| (inputs.git)());
 
+    if let (Some(_), Some(given)) = (&inputs.wrapped, &s.status) {
+        warnings.push(format!(
+            "ignoring status {:?} (from {}): `run` takes the status from the command's exit",
+            given.value, given.source
+        ));
+    }
     // status first: a skipped job needs nothing else.
     let status = match resolve_status(s, inputs) {
         Ok(Some(st)) => Some(st),

@@ -46,6 +46,20 @@ fn run_reports_failure_and_exits_with_the_commands_code() {
     assert_eq!(out.code, 3);
     assert_eq!(server.only().json()["status"], json!("Failed"));
     assert!(out.stderr.contains("exit code 3 of sh"), "{}", out.stderr);
+    // A status given anyway does not hide the command's failure.
+    let server = Server::start(vec![Reply::status(201)]);
+    let out = tool(&["run", "--status", "success", "--", "sh", "-c", "exit 3"])
+        .server(&server)
+        .envs(&job_env())
+        .run();
+    assert_eq!(out.code, 3);
+    assert_eq!(server.only().json()["status"], json!("Failed"));
+    assert!(
+        out.stderr
+            .contains("ignoring status \"success\" (from --status)"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
