@@ -102,9 +102,23 @@ pub fn report(
         delivery.company_id.as_ref(),
         delivery.allow_http,
     );
+    // A missing URL, company id or token is only a warning with --dry-run (nothing is sent);
+    // a value that is there but wrong (bad URL, plain http to another host) is an error.
     let mut conn_errors = Vec::new();
     if let Err(e) = &endpoint {
-        conn_errors.push(e.clone());
+        let placeholder = Sourced::new("0".to_string(), "placeholder");
+        let url_itself_is_bad = delivery.url.is_some()
+            && client::endpoint(
+                delivery.url.as_ref(),
+                delivery.company_id.as_ref().or(Some(&placeholder)),
+                delivery.allow_http,
+            )
+            .is_err();
+        if url_itself_is_bad || delivery.company_id.is_some() {
+            errors.push(e.clone());
+        } else {
+            conn_errors.push(e.clone());
+        }
     }
     if delivery.token.is_none() {
         conn_errors.push(

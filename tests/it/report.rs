@@ -569,3 +569,46 @@ fn a_skipped_job_needs_no_connection_settings() {
     assert_eq!(out.json()["status"], json!("skipped"));
     assert!(!out.stderr.contains("token is required"), "{}", out.stderr);
 }
+
+#[test]
+fn dry_run_rejects_a_bad_url_but_only_warns_about_a_missing_one() {
+    let out = tool(&["report", "--dry-run", "--status", "ok", "--service-id", "1"])
+        .envs(&base_env())
+        .envs(&[
+            ("ALLSTACKS_URL", "http://allstacks.invalid"),
+            ("ALLSTACKS_COMPANY_ID", "1"),
+        ])
+        .run();
+    assert_eq!(
+        out.code, 2,
+        "the plain-http guard is an error: {}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--allow-http"), "{}", out.stderr);
+    let out = tool(&["report", "--dry-run", "--status", "ok", "--service-id", "1"])
+        .envs(&base_env())
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "a/b"),
+        ])
+        .run();
+    assert_eq!(
+        out.code, 2,
+        "a malformed company id is an error: {}",
+        out.stderr
+    );
+    let out = tool(&["report", "--dry-run", "--status", "ok", "--service-id", "1"])
+        .envs(&base_env())
+        .env("ALLSTACKS_URL", "https://allstacks.example.com")
+        .run();
+    assert_eq!(
+        out.code, 0,
+        "a missing company id is a warning: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("company id is required"),
+        "{}",
+        out.stderr
+    );
+}
