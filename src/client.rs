@@ -415,11 +415,17 @@ fn explain(status: u16, body: &str, url: &str) -> String {
     }
 }
 
+/// The error and its causes, joined with `: ` (repeats dropped). reqwest names the URL, which may
+/// hold credentials: it is replaced by `…`, callers show the URL their own way.
 fn error_chain(e: &reqwest::Error) -> String {
+    let url = e.url().map(|u| u.as_str().to_string());
     let mut parts = Vec::new();
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = source {
-        let text = err.to_string();
+        let mut text = err.to_string();
+        if let Some(url) = &url {
+            text = text.replace(url.as_str(), "…");
+        }
         if !parts.iter().any(|p: &String| p.contains(&text)) {
             parts.push(text);
         }
@@ -524,17 +530,7 @@ fn describe(e: &reqwest::Error, shown: &str, timeout: Duration) -> String {
             timeout.as_secs_f64()
         );
     }
-    // reqwest repeats the URL (with any credentials in it); ours is already redacted.
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "…");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    format!("could not reach {shown}: {text}")
+    format!("could not reach {shown}: {}", error_chain(e))
 }
 
 /// The URL without user name or password, for messages.

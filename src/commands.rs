@@ -445,15 +445,20 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
         strict,
         dry_run: false,
     };
-    let path = args
+    // The same flag/variable merge as `report`, so both agree on the state file.
+    let js = settings::job(
+        JobArgs {
+            state_file: args.state_file,
+            job_start_time: args.job_start_time,
+            ..JobArgs::default()
+        },
+        env,
+        &mut errors,
+    );
+    let path = js
         .state_file
-        .or_else(|| env.get("ALLSTACKS_STATE_FILE").map(PathBuf::from))
         .unwrap_or_else(|| default_state_file(env, cwd));
-    let given = args
-        .job_start_time
-        .map(|t| Sourced::new(t, "--job-start-time"))
-        .or_else(|| env.sourced("ALLSTACKS_JOB_START_TIME"));
-    let time = match given {
+    let time = match js.job_start_time {
         None => now_epoch(),
         Some(t) => match crate::timefmt::parse_timestamp(&t.value) {
             Ok(v) => v,

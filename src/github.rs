@@ -8,9 +8,11 @@ use std::path::Path;
 
 use crate::env::Env;
 
-/// Whether we run as a GitHub Actions step.
+/// Whether we run as a GitHub Actions step (`GITHUB_ACTIONS=true`, any case): the one test
+/// for detection, annotations and the API start time.
 pub fn is_actions(env: &Env) -> bool {
-    env.get("GITHUB_ACTIONS") == Some("true")
+    env.get("GITHUB_ACTIONS")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Appends `name=value` outputs to `$GITHUB_OUTPUT`, using the multi-line form with a

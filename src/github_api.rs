@@ -30,10 +30,7 @@ pub fn start_time(
     scope_job: bool,
     timeout: Duration,
 ) -> Result<Option<Sourced<i64>>, String> {
-    if !env
-        .get("GITHUB_ACTIONS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if !crate::github::is_actions(env) {
         return Ok(None);
     }
     let (Some(token), Some(repo), Some(run_id)) = (

@@ -12,7 +12,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless `GITHUB_ACTIONS` is `true`.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "GITHUB_ACTIONS") {
+    if !crate::github::is_actions(env) {
         return None;
     }
     let mut ctx = CiContext::new(Provider::GitHub);
