@@ -193,20 +193,15 @@ impl Sender {
         })
     }
 
-    /// Posts `body` (JSON) to `url`, retrying transient failures until `1 + retries` attempts or
-    /// the `--timeout` deadline. `max_attempts` can lower the attempts (flush before a report).
-    pub fn send(&self, url: &str, body: &[u8], ui: &Ui, max_attempts: Option<u32>) -> Delivery {
-        self.send_by(url, body, ui, max_attempts, Instant::now() + self.timeout)
-    }
-
     /// The deadline `--timeout` gives a delivery that starts now.
     pub fn deadline(&self) -> Instant {
         Instant::now() + self.timeout
     }
 
-    /// [`Sender::send`] with an explicit deadline, so that several sends can share one
-    /// `--timeout` (a report and the flush of the outbox before it).
-    pub fn send_by(
+    /// Posts `body` (JSON) to `url`, retrying transient failures until `1 + retries` attempts or
+    /// `deadline` ([`Sender::deadline`], or a shared one so that a report and the flush of the
+    /// outbox before it stay inside one `--timeout`). `max_attempts` can lower the attempts.
+    pub fn send(
         &self,
         url: &str,
         body: &[u8],

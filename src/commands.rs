@@ -258,7 +258,7 @@ pub fn report(
         };
         flush_dir(dir, &sender, &ui, &plan);
     }
-    let result = sender.send_by(&url, payload.as_bytes(), &ui, None, deadline);
+    let result = sender.send(&url, payload.as_bytes(), &ui, None, deadline);
     let delivered = result.result.is_ok();
     match &result.result {
         Ok(_) => {
@@ -686,10 +686,9 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushSta
             }
         };
         let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
-        let result = match plan.deadline {
-            Some(deadline) => sender.send_by(&url, &body, ui, plan.max_attempts, deadline),
-            None => sender.send(&url, &body, ui, plan.max_attempts),
-        };
+        // Each saved report gets a full --timeout unless the plan caps the whole flush.
+        let deadline = plan.deadline.unwrap_or_else(|| sender.deadline());
+        let result = sender.send(&url, &body, ui, plan.max_attempts, deadline);
         match result.result {
             Ok(_) => {
                 ui.info(&format!("delivered saved report {}", path.display()));
