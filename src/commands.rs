@@ -458,17 +458,18 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
     let path = js
         .state_file
         .unwrap_or_else(|| default_state_file(env, cwd));
-    let time = match js.job_start_time {
+    let given = js
+        .job_start_time
+        .map(|t| job::parse_seconds(&t, "job_start_time", crate::timefmt::parse_timestamp));
+    let time = match given {
         None => now_epoch(),
-        Some(t) => match crate::timefmt::parse_timestamp(&t.value) {
-            Ok(v) => v,
-            Err(e) => {
-                ui.error(&format!("job_start_time: {e} (from {})", t.source));
-                outcome.trouble = Some(Trouble::Invalid);
-                outcome.strict = true; // a usage error: exit 2
-                return outcome;
-            }
-        },
+        Some(Ok(t)) => t.value,
+        Some(Err(e)) => {
+            ui.error(&e);
+            outcome.trouble = Some(Trouble::Invalid);
+            outcome.strict = true; // a usage error: exit 2
+            return outcome;
+        }
     };
     match write_state(&path, time) {
         Ok(()) => ui.info(&format!(

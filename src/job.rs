@@ -183,13 +183,9 @@ fn build_with(
 
     let start = resolve_start(s, inputs, warnings, &mut errors);
     let duration = match &s.job_duration {
-        Some(d) => match crate::timefmt::parse_duration(&d.value) {
-            Ok(secs) => Some(Sourced::new(secs, d.source.clone())),
-            Err(e) => {
-                errors.push(format!("job_duration: {e} (from {})", d.source));
-                None
-            }
-        },
+        Some(d) => parse_seconds(d, "job_duration", crate::timefmt::parse_duration)
+            .map_err(|e| errors.push(e))
+            .ok(),
         None => start.as_ref().map(|st| {
             if st.value > inputs.now {
                 warnings.push(format!(
@@ -308,7 +304,19 @@ fn build_with(
     })
 }
 
-/// `--status`, else `--needs-json`, else the wrapped command, else the provider's variable.
+/// Parses a time setting (`parse_timestamp`, `parse_duration`) keeping its source; the error
+/// names the field, the rule and the source.
+pub fn parse_seconds(
+    value: &Sourced<String>,
+    field: &str,
+    parse: fn(&str) -> Result<i64, String>,
+) -> Result<Sourced<i64>, String> {
+    parse(&value.value)
+        .map(|v| Sourced::new(v, value.source.clone()))
+        .map_err(|e| format!("{field}: {e} (from {})", value.source))
+}
+
+/// The wrapped command (`run`), else `--status`, else `--needs-json`, else the provider's variable.
 fn resolve_status(
     s: &JobSettings,
     inputs: &Inputs,
@@ -401,13 +409,9 @@ fn resolve_start(
     errors: &mut Vec<String>,
 ) -> Option<Sourced<i64>> {
     if let Some(t) = &s.job_start_time {
-        return match crate::timefmt::parse_timestamp(&t.value) {
-            Ok(v) => Some(Sourced::new(v, t.source.clone())),
-            Err(e) => {
-                errors.push(format!("job_start_time: {e} (from {})", t.source));
-                None
-            }
-        };
+        return parse_seconds(t, "job_start_time", crate::timefmt::parse_timestamp)
+            .map_err(|e| errors.push(e))
+            .ok();
     }
     let ci = inputs.ci;
     let provider = match s.scope {
