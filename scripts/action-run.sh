@@ -11,6 +11,15 @@ command=${ALLSTACKS_CD_COMMAND:-report}
 job_status=${ALLSTACKS_CD_JOB_STATUS:-}
 unset ALLSTACKS_CD_BIN ALLSTACKS_CD_COMMAND ALLSTACKS_CD_JOB_STATUS
 
+# A workflow command's message with %, CR and LF encoded, so a value cannot end the command
+# and start another one.
+escape() {
+    local s=${1//%/%25}
+    s=${s//$'\r'/%0D}
+    s=${s//$'\n'/%0A}
+    printf '%s' "$s"
+}
+
 if [ -z "$bin" ]; then
     echo "::error title=allstacks-cd::the install step did not provide a binary" >&2
     exit 1
@@ -18,7 +27,7 @@ fi
 case $command in
 report | start) ;;
 *)
-    echo "::error title=allstacks-cd::input command must be 'report' or 'start', got '$command'" >&2
+    echo "::error title=allstacks-cd::input command must be 'report' or 'start', got '$(escape "$command")'" >&2
     exit 2
     ;;
 esac

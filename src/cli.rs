@@ -67,7 +67,7 @@ pub struct StartArgs {
     pub state_file: Option<PathBuf>,
     /// The start time to record instead of now: epoch seconds or RFC 3339
     /// [env: ALLSTACKS_JOB_START_TIME]
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_negative_numbers = true)]
     pub job_start_time: Option<String>,
     #[command(flatten)]
     pub verbosity: Verbosity,
@@ -84,21 +84,21 @@ pub struct FlushArgs {
 #[command(next_help_heading = "Job")]
 pub struct JobArgs {
     /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub service_id: Option<String>,
     /// success, failed, on hold, cancelled, skipped, an exit code... (see README)
     /// [env: ALLSTACKS_STATUS] [default: from the CI provider]
-    #[arg(long, value_name = "WORD")]
+    #[arg(long, value_name = "WORD", allow_negative_numbers = true)]
     pub status: Option<String>,
     /// Job ID [env: ALLSTACKS_JOB_ID] [default: the CI run/pipeline or job id]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub job_id: Option<String>,
     /// Full commit SHA; a short SHA or ref is resolved through git [env: ALLSTACKS_COMMIT_SHA]
     /// [default: the CI commit, else git HEAD]
     #[arg(long, value_name = "SHA")]
     pub commit_sha: Option<String>,
     /// Repository id [env: ALLSTACKS_REPO_ID] [default: the CI provider's id]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub repo_id: Option<String>,
     /// Repository name, owner/name [env: ALLSTACKS_REPO_NAME]
     /// [default: the CI slug, else the origin remote]
@@ -112,11 +112,11 @@ pub struct JobArgs {
     #[arg(long, value_name = "TYPE")]
     pub job_type: Option<String>,
     /// Start time: epoch seconds or RFC 3339 [env: ALLSTACKS_JOB_START_TIME]
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_negative_numbers = true)]
     pub job_start_time: Option<String>,
     /// Duration: seconds, or 90s, 20m, 1h30m [env: ALLSTACKS_JOB_DURATION]
     /// [default: now minus the start]
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
     pub job_duration: Option<String>,
     /// Whether the default job id and start describe this CI job or the whole pipeline
     /// [env: ALLSTACKS_SCOPE] [default: pipeline] [possible values: job, pipeline]
@@ -169,10 +169,10 @@ pub struct ConnArgs {
     #[arg(long)]
     pub strict: bool,
     /// Total seconds for delivery, retries included [env: ALLSTACKS_TIMEOUT] [default: 60]
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub timeout: Option<String>,
     /// Extra attempts on transient failures [env: ALLSTACKS_RETRIES] [default: 3]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<String>,
     /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
     #[arg(long, value_name = "PATH")]

@@ -19,8 +19,8 @@ const MAX_MESSAGE: usize = 2 * 1024;
 
 pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
-/// Builds the webhook URL from `--url` and `--company-id`, and applies the plain-HTTP guard
-/// before any connection is made.
+/// Builds the webhook URL from `--url` and `--company-id`, and applies the guards before any
+/// connection is made: no credentials in the URL, no plain HTTP to another host.
 pub fn endpoint(
     url: Option<&Sourced<String>>,
     company_id: Option<&Sourced<String>>,
@@ -31,14 +31,20 @@ pub fn endpoint(
          https://allstacks.example.com",
     )?;
     let raw = url.value.trim();
-    let parsed = reqwest::Url::parse(raw)
-        .map_err(|e| format!("url {raw:?} (from {}) is not a valid URL: {e}", url.source))?;
+    let shown = redact_userinfo(raw);
+    let parsed = reqwest::Url::parse(raw).map_err(|e| {
+        format!(
+            "url {shown:?} (from {}) is not a valid URL: {e}",
+            url.source
+        )
+    })?;
+    refuse_credentials(&parsed, "url", &url.source)?;
     match parsed.scheme() {
         "https" => {}
         "http" if allow_http || is_loopback(&parsed) => {}
         "http" => {
             return Err(format!(
-                "url {raw:?} (from {}) uses plain http:// to a host that is not this machine: the \
+                "url {shown:?} (from {}) uses plain http:// to a host that is not this machine: the \
                  token would travel in clear. Use https://, or pass --allow-http \
                  (ALLSTACKS_ALLOW_HTTP=true) if you really mean it",
                 url.source
@@ -46,7 +52,7 @@ pub fn endpoint(
         }
         other => {
             return Err(format!(
-                "url {raw:?} (from {}) must start with https:// (got {other}://)",
+                "url {shown:?} (from {}) must start with https:// (got {other}://)",
                 url.source
             ));
         }
@@ -74,6 +80,39 @@ pub fn endpoint(
         base.truncate(q);
     }
     Ok(format!("{base}/webhook/company/{id}/cicd_job"))
+}
+
+/// Credentials belong in the token only (SPEC.md, Security rules): a URL with a user name or
+/// password is refused, and the message does not repeat them.
+pub fn refuse_credentials(url: &reqwest::Url, what: &str, source: &str) -> Result<(), String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} {:?} (from {source}) contains a user name or password: credentials go only in \
+         the token. Remove the `user:password@` part",
+        redact_userinfo(url.as_str())
+    ))
+}
+
+/// `text` (a URL, maybe unparsable) with any `user:password@` before the host replaced by
+/// `***@`, for messages.
+pub fn redact_userinfo(text: &str) -> String {
+    let Some(scheme_end) = text.find("://") else {
+        return text.to_string();
+    };
+    let rest = &text[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &text[..scheme_end + 3], &rest[at + 1..]),
+        None => text.to_string(),
+    }
+}
+
+/// Whether requests to `url` must bypass any proxy: a proxy cannot reach this machine's
+/// loopback for us, and a plain-HTTP request would hand the token to the proxy in clear.
+pub fn bypasses_proxy(url: &reqwest::Url) -> bool {
+    url.scheme() == "http" || is_loopback(url)
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -128,10 +167,10 @@ pub struct Options<'a> {
     pub ca_cert: Option<&'a Path>,
     /// `SSL_CERT_FILE`, added to the roots like `--ca-cert`.
     pub ssl_cert_file: Option<&'a Path>,
-    /// Every URL this sender will post to is plain `http://` and no proxy is configured: the
-    /// system and bundled TLS roots are not loaded (reading the system store is most of the
-    /// cost of a report).
-    pub plain_http_only: bool,
+    /// The webhook URL this sender posts to (already through [`endpoint`]'s guards). A plain
+    /// `http://` one loads no TLS roots (reading the system store is most of the cost of a
+    /// report) and, like a loopback one, never goes through a proxy.
+    pub url: &'a str,
 }
 
 /// One HTTP client and the token.
@@ -147,6 +186,8 @@ impl Sender {
     /// `SSL_CERT_FILE`), proxies from the environment, no redirects (a redirected POST would
     /// lose its body, and the token must not follow it elsewhere).
     pub fn new(opts: &Options) -> Result<Sender, Failure> {
+        let url = reqwest::Url::parse(opts.url)
+            .map_err(|e| Failure::Setup(format!("the webhook URL is not valid: {e}")))?;
         let mut builder = Client::builder()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
@@ -175,8 +216,11 @@ impl Sender {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        if opts.plain_http_only {
+        if url.scheme() == "http" {
             builder = builder.tls_built_in_root_certs(false);
+        }
+        if bypasses_proxy(&url) {
+            builder = builder.no_proxy();
         }
         let client = builder
             .build()
@@ -302,7 +346,10 @@ impl Sender {
                     ))),
                 };
             }
-            let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+            // A Retry-After of 0 or a past date does not mean "hammer me": never wait less
+            // than the normal backoff.
+            let normal = backoff(attempt);
+            let wait = retry_after.map_or(normal, |r| r.max(normal));
             let remaining = deadline.saturating_duration_since(Instant::now());
             if wait >= remaining {
                 return Delivery {
@@ -458,8 +505,9 @@ fn tls_advice(chain: &str) -> Option<&'static str> {
     None
 }
 
-/// A JSON answer (the GitHub API's job lists) is read up to this many bytes.
-const MAX_JSON: u64 = 8 * 1024 * 1024;
+/// API answers (GitHub's job lists, event-sized documents) are read up to this many bytes, the
+/// cap GitHub itself puts on webhook payloads; a larger answer is refused, not truncated.
+pub const MAX_JSON: u64 = 25 * 1024 * 1024;
 
 /// Why [`get_json`] failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,16 +518,21 @@ pub enum GetError {
     Other(String),
 }
 
-/// One authenticated GET, answered with JSON. Every failure becomes a message naming the URL
-/// (without credentials) and what went wrong; the token is only ever put in the header.
-pub fn get_json(
+/// One authenticated GET, answered with JSON and parsed into `T` (only the fields `T` names are
+/// kept, so a huge answer costs its bytes, not a tree of values). The whole call, body included,
+/// ends by `deadline` even when the server sends one byte at a time; the body is read up to
+/// [`MAX_JSON`]. Every failure becomes a message naming the URL (without credentials) and what
+/// went wrong; the token is only ever put in the header.
+pub fn get_json<T: serde::de::DeserializeOwned>(
     url: &str,
     token: &str,
     headers: &[(&str, &str)],
-    timeout: Duration,
-) -> Result<serde_json::Value, GetError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| GetError::Other(format!("{url:?}: {e}")))?;
+    deadline: Instant,
+) -> Result<T, GetError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| GetError::Other(format!("{:?}: {e}", redact_userinfo(url))))?;
     let shown = redact(&parsed);
+    refuse_credentials(&parsed, "the API URL", "its variable").map_err(GetError::Other)?;
     let loopback = is_loopback(&parsed);
     // The token grants access to the repository: never send it in clear over a network.
     if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
@@ -487,18 +540,22 @@ pub fn get_json(
             "refusing to send a token to {shown}: only https (or http to this machine) is allowed"
         )));
     }
+    let timeout = remaining(deadline)
+        .ok_or_else(|| GetError::Other(format!("no time left to ask {shown}")))?;
     let mut builder = reqwest::blocking::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(USER_AGENT);
-    // A proxy cannot reach this machine's loopback for us.
-    if loopback {
+    if bypasses_proxy(&parsed) {
         builder = builder.no_proxy();
     }
     let client = builder
         .build()
         .map_err(|e| GetError::Other(format!("could not set up an HTTP client: {e}")))?;
-    let mut request = client.get(parsed).bearer_auth(token);
+    // The request-level timeout covers the body too (the client-level one restarts with
+    // every read, so a dripping server could hold us for ever).
+    let mut request = client.get(parsed).bearer_auth(token).timeout(timeout);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -509,13 +566,48 @@ pub fn get_json(
     if !status.is_success() {
         return Err(GetError::Status(status.as_u16(), shown));
     }
-    let mut body = Vec::new();
-    response
-        .take(MAX_JSON)
-        .read_to_end(&mut body)
+    let body = read_until(response, MAX_JSON, deadline)
         .map_err(|e| GetError::Other(format!("reading the answer from {shown}: {e}")))?;
-    serde_json::from_slice(&body)
-        .map_err(|e| GetError::Other(format!("the answer from {shown} is not JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| {
+        GetError::Other(format!(
+            "the answer from {shown} is not JSON of the expected shape: {e}"
+        ))
+    })
+}
+
+fn remaining(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+}
+
+/// Reads `reader` to its end, failing past `max` bytes or `deadline` (checked between reads,
+/// which the request timeout bounds).
+pub fn read_until(mut reader: impl Read, max: u64, deadline: Instant) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        if Instant::now() >= deadline {
+            return Err("the server did not finish its answer in time".into());
+        }
+        let n = reader.read(&mut chunk).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                "the server did not finish its answer in time".to_string()
+            } else {
+                e.to_string()
+            }
+        })?;
+        if n == 0 {
+            return Ok(body);
+        }
+        if body.len() as u64 + n as u64 > max {
+            return Err(format!(
+                "the answer is larger than {} MiB; skipped",
+                max / (1024 * 1024)
+            ));
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
 }
 
 fn describe(e: &reqwest::Error, shown: &str, timeout: Duration) -> String {

@@ -77,6 +77,8 @@ pub fn report(
         .unwrap_or_else(|| default_state_file(env, cwd));
     let mut warnings = Vec::new();
     let state_start = read_state(&state_path, &mut warnings);
+    // Only a state file that held a valid start (one `start` wrote) is ours to delete.
+    let state_start_valid = state_start.is_some();
     let api_warnings = RefCell::new(Vec::new());
     let api_start = |scope: Scope| api_start(env, &ci, scope, &api_warnings);
     let git = || crate::git::inspect(cwd);
@@ -120,7 +122,7 @@ pub fn report(
             conn_errors.push(e.clone());
         }
     }
-    if delivery.token.is_none() {
+    if delivery.token.is_none() && !delivery.token_refused {
         conn_errors.push(
             "token is required: set ALLSTACKS_TOKEN (or --token-file) to a Personal Access Token"
                 .into(),
@@ -218,14 +220,7 @@ pub fn report(
     let (Ok(url), Some(token)) = (endpoint, delivery.token.as_deref()) else {
         return outcome;
     };
-    let mut options = client_options(&delivery, env, token);
-    // The flush before the report only re-sends reports for this same URL.
-    options.plain_http_only = url
-        .get(..7)
-        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
-        && env
-            .first(&["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"])
-            .is_none();
+    let options = client_options(&delivery, env, token, &url);
     let sender = match Sender::new(&options) {
         Ok(s) => s,
         Err(f) => {
@@ -253,8 +248,8 @@ pub fn report(
         let plan = FlushPlan {
             max_attempts: Some(1),
             deadline: Some(Instant::now() + delivery.timeout / 2),
-            only_url: Some(&url),
-            allow_http: delivery.allow_http,
+            url: &url,
+            warn_elsewhere: false,
         };
         flush_dir(dir, &sender, &ui, &plan);
     }
@@ -271,7 +266,9 @@ pub fn report(
                 if result.attempts == 1 { "" } else { "s" }
             ));
             summary.push(("delivery", "delivered".into()));
-            let _ = std::fs::remove_file(&state_path);
+            if state_start_valid {
+                let _ = std::fs::remove_file(&state_path);
+            }
         }
         Err(failure) => {
             outcome.trouble = Some(Trouble::Delivery);
@@ -295,10 +292,12 @@ pub fn report(
                                     "; saved to {} (`allstacks-cd flush` re-sends it)",
                                     path.display()
                                 ));
-                                let _ = std::fs::remove_file(&state_path);
+                                if state_start_valid {
+                                    let _ = std::fs::remove_file(&state_path);
+                                }
                             }
                             Err(e) => message.push_str(&format!(
-                                "; could not save it to the outbox {}: {e}",
+                                "; NOT saved to the outbox {}: {e}",
                                 dir.display()
                             )),
                         }
@@ -375,6 +374,7 @@ fn client_options<'a>(
     d: &'a DeliverySettings,
     env: &'a Env,
     token: &'a str,
+    url: &'a str,
 ) -> client::Options<'a> {
     client::Options {
         token,
@@ -382,7 +382,7 @@ fn client_options<'a>(
         retries: d.retries,
         ca_cert: d.ca_cert.as_deref(),
         ssl_cert_file: env.get("SSL_CERT_FILE").map(Path::new),
-        plain_http_only: false,
+        url,
     }
 }
 
@@ -418,21 +418,29 @@ fn default_state_file(env: &Env, cwd: &Path) -> PathBuf {
     }
 }
 
+/// The start `allstacks-cd start` recorded in `path`; a file that is not one (too large, not
+/// JSON, no sane `job_start_time`) is a warning and `None`.
 fn read_state(path: &Path, warnings: &mut Vec<String>) -> Option<Sourced<i64>> {
+    const MAX_STATE: u64 = 64 * 1024;
+    let meta = std::fs::metadata(path).ok()?;
+    let mut ignore = |why: String| {
+        warnings.push(format!("ignoring state file {}: {why}", path.display()));
+        None
+    };
+    if meta.len() > MAX_STATE {
+        return ignore(format!("larger than {} KiB", MAX_STATE / 1024));
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let value: Option<i64> = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("job_start_time")?.as_i64());
-    match value {
-        Some(t) => Some(Sourced::new(t, format!("state file {}", path.display()))),
-        None => {
-            warnings.push(format!(
-                "ignoring state file {}: it holds no job_start_time",
-                path.display()
-            ));
-            None
-        }
+    let Some(t) = value else {
+        return ignore("it holds no job_start_time".into());
+    };
+    if let Err(e) = crate::timefmt::check_sane(t, now_epoch()) {
+        return ignore(format!("its job_start_time {e}"));
     }
+    Some(Sourced::new(t, format!("state file {}", path.display())))
 }
 
 /// `start`: records the start time.
@@ -458,9 +466,7 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
     let path = js
         .state_file
         .unwrap_or_else(|| default_state_file(env, cwd));
-    let given = js
-        .job_start_time
-        .map(|t| job::parse_seconds(&t, "job_start_time", crate::timefmt::parse_timestamp));
+    let given = js.job_start_time.map(|t| job::parse_start(&t, now_epoch()));
     let time = match given {
         None => now_epoch(),
         Some(Ok(t)) => t.value,
@@ -490,17 +496,19 @@ pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {
     outcome
 }
 
+/// Writes the state file through a new temporary file and a rename: a symlink planted at
+/// `path` is replaced, never followed, and a reader never sees half a file.
 fn write_state(path: &Path, time: i64) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the state directory {}", dir.display()))?;
     }
     let body = serde_json::json!({ "job_start_time": time }).to_string();
-    std::fs::write(path, body)
+    outbox::replace(path, body.as_bytes())
         .with_context(|| format!("cannot write the state file {}", path.display()))
 }
 
-/// `flush`: re-sends the outbox.
+/// `flush`: re-sends the outbox to the configured endpoint.
 pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
     let mut errors = Vec::new();
     let delivery = settings::delivery(args.conn, env, &mut errors);
@@ -518,61 +526,52 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         outcome.trouble = Some(Trouble::Invalid);
         return outcome;
     };
-    let files = outbox::pending(&dir);
-    if delivery.dry_run {
-        let mut list = Vec::new();
-        for path in &files {
-            match std::fs::read(path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
-            {
-                Some(saved) => {
-                    ui.plain(&format!(
-                        "{}  job {}  → {}  (saved {}, last error: {})",
-                        path.display(),
-                        saved
-                            .payload
-                            .get("job_id")
-                            .and_then(|j| j.as_str())
-                            .unwrap_or("?"),
-                        saved.url,
-                        crate::timefmt::format_rfc3339(saved.saved_at),
-                        saved.last_error
-                    ));
-                    list.push(saved.payload);
-                }
-                None => ui.warn(&format!("{} is not a saved report", path.display())),
-            }
+    if dir.exists() {
+        if let Err(e) = outbox::check_private_dir(&dir) {
+            errors.push(format!("the outbox is not trusted: {e}"));
         }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).unwrap_or_default()
-        );
-        ui.info(&format!(
-            "{} report(s) in {}; nothing sent (dry run)",
-            files.len(),
-            dir.display()
-        ));
+    }
+    // Saved reports go only to the endpoint configured now: a file names its URL, and a file
+    // planted in a shared outbox must not get our token sent to its host.
+    let endpoint = client::endpoint(
+        delivery.url.as_ref(),
+        delivery.company_id.as_ref(),
+        delivery.allow_http,
+    );
+    if delivery.dry_run {
+        for e in &errors {
+            ui.error(e);
+        }
+        if !errors.is_empty() {
+            outcome.trouble = Some(Trouble::Invalid);
+            return outcome;
+        }
+        flush_dry_run(&dir, endpoint.as_ref().ok().map(String::as_str), &ui);
         return outcome;
     }
-    for e in &errors {
-        ui.error(e);
-    }
-    if !errors.is_empty() {
-        outcome.trouble = Some(Trouble::Invalid);
-        return outcome;
-    }
-    if files.is_empty() {
+    let found = outbox::pending(&dir);
+    if errors.is_empty() && found.files.is_empty() && found.foreign.is_empty() {
         ui.info(&format!("the outbox {} is empty", dir.display()));
         print_flush(&delivery, &dir, &FlushStats::default());
         return outcome;
     }
-    let Some(token) = delivery.token.as_deref() else {
-        ui.error("token is required to flush: set ALLSTACKS_TOKEN (or --token-file)");
+    if let Err(e) = &endpoint {
+        errors.push(format!(
+            "{e} (saved reports are sent only to the endpoint configured now)"
+        ));
+    }
+    if delivery.token.is_none() && !delivery.token_refused {
+        errors.push("token is required to flush: set ALLSTACKS_TOKEN (or --token-file)".into());
+    }
+    let (Ok(url), Some(token), true) = (endpoint, delivery.token.as_deref(), errors.is_empty())
+    else {
+        for e in &errors {
+            ui.error(e);
+        }
         outcome.trouble = Some(Trouble::Invalid);
         return outcome;
     };
-    let sender = match Sender::new(&client_options(&delivery, env, token)) {
+    let sender = match Sender::new(&client_options(&delivery, env, token, &url)) {
         Ok(s) => s,
         Err(f) => {
             ui.error(f.message());
@@ -583,23 +582,74 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
     let plan = FlushPlan {
         max_attempts: None,
         deadline: None,
-        only_url: None,
-        allow_http: delivery.allow_http,
+        url: &url,
+        warn_elsewhere: true,
     };
     let stats = flush_dir(&dir, &sender, &ui, &plan);
     ui.info(&format!(
-        "flushed {}: {} delivered, {} rejected (moved to {}), {} kept",
+        "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
         dir.display(),
         stats.delivered,
         stats.rejected,
         dir.join("rejected").display(),
-        stats.kept
+        stats.kept,
+        stats.stuck
     ));
     print_flush(&delivery, &dir, &stats);
-    if stats.kept > 0 || stats.rejected > 0 {
+    if stats.kept > 0 || stats.rejected > 0 || stats.stuck > 0 {
         outcome.trouble = Some(Trouble::Delivery);
     }
     outcome
+}
+
+/// `flush --dry-run`: lists every saved report (and whether it would be sent to the endpoint
+/// configured now), prints their payloads as a JSON array, sends nothing.
+fn flush_dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
+    let found = outbox::pending(dir);
+    warn_foreign(&found, ui);
+    let mut list = Vec::new();
+    for path in &found.files {
+        match outbox::read(path) {
+            Ok(saved) => {
+                let target = match url {
+                    Some(u) if u == saved.url => "the configured endpoint".to_string(),
+                    Some(_) => format!("another endpoint ({}): not sent", saved.url),
+                    None => saved.url.clone(),
+                };
+                ui.plain(&format!(
+                    "{}  job {}  → {target}  (saved {}, last error: {})",
+                    path.display(),
+                    saved
+                        .payload
+                        .get("job_id")
+                        .and_then(|j| j.as_str())
+                        .unwrap_or("?"),
+                    crate::timefmt::format_rfc3339(saved.saved_at),
+                    saved.last_error
+                ));
+                list.push(saved.payload);
+            }
+            Err(e) => ui.warn(&format!("{} is {e}", path.display())),
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&list).unwrap_or_default()
+    );
+    ui.info(&format!(
+        "{} report(s) in {}; nothing sent (dry run)",
+        found.files.len(),
+        dir.display()
+    ));
+}
+
+fn warn_foreign(found: &outbox::Pending, ui: &Ui) {
+    for path in &found.foreign {
+        ui.warn(&format!(
+            "skipping {}: it belongs to another user, and is never sent with your token",
+            path.display()
+        ));
+    }
 }
 
 /// `flush --output json`: one line for scripts.
@@ -612,6 +662,9 @@ fn print_flush(delivery: &DeliverySettings, dir: &Path, stats: &FlushStats) {
                 "delivered": stats.delivered,
                 "rejected": stats.rejected,
                 "kept": stats.kept,
+                "stuck": stats.stuck,
+                "other_endpoint": stats.elsewhere,
+                "not_ours": stats.foreign,
             })
         );
     }
@@ -621,7 +674,14 @@ fn print_flush(delivery: &DeliverySettings, dir: &Path, stats: &FlushStats) {
 struct FlushStats {
     delivered: usize,
     rejected: usize,
+    /// Not delivered this time (server down, no time left): still in the outbox.
     kept: usize,
+    /// Could not be claimed (read-only, no permission): a failure, never "someone else's".
+    stuck: usize,
+    /// Saved for another endpoint: left in place, never sent with this token.
+    elsewhere: usize,
+    /// Owned by another user: never read.
+    foreign: usize,
 }
 
 /// How far a flush goes.
@@ -630,20 +690,24 @@ struct FlushPlan<'a> {
     max_attempts: Option<u32>,
     /// No send starts after this (before a report: its share of `--timeout`).
     deadline: Option<Instant>,
-    /// Only reports saved for this webhook: before a report, the token given is meant for its
-    /// server, not for whatever server an older report was meant for.
-    only_url: Option<&'a str>,
-    /// The plain-HTTP guard applies to saved URLs as it does to `--url`.
-    allow_http: bool,
+    /// The endpoint configured now: only reports saved for it are sent.
+    url: &'a str,
+    /// Warn about reports saved for another endpoint (`flush`), or only mention them at `-v`
+    /// (before every report, where they would repeat).
+    warn_elsewhere: bool,
 }
 
-/// Sends every saved report in `dir`, oldest first. Stops at the first failure that is not
-/// about the report itself (server down, token refused, TLS): the rest would fail the same way.
+/// Sends every saved report for `plan.url` in `dir`, oldest first. Stops at the first failure
+/// that is not about the report itself (server down, token refused, TLS): the rest would fail
+/// the same way.
 fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
     let mut stats = FlushStats::default();
-    let files = outbox::pending(dir);
+    let found = outbox::pending(dir);
+    warn_foreign(&found, ui);
+    stats.foreign = found.foreign.len();
+    let files = found.files;
     let total = files.len();
-    let mut elsewhere = 0;
+    let mut elsewhere = Vec::new();
     for (i, path) in files.iter().enumerate() {
         if plan.deadline.is_some_and(|d| Instant::now() >= d) {
             ui.verbose(&format!(
@@ -654,8 +718,17 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushSta
             stats.kept += total - i;
             break;
         }
-        let Some(claim) = Claim::take(path) else {
-            continue; // another flush is sending it
+        let claim = match Claim::take(path) {
+            Ok(Some(claim)) => claim,
+            Ok(None) => continue, // another flush is sending it
+            Err(e) => {
+                ui.warn(&format!(
+                    "cannot claim {} for sending: {e}; it stays unsent",
+                    path.display()
+                ));
+                stats.stuck += 1;
+                continue;
+            }
         };
         let saved = match claim.read() {
             Ok(s) => s,
@@ -666,30 +739,15 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushSta
                 continue;
             }
         };
-        if plan.only_url.is_some_and(|u| u != saved.url) {
-            let _ = claim.release(None);
-            elsewhere += 1;
+        if saved.url != plan.url {
+            let _ = claim.leave();
+            elsewhere.push((path.clone(), saved.url));
             continue;
         }
-        let source = format!("saved report {}", path.display());
-        let guarded = client::endpoint(
-            Some(&Sourced::new(saved.url.clone(), source)),
-            None,
-            plan.allow_http,
-        );
-        let url = match guarded {
-            Ok(url) => url,
-            Err(e) => {
-                ui.warn(&format!("{e}; kept"));
-                let _ = claim.release(None);
-                stats.kept += 1;
-                continue;
-            }
-        };
         let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
         // Each saved report gets a full --timeout unless the plan caps the whole flush.
         let deadline = plan.deadline.unwrap_or_else(|| sender.deadline());
-        let result = sender.send(&url, &body, ui, plan.max_attempts, deadline);
+        let result = sender.send(plan.url, &body, ui, plan.max_attempts, deadline);
         match result.result {
             Ok(_) => {
                 ui.info(&format!("delivered saved report {}", path.display()));
@@ -725,11 +783,21 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushSta
             }
         }
     }
-    if elsewhere > 0 {
-        ui.verbose(&format!(
-            "{elsewhere} saved report(s) in {} are for another webhook URL; \
-             `allstacks-cd flush` sends them",
-            dir.display()
+    stats.elsewhere = elsewhere.len();
+    for (path, url) in &elsewhere {
+        let say = |m: &str| {
+            if plan.warn_elsewhere {
+                ui.warn(m)
+            } else {
+                ui.verbose(m)
+            }
+        };
+        say(&format!(
+            "{} was saved for another webhook URL ({}): left in place, never sent with the token \
+             for {}",
+            path.display(),
+            client::redact_userinfo(url),
+            plan.url
         ));
     }
     stats

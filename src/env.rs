@@ -8,15 +8,41 @@ use std::collections::BTreeMap;
 /// Environment variables, with empty values dropped: SPEC.md says an empty variable counts as
 /// unset, and doing it once here means no caller has to remember.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Env(BTreeMap<String, String>);
+pub struct Env {
+    vars: BTreeMap<String, String>,
+    /// Names of variables whose value is not UTF-8: they are left out of `vars`, but a setting
+    /// such as the token must say "not UTF-8" rather than "missing".
+    not_utf8: Vec<String>,
+}
 
 impl Env {
-    /// The current process environment; variables whose name or value is not UTF-8 are skipped.
+    /// The current process environment; variables whose name or value is not UTF-8 are skipped
+    /// (their names are remembered, see [`Env::is_not_utf8`]).
     pub fn from_process() -> Env {
-        Env::from_pairs(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-        )
+        let mut not_utf8 = Vec::new();
+        let mut env = Env::from_pairs(std::env::vars_os().filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            match v.into_string() {
+                Ok(v) => Some((k, v)),
+                Err(_) => {
+                    not_utf8.push(k);
+                    None
+                }
+            }
+        }));
+        env.not_utf8 = not_utf8;
+        env
+    }
+
+    /// Whether `key` is set to a value that is not UTF-8 (and so missing from this map).
+    pub fn is_not_utf8(&self, key: &str) -> bool {
+        self.not_utf8.iter().any(|k| k == key)
+    }
+
+    /// Marks `key` as set to a non-UTF-8 value (tests).
+    pub fn set_not_utf8(&mut self, key: &str) {
+        self.vars.remove(key);
+        self.not_utf8.push(key.to_string());
     }
 
     /// Builds an environment from pairs (fixtures, tests).
@@ -26,11 +52,14 @@ impl Env {
         K: Into<String>,
         V: Into<String>,
     {
-        Env(pairs
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .filter(|(_, v)| !v.is_empty())
-            .collect())
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+            not_utf8: Vec::new(),
+        }
     }
 
     /// Parses `KEY=VALUE` lines (fixture files); blank lines and `#` comments are skipped.
@@ -47,12 +76,12 @@ impl Env {
 
     /// The value of `key`, `None` when unset or empty.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.vars.get(key).map(String::as_str)
     }
 
     /// Whether `key` is set to a non-empty value.
     pub fn has(&self, key: &str) -> bool {
-        self.0.contains_key(key)
+        self.vars.contains_key(key)
     }
 
     /// The first of `keys` that is set, with its name (for provenance).
@@ -64,13 +93,13 @@ impl Env {
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
         let value = value.into();
         if !value.is_empty() {
-            self.0.insert(key.into(), value);
+            self.vars.insert(key.into(), value);
         }
     }
 
     /// Pairs, for envy (`crate::settings`).
     pub fn pairs(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.0.iter().map(|(k, v)| (k.clone(), v.clone()))
+        self.vars.iter().map(|(k, v)| (k.clone(), v.clone()))
     }
 }
 

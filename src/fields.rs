@@ -298,6 +298,16 @@ pub fn check_limits(fields: &[OptionalField]) -> Result<(), FieldError> {
                 .join(", ")
         )));
     }
+    for f in fields {
+        crate::job::no_control_chars("optional field key", &f.key, &f.source)
+            .map_err(FieldError)?;
+        for v in &f.values {
+            if let Some(s) = v.as_str() {
+                crate::job::no_control_chars(&format!("optional field {:?}", f.key), s, &f.source)
+                    .map_err(FieldError)?;
+            }
+        }
+    }
     if let Some(f) = fields.iter().find(|f| f.values.len() > MAX_VALUES) {
         return Err(err(format!(
             "optional field {:?} (from {}) has {} values: the webhook takes at most {MAX_VALUES} \

@@ -45,8 +45,23 @@ pub fn write_summary(env: &Env, title: &str, rows: &[(&str, String)]) -> std::io
     append(Path::new(path), &text)
 }
 
+/// A value as a Markdown table cell: shown as code, so Markdown and HTML in it (from a server's
+/// answer, a repository name) are not rendered; `|` is escaped so it cannot split the cell, and
+/// control characters are shown as escapes. The code span's fence is longer than any run of
+/// backticks inside, so a value cannot close it.
 fn cell(v: &str) -> String {
-    v.replace('|', "\\|").replace(['\n', '\r'], " ")
+    if v.is_empty() {
+        return String::new();
+    }
+    let text = crate::ui::neutralise(v).replace('|', "\\|");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {
@@ -85,7 +100,20 @@ mod tests {
         )
         .unwrap();
         let text = std::fs::read_to_string(&sum).unwrap();
-        assert!(text.contains("| status | On Hold |"));
-        assert!(text.contains("| x | a\\|b |"));
+        assert!(text.contains("| status | `On Hold` |"), "{text}");
+        assert!(text.contains("| x | `a\\|b` |"), "{text}");
+    }
+
+    #[test]
+    fn summary_cells_are_inert() {
+        assert_eq!(
+            cell("<img src=x onerror=alert(1)>"),
+            "`<img src=x onerror=alert(1)>`"
+        );
+        assert_eq!(cell("**bold** | [x](y)"), "`**bold** \\| [x](y)`");
+        assert_eq!(cell("a `b` c"), "``a `b` c``");
+        assert_eq!(cell("`x``"), "``` `x`` ```");
+        assert_eq!(cell("1\n| y |"), "`1\\n\\| y \\|`");
+        assert_eq!(cell(""), "");
     }
 }

@@ -8,12 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::env::{Env, Sourced};
 
-/// Responses larger than this are not a run or a page of jobs; stop reading rather than
-/// buffering whatever a misbehaving server sends.
 /// Jobs per page (the API's maximum) and how many pages we read at most: a matrix is limited
 /// to 256 jobs, so 5 pages cover any run while bounding the time spent.
 const PER_PAGE: usize = 100;
@@ -51,12 +49,15 @@ pub fn start_time(
         .get("GITHUB_API_URL")
         .unwrap_or("https://api.github.com")
         .trim_end_matches('/');
+    if let Ok(parsed) = reqwest::Url::parse(api) {
+        crate::client::refuse_credentials(&parsed, "GITHUB_API_URL", "GITHUB_API_URL")?;
+    }
     let deadline = Instant::now() + timeout;
     let run_url = format!("{api}/repos/{repo}/actions/runs/{run_id}");
 
     if !scope_job {
-        let run = get_json(&run_url, token, remaining(deadline)?)?;
-        let started = started_at(&run, "run_started_at")
+        let run: Run = get_json(&run_url, token, deadline)?;
+        let started = started_at(run.run_started_at.as_deref(), "run_started_at")
             .map_err(|e| format!("GitHub API run {run_id}: {e}"))?;
         return Ok(Some(Sourced::new(started, "GitHub API run_started_at")));
     }
@@ -71,14 +72,13 @@ pub fn start_time(
         if page > 1 {
             url.push_str(&format!("&page={page}"));
         }
-        let body = get_json(&url, token, remaining(deadline)?)?;
-        let Some(batch) = body.get("jobs").and_then(Value::as_array) else {
+        let page: JobsPage = get_json(&url, token, deadline)?;
+        let Some(batch) = page.jobs else {
             return Err(format!("GitHub API answered {url} without a jobs list"));
         };
-        let total = body.get("total_count").and_then(Value::as_u64);
         let last = batch.len() < PER_PAGE;
-        jobs.extend(batch.iter().cloned());
-        if last || total.is_some_and(|t| jobs.len() as u64 >= t) {
+        jobs.extend(batch);
+        if last || page.total_count.is_some_and(|t| jobs.len() as u64 >= t) {
             break;
         }
     }
@@ -90,11 +90,33 @@ pub fn start_time(
             env.get("GITHUB_JOB").unwrap_or(""),
         )
     })?;
-    let started = started_at(job, "started_at").map_err(|e| {
-        let name = job.get("name").and_then(Value::as_str).unwrap_or("?");
+    let started = started_at(job.started_at.as_deref(), "started_at").map_err(|e| {
+        let name = job.name.as_deref().unwrap_or("?");
         format!("GitHub API job {name:?}: {e}")
     })?;
     Ok(Some(Sourced::new(started, "GitHub API job started_at")))
+}
+
+/// The fields of a workflow run we read (everything else in the answer is skipped unread).
+#[derive(Debug, Deserialize)]
+struct Run {
+    run_started_at: Option<String>,
+}
+
+/// A page of `/attempts/{n}/jobs`.
+#[derive(Debug, Deserialize)]
+struct JobsPage {
+    total_count: Option<u64>,
+    jobs: Option<Vec<Job>>,
+}
+
+/// The fields of a job we read.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Job {
+    name: Option<String>,
+    runner_name: Option<String>,
+    status: Option<String>,
+    started_at: Option<String>,
 }
 
 /// This job among the run's jobs. A runner executes one job at a time, so the job that is
@@ -102,19 +124,14 @@ pub fn start_time(
 /// matrix suffix ` (a, b)`, a reusable-workflow prefix `caller / `), so `GITHUB_JOB` (the YAML
 /// key) only breaks ties or stands in when the runner is unknown. Each test is tried in turn
 /// and the first that singles out exactly one job wins; `None` when none does.
-fn pick_job<'a>(
-    jobs: &'a [Value],
-    runner: Option<&str>,
-    job_key: Option<&str>,
-) -> Option<&'a Value> {
-    let on_runner =
-        |j: &Value| runner.is_some_and(|r| j.get("runner_name").and_then(Value::as_str) == Some(r));
-    let running = |j: &Value| j.get("status").and_then(Value::as_str) == Some("in_progress");
-    let named = |j: &Value| {
-        let name = j.get("name").and_then(Value::as_str).unwrap_or("");
+fn pick_job<'a>(jobs: &'a [Job], runner: Option<&str>, job_key: Option<&str>) -> Option<&'a Job> {
+    let on_runner = |j: &Job| runner.is_some_and(|r| j.runner_name.as_deref() == Some(r));
+    let running = |j: &Job| j.status.as_deref() == Some("in_progress");
+    let named = |j: &Job| {
+        let name = j.name.as_deref().unwrap_or("");
         job_key.is_some_and(|key| name_matches(name, key))
     };
-    let tests: [&dyn Fn(&Value) -> bool; 6] = [
+    let tests: [&dyn Fn(&Job) -> bool; 6] = [
         &|j| on_runner(j) && running(j),
         &|j| on_runner(j) && running(j) && named(j),
         &|j| on_runner(j) && named(j),
@@ -140,19 +157,12 @@ fn name_matches(name: &str, key: &str) -> bool {
             .is_some_and(|rest| rest.starts_with(" ("))
 }
 
-fn started_at(object: &Value, field: &str) -> Result<i64, String> {
-    let raw = object
-        .get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("no {field} in the answer"))?;
-    crate::timefmt::parse_timestamp(raw).map_err(|e| format!("{field}: {e}"))
-}
-
-fn remaining(deadline: Instant) -> Result<Duration, String> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| "the GitHub API did not answer in time".to_string())
+/// A start time from the API: present, parsable and sane (an API is outside input too).
+fn started_at(raw: Option<&str>, field: &str) -> Result<i64, String> {
+    let raw = raw.ok_or_else(|| format!("no {field} in the answer"))?;
+    let t = crate::timefmt::parse_timestamp(raw).map_err(|e| format!("{field}: {e}"))?;
+    crate::timefmt::check_sane(t, crate::now_epoch()).map_err(|e| format!("{field}: {e}"))?;
+    Ok(t)
 }
 
 fn is_number(s: &str) -> bool {
@@ -172,12 +182,16 @@ fn is_slug(s: &str) -> bool {
 }
 
 /// One GitHub API GET, through the shared client code; a refused answer gets the usual fix.
-fn get_json(url: &str, token: &str, timeout: Duration) -> Result<Value, String> {
+fn get_json<T: serde::de::DeserializeOwned>(
+    url: &str,
+    token: &str,
+    deadline: Instant,
+) -> Result<T, String> {
     let headers = [
         ("Accept", "application/vnd.github+json"),
         ("X-GitHub-Api-Version", "2022-11-28"),
     ];
-    crate::client::get_json(url, token, &headers, timeout).map_err(|e| match e {
+    crate::client::get_json(url, token, &headers, deadline).map_err(|e| match e {
         crate::client::GetError::Status(status, shown) => {
             let hint = match status {
                 401 | 403 | 404 => {
@@ -199,7 +213,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::thread;
 
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
@@ -507,13 +521,13 @@ mod tests {
 
     #[test]
     fn picking_the_job() {
-        let jobs = vec![
-            json!({"name": "deploy (eu)", "runner_name": "a", "status": "in_progress"}),
-            json!({"name": "deploy (us)", "runner_name": "b", "status": "in_progress"}),
-            json!({"name": "test", "runner_name": "c", "status": "in_progress"}),
-        ];
-        let id =
-            |j: Option<&Value>| j.and_then(|j| j.get("runner_name")?.as_str().map(str::to_string));
+        let jobs: Vec<Job> = serde_json::from_value(json!([
+            {"name": "deploy (eu)", "runner_name": "a", "status": "in_progress"},
+            {"name": "deploy (us)", "runner_name": "b", "status": "in_progress"},
+            {"name": "test", "runner_name": "c", "status": "in_progress"},
+        ]))
+        .expect("jobs");
+        let id = |j: Option<&Job>| j.and_then(|j| j.runner_name.clone());
         // The runner decides between matrix legs.
         assert_eq!(
             id(pick_job(&jobs, Some("b"), Some("deploy"))),

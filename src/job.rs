@@ -218,6 +218,19 @@ fn build_with(
     }
 
     let job_type = s.job_type.clone().filter(|t| !t.value.trim().is_empty());
+    for (name, v) in [
+        ("job_id", &job_id),
+        ("job_type", &job_type),
+        ("triggered_by", &triggered_by),
+        ("repo_id", &repo_id),
+        ("repo_name", &repo_name),
+    ] {
+        if let Some(v) = v {
+            if let Err(e) = no_control_chars(name, &v.value, &v.source) {
+                errors.push(e);
+            }
+        }
+    }
 
     let optional = match user_fields(s) {
         Ok(user) => {
@@ -302,6 +315,27 @@ fn build_with(
         job: Box::new(job),
         provenance,
     })
+}
+
+/// Refuses a value with control characters (line breaks, tabs, terminal escapes): it would be
+/// stored as is and shown in logs and dashboards. Names the field, the rule and the source.
+pub fn no_control_chars(field: &str, value: &str, source: &str) -> Result<(), String> {
+    if !value.chars().any(char::is_control) {
+        return Ok(());
+    }
+    Err(format!(
+        "{field} must not contain control characters (line breaks, tabs, terminal escapes), \
+         got {value:?} (from {source})"
+    ))
+}
+
+/// A start time the user gave (flag, variable): parsed, and refused unless sane (from 2000 to a
+/// day ahead of `now`). The error names the field, the rule and the source.
+pub fn parse_start(value: &Sourced<String>, now: i64) -> Result<Sourced<i64>, String> {
+    let t = parse_seconds(value, "job_start_time", crate::timefmt::parse_timestamp)?;
+    crate::timefmt::check_sane(t.value, now)
+        .map_err(|e| format!("job_start_time: {e} (from {})", t.source))?;
+    Ok(t)
 }
 
 /// Parses a time setting (`parse_timestamp`, `parse_duration`) keeping its source; the error
@@ -409,17 +443,23 @@ fn resolve_start(
     errors: &mut Vec<String>,
 ) -> Option<Sourced<i64>> {
     if let Some(t) = &s.job_start_time {
-        return parse_seconds(t, "job_start_time", crate::timefmt::parse_timestamp)
-            .map_err(|e| errors.push(e))
-            .ok();
+        return parse_start(t, inputs.now).map_err(|e| errors.push(e)).ok();
     }
     let ci = inputs.ci;
+    // A provider's time is outside input: an insane one is skipped with a warning.
+    let mut sane = |t: Option<Sourced<i64>>| {
+        let t = t?;
+        match crate::timefmt::check_sane(t.value, inputs.now) {
+            Ok(()) => Some(t),
+            Err(e) => {
+                warnings.push(format!("ignoring {}: {e}", t.source));
+                None
+            }
+        }
+    };
     let provider = match s.scope {
-        Scope::Pipeline => ci.pipeline_started.clone(),
-        Scope::Job => ci
-            .job_started
-            .clone()
-            .or_else(|| ci.pipeline_started.clone()),
+        Scope::Pipeline => sane(ci.pipeline_started.clone()),
+        Scope::Job => sane(ci.job_started.clone()).or_else(|| sane(ci.pipeline_started.clone())),
     };
     inputs
         .state_start
@@ -475,6 +515,12 @@ fn merge_context(
     let mut dropped = Vec::new();
     for c in context {
         if user.iter().any(|f| f.key == c.key) {
+            continue;
+        }
+        // A provider's value is outside input: a control character drops the field, not the
+        // report.
+        if let Err(e) = no_control_chars(c.key, &c.value, "CI context") {
+            warnings.push(format!("context field left out: {e}"));
             continue;
         }
         if user.len() >= MAX_FIELDS {

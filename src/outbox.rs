@@ -1,11 +1,17 @@
 //! The outbox: reports that could not be delivered, one JSON file each, kept until the server
-//! accepts them. Writes are atomic (temp file + rename); names sort by creation; a report is
-//! claimed by renaming it before it is sent, so two concurrent flushes never send one twice.
+//! accepts them.
+//!
+//! It is trusted only when it is ours (SPEC.md, Security rules): the directory must belong to
+//! this user and not be writable by group or others, and files owned by someone else are left
+//! alone. Names carry a millisecond time (so they sort by age) and 128 random bits, and are
+//! created exclusively, so reports from many processes, hosts and containers (where every
+//! process id is 1) never overwrite each other. A report is claimed for sending by one rename
+//! to a name that records when it was claimed, so a claim is never mistaken for a stale one and
+//! two flushes never send one report twice.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -15,12 +21,16 @@ use crate::env::Env;
 /// A claim older than this is taken to belong to a process that died mid-send.
 const STALE_CLAIM: Duration = Duration::from_secs(15 * 60);
 const CLAIM_MARK: &str = ".claimed-";
+const TMP_PREFIX: &str = ".tmp-";
+/// Saved reports are a few KiB; anything much larger is not one of ours.
+const MAX_SAVED: u64 = 1024 * 1024;
 
 /// One saved report. The token is never part of it: `flush` uses the current one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Saved {
     pub version: u32,
-    /// The webhook URL the report was meant for.
+    /// The webhook URL the report was meant for; it is sent only when that is still the
+    /// configured endpoint.
     pub url: String,
     /// Epoch seconds when it was saved.
     pub saved_at: i64,
@@ -35,92 +45,266 @@ pub struct Saved {
 /// `$XDG_STATE_HOME/allstacks-cd/outbox`, else `~/.local/state/allstacks-cd/outbox`, else
 /// `%LOCALAPPDATA%\allstacks-cd\outbox` on Windows.
 pub fn default_dir(env: &Env) -> Option<PathBuf> {
+    state_dir(env).map(|d| d.join("outbox"))
+}
+
+/// `$XDG_STATE_HOME/allstacks-cd`, else `~/.local/state/allstacks-cd`, else
+/// `%LOCALAPPDATA%\allstacks-cd`: where the tool keeps its state.
+pub fn state_dir(env: &Env) -> Option<PathBuf> {
     if let Some(state) = env.get("XDG_STATE_HOME") {
-        return Some(Path::new(state).join("allstacks-cd").join("outbox"));
+        return Some(Path::new(state).join("allstacks-cd"));
     }
     if let Some(home) = env.get("HOME") {
-        return Some(Path::new(home).join(".local/state/allstacks-cd/outbox"));
+        return Some(Path::new(home).join(".local/state/allstacks-cd"));
     }
     env.get("LOCALAPPDATA")
-        .map(|d| Path::new(d).join("allstacks-cd").join("outbox"))
+        .map(|d| Path::new(d).join("allstacks-cd"))
 }
 
-/// Writes a report to `dir` (created if needed) and returns its path.
-pub fn save(dir: &Path, saved: &Saved) -> std::io::Result<PathBuf> {
-    fs::create_dir_all(dir)?;
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let name = format!(
-        "{:013}-{:010}-{:04}.json",
-        now.as_millis(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let path = dir.join(&name);
-    write_atomic(&path, &serde_json::to_vec_pretty(saved)?)?;
-    Ok(path)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("report");
-    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
-    {
-        let mut options = fs::File::options();
-        options.write(true).create(true).truncate(true);
-        // Reports carry no token, but they are the deploy history of a service: owner only.
+/// Creates `dir` (owner-only) if it does not exist, and checks that an existing one is ours and
+/// private. The error names the directory and the fix.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), String> {
+    if !dir.exists() {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
     }
-    fs::rename(&tmp, path)
+    check_private_dir(dir)
+}
+
+/// Checks that `dir` is a directory owned by this user and not writable by group or others.
+pub fn check_private_dir(dir: &Path) -> Result<(), String> {
+    let meta = fs::metadata(dir).map_err(|e| format!("cannot use {}: {e}", dir.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{} is not a directory", dir.display()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = current_uid();
+        if meta.uid() != me {
+            return Err(format!(
+                "{} belongs to another user (uid {}, we are {me}): another user could plant \
+                 reports in it. Use a directory of your own (chmod 700)",
+                dir.display(),
+                meta.uid()
+            ));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "{} is writable by group or others (mode {mode:03o}): anyone could plant \
+                 reports in it. Run `chmod 700 {}`",
+                dir.display(),
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Whether `meta` belongs to someone else (always `false` where ownership is not known).
+fn foreign(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta.uid() != current_uid()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
+    }
+}
+
+/// 32 random hex digits (128 bits) from the operating system.
+pub fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        // No OS randomness (never seen in practice): fall back to the std hasher's random
+        // keys, still per process and per call.
+        use std::hash::{BuildHasher, Hasher};
+        for chunk in bytes.chunks_mut(8) {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(now_millis());
+            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_millis() -> u128 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Writes a report to `dir` (created owner-only if needed; an existing one must be ours and
+/// private) and returns its path. It never overwrites: an `Err` means the report was not saved.
+pub fn save(dir: &Path, saved: &Saved) -> Result<PathBuf, String> {
+    ensure_private_dir(dir)?;
+    let bytes = serde_json::to_vec_pretty(saved).map_err(|e| e.to_string())?;
+    // Within one process, a counter keeps reports saved in the same millisecond in order.
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    for _ in 0..3 {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10_000;
+        let path = dir.join(format!("{:013}-{n:04}-{}.json", now_millis(), random_hex()));
+        match write_new(&path, &bytes) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "cannot find a free name in {} (three random names were taken)",
+        dir.display()
+    ))
+}
+
+/// Writes `bytes` to a new file at `path`: to a temporary file first (created exclusively,
+/// owner-only, synced), then linked to `path`, which fails rather than replace a file that is
+/// there. A reader never sees a half-written report.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(path, bytes)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    linked?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Replaces the file at `path` (one of our own: a claimed report, a state file) with `bytes`,
+/// through a temporary file and a rename: a symlink at `path` is replaced, never followed.
+pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(path, bytes)?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_dir(path);
+    Ok(())
+}
+
+/// A new owner-only temporary file beside `path`, holding `bytes`, synced.
+fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!("{TMP_PREFIX}{}", random_hex()));
+    let mut options = fs::File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(tmp)
+}
+
+/// Makes a new name in `path`'s directory durable (best effort: not every platform can sync a
+/// directory).
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
 }
 
 /// How old a file's modification time is; `None` when unknown.
-fn age(entry: &fs::DirEntry) -> Option<Duration> {
-    entry.metadata().ok()?.modified().ok()?.elapsed().ok()
+fn age(meta: &fs::Metadata) -> Option<Duration> {
+    meta.modified().ok()?.elapsed().ok()
 }
 
-/// Saved reports waiting in `dir`, oldest first. Stale claims are released first.
-pub fn pending(dir: &Path) -> Vec<PathBuf> {
+/// When a claim named `.NAME.claimed-MILLIS-RANDOM` was made; `None` for another format.
+fn claimed_at(suffix: &str) -> Option<u128> {
+    suffix.split_once('-')?.0.parse().ok()
+}
+
+/// The saved reports in a directory.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Ours to send, oldest first.
+    pub files: Vec<PathBuf>,
+    /// Files owned by another user: never read, never sent.
+    pub foreign: Vec<PathBuf>,
+}
+
+/// Saved reports waiting in `dir`, oldest first. Claims older than 15 minutes (by the time in
+/// their name) are released first.
+pub fn pending(dir: &Path) -> Pending {
+    let mut out = Pending::default();
     let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
+        return out;
     };
-    let mut files = Vec::new();
+    let now = now_millis();
     for entry in entries.flatten() {
         let path = entry.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if let Some((claimed, _)) = name.split_once(CLAIM_MARK) {
-            // `.NAME.claimed-PID` goes back to `NAME`.
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue; // rejected/, a symlink someone put here, ...
+        }
+        if let Some((claimed, suffix)) = name.split_once(CLAIM_MARK) {
+            // `.NAME.claimed-MILLIS-RANDOM` goes back to `NAME` when its claimer is long gone.
             let original = claimed.strip_prefix('.').unwrap_or(claimed);
-            let stale = age(&entry).is_some_and(|age| age > STALE_CLAIM);
-            if stale && fs::rename(&path, dir.join(original)).is_ok() {
-                files.push(dir.join(original));
+            let stale = match claimed_at(suffix) {
+                Some(at) => now.saturating_sub(at) > STALE_CLAIM.as_millis(),
+                // A claim written by an older version: only its file time says how old it is.
+                None => age(&meta).is_some_and(|age| age > STALE_CLAIM),
+            };
+            if stale && !foreign(&meta) && fs::rename(&path, dir.join(original)).is_ok() {
+                out.files.push(dir.join(original));
             }
             continue;
         }
-        // A temp file left by a process that died before its rename: never a whole report.
-        if name.starts_with(".tmp-") {
-            if age(&entry).is_some_and(|age| age > STALE_CLAIM) {
+        // A temp file left by a process that died before its link: never a whole report.
+        if name.starts_with(TMP_PREFIX) {
+            if age(&meta).is_some_and(|age| age > STALE_CLAIM) && !foreign(&meta) {
                 let _ = fs::remove_file(&path);
             }
             continue;
         }
-        if name.ends_with(".json") && !name.starts_with('.') && path.is_file() {
-            files.push(path);
+        if name.ends_with(".json") && !name.starts_with('.') {
+            if foreign(&meta) {
+                out.foreign.push(path);
+            } else {
+                out.files.push(path);
+            }
         }
     }
-    files.sort();
-    files
+    out.files.sort();
+    out.foreign.sort();
+    out
+}
+
+/// Reads a saved report (at most 1 MiB).
+pub fn read(path: &Path) -> Result<Saved, String> {
+    let meta = fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_SAVED {
+        return Err(format!(
+            "larger than {} KiB: not a saved report",
+            MAX_SAVED / 1024
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not a saved report: {e}"))
 }
 
 /// A report this process has claimed: nobody else will send it.
@@ -130,29 +314,42 @@ pub struct Claim {
 }
 
 impl Claim {
-    /// Claims `path` by renaming it; `None` if another process got there first.
-    pub fn take(path: &Path) -> Option<Claim> {
-        let name = path.file_name()?.to_str()?;
-        let claimed = path.with_file_name(format!(".{name}{CLAIM_MARK}{}", std::process::id()));
-        fs::rename(path, &claimed).ok()?;
-        // Mark the claim's age from now, for the stale-claim rule.
-        if let Ok(f) = fs::File::options().append(true).open(&claimed) {
-            let _ = f.set_modified(SystemTime::now());
+    /// Claims `path` by renaming it to `.NAME.claimed-MILLIS-RANDOM`, in one step: the claim's
+    /// time is in its name, so no other process can see it as stale in between. `Ok(None)`
+    /// when another process got there first; `Err` when it cannot be claimed at all (a
+    /// read-only mount, no permission): the caller counts it as stuck.
+    pub fn take(path: &Path) -> std::io::Result<Option<Claim>> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| std::io::Error::other("not a report name"))?;
+        let claimed = path.with_file_name(format!(
+            ".{name}{CLAIM_MARK}{}-{}",
+            now_millis(),
+            random_hex()
+        ));
+        match fs::rename(path, &claimed) {
+            Ok(()) => Ok(Some(Claim {
+                original: path.to_path_buf(),
+                claimed,
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         }
-        Some(Claim {
-            original: path.to_path_buf(),
-            claimed,
-        })
     }
 
     pub fn path(&self) -> &Path {
         &self.original
     }
 
+    /// Where the claimed file is while this claim lasts.
+    pub fn claimed_path(&self) -> &Path {
+        &self.claimed
+    }
+
     /// Reads the claimed report.
     pub fn read(&self) -> Result<Saved, String> {
-        let bytes = fs::read(&self.claimed).map_err(|e| e.to_string())?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("not a saved report: {e}"))
+        read(&self.claimed)
     }
 
     /// The server accepted it: delete.
@@ -165,9 +362,14 @@ impl Claim {
         if let (Some(err), Ok(mut saved)) = (last_error, self.read()) {
             saved.last_error = err.to_string();
             if let Ok(bytes) = serde_json::to_vec_pretty(&saved) {
-                write_atomic(&self.claimed, &bytes)?;
+                replace(&self.claimed, &bytes)?;
             }
         }
+        fs::rename(&self.claimed, &self.original)
+    }
+
+    /// Not ours to send now (saved for another endpoint): put it back untouched.
+    pub fn leave(self) -> std::io::Result<()> {
         fs::rename(&self.claimed, &self.original)
     }
 
@@ -179,12 +381,12 @@ impl Claim {
             .parent()
             .unwrap_or(Path::new("."))
             .join("rejected");
-        fs::create_dir_all(&dir)?;
+        ensure_private_dir(&dir).map_err(std::io::Error::other)?;
         let target = dir.join(self.original.file_name().unwrap_or_default());
         match self.read() {
             Ok(mut saved) => {
                 saved.rejected = Some(message.to_string());
-                write_atomic(&target, &serde_json::to_vec_pretty(&saved)?)?;
+                replace(&target, &serde_json::to_vec_pretty(&saved)?)?;
                 fs::remove_file(&self.claimed)?;
             }
             Err(_) => fs::rename(&self.claimed, &target)?,
@@ -208,54 +410,105 @@ mod tests {
         }
     }
 
+    fn private_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        dir
+    }
+
+    fn take(path: &Path) -> Claim {
+        Claim::take(path).unwrap().unwrap()
+    }
+
     #[test]
     fn save_claim_release_deliver() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let a = save(dir.path(), &saved(1)).unwrap();
+        std::thread::sleep(Duration::from_millis(2));
         let b = save(dir.path(), &saved(2)).unwrap();
-        assert_eq!(pending(dir.path()), vec![a.clone(), b.clone()]);
-        let claim = Claim::take(&a).unwrap();
+        assert_eq!(pending(dir.path()).files, vec![a.clone(), b.clone()]);
+        let claim = take(&a);
         assert!(
-            Claim::take(&a).is_none(),
+            Claim::take(&a).unwrap().is_none(),
             "a claimed report cannot be claimed twice"
         );
-        assert_eq!(pending(dir.path()), vec![b.clone()]);
+        assert_eq!(pending(dir.path()).files, vec![b.clone()]);
         claim.release(Some("still down")).unwrap();
-        let again = Claim::take(&a).unwrap();
+        let again = take(&a);
         assert_eq!(again.read().unwrap().last_error, "still down");
         again.delivered().unwrap();
-        let rejected = Claim::take(&b).unwrap().reject("HTTP 400: bad").unwrap();
-        assert!(pending(dir.path()).is_empty());
+        let rejected = take(&b).reject("HTTP 400: bad").unwrap();
+        assert!(pending(dir.path()).files.is_empty());
         let text = fs::read_to_string(rejected).unwrap();
         assert!(text.contains("HTTP 400: bad"));
     }
 
     #[test]
+    fn names_are_random_and_never_reused() {
+        let dir = private_dir();
+        let names: std::collections::BTreeSet<PathBuf> = (0..200)
+            .map(|i| save(dir.path(), &saved(i)).unwrap())
+            .collect();
+        assert_eq!(names.len(), 200);
+        let first = names.iter().next().unwrap();
+        let stem = first.file_stem().unwrap().to_str().unwrap();
+        let parts: Vec<&str> = stem.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [13, 4, 32]
+        );
+        // An existing name is never replaced.
+        let err = write_new(first, b"{}").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(read(first).unwrap().version, 1);
+    }
+
+    #[test]
     fn a_stale_claim_goes_back_under_its_own_name() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let a = save(dir.path(), &saved(1)).unwrap();
-        let claim = Claim::take(&a).unwrap();
-        // The claimer died 20 minutes ago.
-        let old = SystemTime::now() - Duration::from_secs(20 * 60);
-        fs::File::options()
-            .append(true)
-            .open(&claim.claimed)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-        assert_eq!(pending(dir.path()), vec![a.clone()]);
+        // A claimer that died 20 minutes ago, by the time in its claim's name.
+        let old = now_millis() - 20 * 60 * 1000;
+        let name = a.file_name().unwrap().to_str().unwrap();
+        let claimed = dir
+            .path()
+            .join(format!(".{name}{CLAIM_MARK}{old}-{}", random_hex()));
+        fs::rename(&a, &claimed).unwrap();
+        assert_eq!(pending(dir.path()).files, vec![a.clone()]);
         assert!(a.is_file(), "released under its original name");
-        let again = Claim::take(&a).unwrap();
+        let again = take(&a);
         assert_eq!(again.read().unwrap().saved_at, 1);
         // A fresh claim is left alone.
-        assert!(pending(dir.path()).is_empty());
+        assert!(pending(dir.path()).files.is_empty());
+    }
+
+    #[test]
+    fn a_fresh_claim_of_an_old_file_is_not_stale() {
+        // The interleaving that let two flushes send one report: the claimed file keeps the
+        // old report's modification time. Its name says it was claimed just now.
+        let dir = private_dir();
+        let a = save(dir.path(), &saved(1)).unwrap();
+        let claim = take(&a);
+        let long_ago = SystemTime::now() - Duration::from_secs(3600);
+        fs::File::options()
+            .append(true)
+            .open(claim.claimed_path())
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        assert!(pending(dir.path()).files.is_empty());
+        assert!(claim.claimed_path().is_file(), "still claimed");
     }
 
     #[cfg(unix)]
     #[test]
     fn saved_files_are_private_and_stale_temp_files_go() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = private_dir();
         let path = save(dir.path(), &saved(1)).unwrap();
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
@@ -270,11 +523,32 @@ mod tests {
             .unwrap()
             .set_modified(long_ago)
             .unwrap();
-        assert_eq!(pending(dir.path()), vec![path]);
+        assert_eq!(pending(dir.path()).files, vec![path]);
         assert!(!old.exists(), "a stale temp file is removed");
         assert!(
             fresh.exists(),
             "a fresh one may be another process's write in progress"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_private_directory_of_ours_is_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = private_dir();
+        let outbox = dir.path().join("new/outbox");
+        save(&outbox, &saved(1)).unwrap();
+        let mode = fs::metadata(&outbox).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "created owner-only");
+        fs::set_permissions(&outbox, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = save(&outbox, &saved(2)).unwrap_err();
+        assert!(
+            err.contains("writable by group or others (mode 777)"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("chmod 700 {}", outbox.display())),
+            "{err}"
         );
     }
 

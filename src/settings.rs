@@ -51,6 +51,9 @@ pub struct DeliverySettings {
     pub company_id: Option<Sourced<String>>,
     /// Never printed; `Ui::add_secret` masks it everywhere.
     pub token: Option<String>,
+    /// A token was given but refused (the error says why), so "token is required" would be
+    /// wrong.
+    pub token_refused: bool,
     pub dry_run: bool,
     pub strict: bool,
     pub timeout: Duration,
@@ -68,6 +71,7 @@ impl Default for DeliverySettings {
             url: None,
             company_id: None,
             token: None,
+            token_refused: false,
             dry_run: false,
             strict: false,
             timeout: Duration::from_secs(60),
@@ -276,10 +280,103 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
     }
 }
 
+/// The token: `--token`, else `ALLSTACKS_TOKEN`, else the file named by `--token-file` /
+/// `ALLSTACKS_TOKEN_FILE`. A bad token is an error that says what is wrong with it and shows
+/// none of it (SPEC.md, Security rules: a token is one line of visible characters).
+fn token(
+    flag: Option<String>,
+    file_flag: Option<PathBuf>,
+    vars: &Vars,
+    env: &Env,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    let mut check = |raw: &str, source: &str| match one_line_token(raw) {
+        Ok(t) => Some(t),
+        Err(why) => {
+            errors.push(format!(
+                "the token (from {source}) {why}; it is not shown. A token is one line of \
+                 visible characters"
+            ));
+            None
+        }
+    };
+    if let Some(t) = flag.filter(|t| !t.trim().is_empty()) {
+        return check(&t, "--token");
+    }
+    if let Some(t) = &vars.token {
+        return check(t, "ALLSTACKS_TOKEN");
+    }
+    if env.is_not_utf8("ALLSTACKS_TOKEN") {
+        errors.push(
+            "the token (from ALLSTACKS_TOKEN) is not UTF-8 text; it is not shown. A token is one \
+             line of visible characters"
+                .into(),
+        );
+        return None;
+    }
+    let path = pick_path(file_flag, vars.token_file.clone())?;
+    let source = format!("token file {}", path.display());
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() > MAX_TOKEN_FILE => {
+            errors.push(format!(
+                "the {source} is larger than {MAX_TOKEN_FILE} bytes: not a token"
+            ));
+            None
+        }
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) if text.trim().is_empty() => {
+                errors.push(format!("the {source} is empty"));
+                None
+            }
+            Ok(text) => check(&text, &source),
+            Err(_) => {
+                errors.push(format!(
+                    "the token (from {source}) is not UTF-8 text; it is not shown"
+                ));
+                None
+            }
+        },
+        Err(e) => {
+            errors.push(format!("cannot read the {source}: {e}"));
+            None
+        }
+    }
+}
+
+/// A token file is read only up to this size: a token is a few dozen characters.
+const MAX_TOKEN_FILE: usize = 64 * 1024;
+
+/// The token without one trailing line break (a file's) and surrounding spaces; `Err` says what
+/// makes it unusable, without quoting it.
+pub fn one_line_token(raw: &str) -> Result<String, &'static str> {
+    let t = raw
+        .strip_suffix("\r\n")
+        .or_else(|| raw.strip_suffix('\n'))
+        .unwrap_or(raw);
+    let t = t.trim_matches([' ', '\t']);
+    if t.is_empty() {
+        return Err("is blank");
+    }
+    if t.contains(['\n', '\r']) {
+        return Err("has a line break inside");
+    }
+    if t.chars().any(char::is_whitespace) {
+        return Err("has whitespace inside");
+    }
+    if t.chars().any(char::is_control) {
+        return Err("has control characters inside");
+    }
+    Ok(t.to_string())
+}
+
 /// Merges the delivery flags with the environment.
 pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> DeliverySettings {
     let vars = Vars::from(env);
+    let before = errors.len();
+    let token = token(args.token, args.token_file, &vars, env, errors);
     let mut out = DeliverySettings {
+        token_refused: token.is_none() && errors.len() > before,
+        token,
         dry_run: pick_bool(args.dry_run, vars.dry_run, "ALLSTACKS_DRY_RUN", errors),
         strict: pick_bool(args.strict, vars.strict, "ALLSTACKS_STRICT", errors),
         allow_http: pick_bool(
@@ -299,26 +396,6 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
         outbox: pick_path(args.outbox, vars.outbox),
         verbosity: args.verbosity.level(),
         ..DeliverySettings::default()
-    };
-    out.token = match args.token.filter(|t| !t.trim().is_empty()) {
-        Some(t) => Some(t.trim().to_string()),
-        None => match vars.token {
-            Some(t) => Some(t.trim().to_string()),
-            None => match pick_path(args.token_file, vars.token_file) {
-                None => None,
-                Some(path) => match std::fs::read_to_string(&path) {
-                    Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
-                    Ok(_) => {
-                        errors.push(format!("token file {} is empty", path.display()));
-                        None
-                    }
-                    Err(e) => {
-                        errors.push(format!("cannot read token file {}: {e}", path.display()));
-                        None
-                    }
-                },
-            },
-        },
     };
     if let Some(t) = pick(args.timeout, "--timeout", vars.timeout, "ALLSTACKS_TIMEOUT") {
         match t.value.trim().parse::<f64>() {

@@ -131,6 +131,27 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// 2000-01-01T00:00:00Z: no deployment we report started before it.
+pub const EARLIEST: i64 = 946_684_800;
+
+/// Whether `t` is a plausible start of a job reported at `now`: not before 2000-01-01 and at most
+/// a day ahead (clocks drift; a year 0000 or a millisecond value read as seconds does not).
+pub fn check_sane(t: i64, now: i64) -> Result<(), String> {
+    if t < EARLIEST {
+        return Err(format!(
+            "{} is before 2000-01-01: not a plausible time for a job",
+            format_rfc3339(t)
+        ));
+    }
+    if t > now + 86_400 {
+        return Err(format!(
+            "{} is more than a day in the future",
+            format_rfc3339(t)
+        ));
+    }
+    Ok(())
+}
+
 /// Formats epoch seconds as RFC 3339 UTC (`2024-01-01T12:00:00Z`), for human output.
 pub fn format_rfc3339(epoch: i64) -> String {
     let days = epoch.div_euclid(86_400);

@@ -1,5 +1,10 @@
 //! Everything the tool says on stderr goes through [`Ui`]: verbosity, GitHub annotations, and
 //! the last line of defence for the token, which is replaced by `***` in every message.
+//!
+//! Messages quote values from outside (a job id, a server's answer, an event file), so every
+//! line is also neutralised here: control characters, line breaks and terminal escapes are
+//! shown as escapes (`\n`, `\u{1b}`), so no value can start a line of its own, colour the
+//! terminal or become a GitHub workflow command.
 
 use std::io::Write;
 
@@ -57,13 +62,16 @@ impl Ui {
 
     fn line(&self, text: &str) {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", self.redact(text));
+        let _ = writeln!(err, "{}", neutralise(&self.redact(text)));
     }
 
     /// A failure: always shown; `::error::` on GitHub.
     pub fn error(&self, msg: &str) {
         if self.github {
-            self.line(&format!("::error title=allstacks-cd::{}", escape(msg)));
+            self.line(&format!(
+                "::error title=allstacks-cd::{}",
+                escape(&neutralise(msg))
+            ));
         } else {
             self.line(&format!("allstacks-cd: error: {msg}"));
         }
@@ -75,7 +83,10 @@ impl Ui {
             return;
         }
         if self.github {
-            self.line(&format!("::warning title=allstacks-cd::{}", escape(msg)));
+            self.line(&format!(
+                "::warning title=allstacks-cd::{}",
+                escape(&neutralise(msg))
+            ));
         } else {
             self.line(&format!("allstacks-cd: warning: {msg}"));
         }
@@ -88,10 +99,16 @@ impl Ui {
         }
     }
 
-    /// Raw text at the default level (the `--dry-run` provenance table).
+    /// Text without a prefix at the default level (the `--dry-run` provenance table). A line
+    /// that would start with `::` gets a space first: only [`Ui::error`], [`Ui::warn`] and
+    /// [`Ui::add_secret`] write workflow commands.
     pub fn plain(&self, msg: &str) {
         if self.level >= 0 {
-            self.line(msg);
+            if msg.trim_start().starts_with("::") {
+                self.line(&format!(" {msg}"));
+            } else {
+                self.line(msg);
+            }
         }
     }
 
@@ -117,6 +134,34 @@ pub fn escape(msg: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// `text` with every character that could break a log line shown as an escape: C0 and C1
+/// control characters (line breaks, tabs, ESC, NUL, ...), DEL, the Unicode line and paragraph
+/// separators and the bidirectional overrides. Everything else is kept as is.
+pub fn neutralise(text: &str) -> String {
+    if !text.chars().any(needs_escape) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +173,16 @@ mod tests {
         assert_eq!(ui.redact("a s3cr3t-token b s3cr3t-token"), "a *** b ***");
         ui.add_secret("ab");
         assert_eq!(ui.redact("ab"), "ab");
+    }
+
+    #[test]
+    fn neutralises_line_breaks_and_escapes() {
+        assert_eq!(neutralise("plain text: ok"), "plain text: ok");
+        assert_eq!(
+            neutralise("1\n::error::pwned\r\t\u{1b}[31mred\u{0}\u{7f}\u{85}\u{2028}\u{202e}"),
+            "1\\n::error::pwned\\r\\t\\u{1b}[31mred\\u{0}\\u{7f}\\u{85}\\u{2028}\\u{202e}"
+        );
+        assert_eq!(neutralise("café ✓"), "café ✓");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! and the deployment environment from a `deployment` event. Start times are not in the
 //! environment at all: they come from the REST API (`crate::github_api`).
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
@@ -29,7 +29,9 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     };
 
     let pusher = match (event_name, &event) {
-        (Some("push"), Some(event)) => non_empty(event.pointer("/pusher/email")),
+        (Some("push"), Some(event)) => {
+            non_empty(event.pusher.as_ref().and_then(|p| p.email.as_deref()))
+        }
         _ => None,
     };
     ctx.triggered_by = pusher
@@ -76,16 +78,37 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("trigger_event", event_name);
     let environment = event
         .as_ref()
-        .and_then(|e| non_empty(e.pointer("/deployment/environment")));
+        .and_then(|e| non_empty(e.deployment.as_ref().and_then(|d| d.environment.as_deref())));
     ctx.add_context("environment", environment);
     Some(ctx)
 }
 
-/// The event payload; a missing or malformed file is a warning and `None`.
-fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Value> {
+/// The parts of the event payload we read; everything else in the file is skipped unread.
+#[derive(Debug, Default, Deserialize)]
+struct Event {
+    pusher: Option<Pusher>,
+    deployment: Option<Deployment>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Pusher {
+    email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Deployment {
+    environment: Option<String>,
+}
+
+/// Event files larger than this (GitHub's own cap on webhook payloads) are skipped.
+pub const MAX_EVENT: u64 = 25 * 1024 * 1024;
+
+/// The event payload; a missing, oversized or malformed file is a warning and `None`. Only the
+/// fields of [`Event`] are kept, so a large file costs its reading, not its size in memory.
+fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Event> {
     let path = env.get("GITHUB_EVENT_PATH")?;
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => {
             ctx.warnings.push(format!(
                 "ignoring GITHUB_EVENT_PATH: could not read {path}: {e}"
@@ -93,20 +116,28 @@ fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Value> {
             return None;
         }
     };
-    match serde_json::from_str(&text) {
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_EVENT {
+        ctx.warnings.push(format!(
+            "ignoring GITHUB_EVENT_PATH: {path} is larger than {} MiB ({size} bytes)",
+            MAX_EVENT / (1024 * 1024)
+        ));
+        return None;
+    }
+    let reader = std::io::BufReader::new(std::io::Read::take(file, MAX_EVENT));
+    match serde_json::from_reader(reader) {
         Ok(event) => Some(event),
         Err(e) => {
             ctx.warnings.push(format!(
-                "ignoring GITHUB_EVENT_PATH: {path} is not JSON: {e}"
+                "ignoring GITHUB_EVENT_PATH: {path} is not JSON of an event's shape: {e}"
             ));
             None
         }
     }
 }
 
-fn non_empty(value: Option<&Value>) -> Option<String> {
+fn non_empty(value: Option<&str>) -> Option<String> {
     value
-        .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)

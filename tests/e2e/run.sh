@@ -382,8 +382,8 @@ EOF
         "$(q "$R" "$S" "json.load(open('$WORK/out/success-payload.json')) == p")" true
     ne "act success: the install step put allstacks-cd on PATH for later steps" "$(kv "$O" on-path)" ""
     file_has "act success: a step summary was written" "$LOGS/act-success.log" "Summary - "
-    file_has "act success: the step summary shows the job id" "$LOGS/act-success.log" "| job_id | $(kv "$O" job-id) |"
-    file_has "act success: the step summary shows the status" "$LOGS/act-success.log" "| status | Succeeded |"
+    file_has "act success: the step summary shows the job id (as code)" "$LOGS/act-success.log" "| job_id | \`$(kv "$O" job-id)\` |"
+    file_has "act success: the step summary shows the status (as code)" "$LOGS/act-success.log" "| status | \`Succeeded\` |"
     file_has "act success: the token is masked in the log" "$LOGS/act-success.log" "token-check:***"
     file_lacks "act success: the token never appears in the log" "$LOGS/act-success.log" "$TOKEN"
 

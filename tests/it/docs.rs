@@ -139,7 +139,10 @@ fn every_relative_link_and_anchor_resolves() {
         "docs/ is missing: {pages:?}"
     );
     let (broken, checked) = broken_links(&pages);
-    assert!(checked > 15, "only {checked} links found: the parser is broken");
+    assert!(
+        checked > 15,
+        "only {checked} links found: the parser is broken"
+    );
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
@@ -157,7 +160,10 @@ fn a_broken_link_is_found() {
     assert_eq!(checked, 5);
     assert_eq!(broken.len(), 2, "{broken:?}");
     assert!(broken[0].ends_with("c.md (no such file)"), "{broken:?}");
-    assert!(broken[1].ends_with("b.md#there (no such heading)"), "{broken:?}");
+    assert!(
+        broken[1].ends_with("b.md#there (no such heading)"),
+        "{broken:?}"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod props;
 mod providers;
 mod report;
 mod run_start;
+mod security;
 mod support;
 mod tls;
 

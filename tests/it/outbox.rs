@@ -32,6 +32,18 @@ fn save(dir: &Path, url: &str, job_id: &str) -> PathBuf {
     .expect("save")
 }
 
+/// `flush ARGS` with the token and the endpoint `base` + company 42 configured: saved reports
+/// are sent only to the endpoint configured now.
+fn flush(args: &[&str], base: &str) -> crate::support::Tool {
+    let mut all = vec!["flush"];
+    all.extend_from_slice(args);
+    tool(&all).envs(&[
+        ("ALLSTACKS_TOKEN", TOKEN),
+        ("ALLSTACKS_URL", base),
+        ("ALLSTACKS_COMPANY_ID", "42"),
+    ])
+}
+
 fn job_ids(server: &Server) -> Vec<String> {
     server
         .received()
@@ -91,8 +103,7 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
 
     // The server comes up on that same port; flush needs only the token and the outbox.
     let server = Server::on(port.listen(), vec![Reply::status(201)]);
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -117,8 +128,7 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
     );
 
     // A second flush has nothing to send.
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -197,8 +207,7 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         .iter()
         .map(|id| save(dir.path(), &url, id))
         .collect();
-    let out = tool(&["flush", "--strict", "--retries", "0", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "--retries", "0", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(
@@ -246,8 +255,7 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
         saved.url = webhook(&server.url());
         std::fs::write(path, serde_json::to_vec(&saved).expect("json")).expect("write");
     }
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -268,8 +276,7 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
         .iter()
         .map(|id| save(dir.path(), &url, id))
         .collect();
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(
@@ -308,8 +315,7 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
     assert_no_token(dir.path());
 
     // rejected/ is not flushed again.
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -325,8 +331,7 @@ fn a_refused_token_on_flush_keeps_everything() {
         save(dir.path(), &url, id);
     }
     let before = listing(dir.path());
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -367,8 +372,7 @@ fn a_redirect_or_a_final_5xx_on_flush_keeps_the_report() {
             save(dir.path(), &url, id);
         }
         let before = listing(dir.path());
-        let out = tool(&["flush", "--strict", "-vv"])
-            .env("ALLSTACKS_TOKEN", TOKEN)
+        let out = flush(&["--strict", "-vv"], &server.url())
             .env("ALLSTACKS_OUTBOX", dir.path())
             .run();
         assert_eq!(out.code, 1, "{}", out.stderr);
@@ -435,8 +439,23 @@ fn report_flushes_its_own_servers_reports_first_one_attempt_each() {
     let left = outbox_files(dir.path());
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].0, elsewhere);
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    // `flush` sends a saved report only to the endpoint configured now: this one stays, named.
+    let out = flush(&["--strict", "-vv"], &server.url())
+        .env("ALLSTACKS_OUTBOX", dir.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(other.received().is_empty());
+    assert!(
+        out.stderr.contains(&format!(
+            "{} was saved for another webhook URL",
+            elsewhere.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(outbox_files(dir.path()).len(), 1);
+    // Configured for that endpoint, `flush` sends it.
+    let out = flush(&["--strict", "-vv"], &other.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -496,36 +515,45 @@ fn a_dead_server_and_a_full_outbox_stay_within_one_timeout() {
 }
 
 #[test]
-fn flush_applies_the_plain_http_guard_to_saved_urls() {
+fn flush_applies_the_plain_http_guard_and_never_uses_a_proxy_for_plain_http() {
     let dir = tempfile::tempdir().expect("tmp");
-    // Any request that got past the guard would reach this proxy on 127.0.0.1.
+    // Any request that went through a proxy would reach this one on 127.0.0.1.
     let proxy = Server::start(vec![Reply::status(201)]);
-    let path = save(
-        dir.path(),
-        "http://allstacks.example.com/webhook/company/42/cicd_job",
-        "plain",
-    );
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    // `.invalid` never resolves: a direct attempt leaves nothing but a failure here.
+    let base = "http://allstacks.invalid";
+    let path = save(dir.path(), &webhook(base), "plain");
+    let out = flush(&["--strict", "-vv"], base)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .env("HTTP_PROXY", proxy.url())
         .run();
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("--allow-http"), "{}", out.stderr);
     assert!(proxy.received().is_empty());
     assert!(path.is_file(), "kept");
 
-    let out = tool(&["flush", "--strict", "--allow-http", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
-        .env("ALLSTACKS_OUTBOX", dir.path())
-        .env("HTTP_PROXY", proxy.url())
-        .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(
-        proxy.only().path,
-        "http://allstacks.example.com/webhook/company/42/cicd_job"
+    let out = flush(
+        &[
+            "--strict",
+            "--allow-http",
+            "--retries",
+            "0",
+            "--timeout",
+            "5",
+            "-vv",
+        ],
+        base,
+    )
+    .env("ALLSTACKS_OUTBOX", dir.path())
+    .env("HTTP_PROXY", proxy.url())
+    .env("ALL_PROXY", proxy.url())
+    .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
+    assert!(
+        proxy.received().is_empty(),
+        "the token never goes to a proxy in clear"
     );
-    assert_eq!(listing(dir.path()), Vec::<String>::new());
+    assert!(path.is_file(), "kept");
 }
 
 /// Ten saved reports, two `report`s flushing them at once: each saved report arrives exactly
@@ -571,8 +599,7 @@ fn a_saved_file_that_is_not_a_report_is_moved_aside() {
     let server = Server::start(vec![Reply::status(201)]);
     std::fs::write(dir.path().join("0000-broken.json"), "{\"half\": ").expect("write");
     save(dir.path(), &webhook(&server.url()), "fine");
-    let out = tool(&["flush", "--strict", "-vv"])
-        .env("ALLSTACKS_TOKEN", TOKEN)
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -593,14 +620,14 @@ fn flush_output_json_counts_what_happened() {
     let server = Server::start(vec![Reply::status(201), Reply::status(400)]);
     save(&outbox, &webhook(&server.url()), "a");
     save(&outbox, &webhook(&server.url()), "b");
-    let out = tool(&["flush", "--output", "json"])
+    let out = flush(&["--output", "json"], &server.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
-        .env("ALLSTACKS_TOKEN", TOKEN)
         .run();
     assert_eq!(out.code, 0, "soft by default: {}", out.stderr);
     let result = out.json();
     assert_eq!(result["delivered"], json!(1));
     assert_eq!(result["rejected"], json!(1));
     assert_eq!(result["kept"], json!(0));
+    assert_eq!(result["stuck"], json!(0));
     assert_eq!(job_ids(&server), vec!["a", "b"]);
 }

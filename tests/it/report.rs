@@ -554,8 +554,9 @@ fn github_outputs_summary_and_mask() {
     );
     assert!(text.contains(r#""service_id":7"#), "{text}");
     let md = std::fs::read_to_string(&summary).expect("summary written");
-    assert!(md.contains("| status | Succeeded |"), "{md}");
-    assert!(md.contains("| delivery | delivered |"), "{md}");
+    // Values are shown as code (SPEC.md, Security rules: nothing in them is rendered).
+    assert!(md.contains("| status | `Succeeded` |"), "{md}");
+    assert!(md.contains("| delivery | `delivered` |"), "{md}");
     assert!(!md.contains(TOKEN));
 }
 

@@ -39,9 +39,17 @@ pub struct Tool {
     _home: Option<tempfile::TempDir>,
 }
 
+/// The binary under test: this build, or `ALLSTACKS_CD_TEST_BINARY` (to show that a test fails
+/// on another build, e.g. the one before a fix).
+pub fn binary() -> PathBuf {
+    std::env::var_os("ALLSTACKS_CD_TEST_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_allstacks-cd")))
+}
+
 pub fn tool(args: &[&str]) -> Tool {
     let home = tempfile::tempdir().expect("temp home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_allstacks-cd"));
+    let mut cmd = Command::new(binary());
     cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -200,6 +208,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Send the body one byte at a time, this long apart (a dripping server).
+    pub drip: Option<Duration>,
     /// Accept and never answer (until the server stops).
     pub hang: bool,
 }
@@ -211,8 +221,14 @@ impl Reply {
             headers: Vec::new(),
             body: Vec::new(),
             delay: Duration::ZERO,
+            drip: None,
             hang: false,
         }
+    }
+
+    pub fn drip(mut self, every: Duration) -> Reply {
+        self.drip = Some(every);
+        self
     }
 
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Reply {
@@ -406,7 +422,20 @@ fn serve(stream: TcpStream, reply: Reply, rec: &Mutex<Vec<Received>>, stop: &Ato
     }
     head.push_str("\r\n");
     let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(&reply.body);
+    match reply.drip {
+        None => {
+            let _ = out.write_all(&reply.body);
+        }
+        Some(every) => {
+            for byte in &reply.body {
+                if stop.load(Ordering::SeqCst) || out.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                let _ = out.flush();
+                std::thread::sleep(every);
+            }
+        }
+    }
     let _ = out.flush();
 }
 
@@ -595,6 +624,29 @@ pub fn job_payload(job_id: &str) -> serde_json::Value {
 }
 
 impl Tool {
+    /// Runs the binary through `wrapper` (e.g. `["unshare", "--pid", "--fork"]`), keeping the
+    /// arguments, environment and directory.
+    pub fn under(self, wrapper: &[&str]) -> Tool {
+        let mut cmd = Command::new(wrapper[0]);
+        cmd.args(&wrapper[1..])
+            .arg(self.cmd.get_program())
+            .args(self.cmd.get_args())
+            .env_clear()
+            .stdin(Stdio::null());
+        for (k, v) in self.cmd.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
+        }
+        if let Some(dir) = self.cmd.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        Tool {
+            cmd,
+            _home: self._home,
+        }
+    }
+
     /// Unsets a variable set before (e.g. by [`Tool::with_job`]).
     pub fn env_remove(mut self, k: &str) -> Tool {
         self.cmd.env_remove(k);

@@ -238,10 +238,12 @@ fn an_unknown_ca_is_refused_and_the_message_names_ca_cert() {
     assert_eq!(files.len(), 1);
     assert_no_token(&outbox);
     let ca = pki.ca_pem.to_str().expect("utf-8 path");
-    let out = tool(&["flush", "--strict", "-vv", "--ca-cert", ca])
-        .env("ALLSTACKS_TOKEN", TOKEN)
-        .env("ALLSTACKS_OUTBOX", &outbox)
-        .run();
+    let out = with_conn(
+        tool(&["flush", "--strict", "-vv", "--ca-cert", ca]),
+        &server.url("127.0.0.1"),
+    )
+    .env("ALLSTACKS_OUTBOX", &outbox)
+    .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let bodies = server.bodies();
     assert_eq!(bodies.len(), 1);
@@ -318,12 +320,14 @@ fn an_unusable_ca_cert_is_a_configuration_error() {
 }
 
 #[test]
-fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
+fn https_proxy_is_used_without_the_token_and_loopback_bypasses_it() {
     let pki = Pki::new();
     let server = TlsServer::start(&pki);
     // A proxy that refuses every tunnel.
     let proxy = Server::start(vec![Reply::status(403)]);
     let ca = pki.ca_pem.to_str().expect("utf-8 path");
+    // A host that is not this machine (`.invalid` never resolves; only the proxy, on
+    // 127.0.0.1, is ever connected to).
     let out = with_conn(
         tool(&[
             "report",
@@ -334,7 +338,7 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
             "--ca-cert",
             ca,
         ]),
-        &server.url("localhost"),
+        &format!("https://allstacks.invalid:{}", server.addr.port()),
     )
     .with_job("via-proxy")
     .env("HTTPS_PROXY", proxy.url())
@@ -342,7 +346,10 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     let got = proxy.only();
     assert_eq!(got.method, "CONNECT");
-    assert_eq!(got.path, format!("localhost:{}", server.addr.port()));
+    assert_eq!(
+        got.path,
+        format!("allstacks.invalid:{}", server.addr.port())
+    );
     assert_eq!(
         got.header("authorization"),
         None,
@@ -351,6 +358,8 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
     assert!(got.body.is_empty());
     assert!(server.bodies().is_empty());
 
+    // This machine is never reached through a proxy, NO_PROXY or not (SPEC.md, Security
+    // rules: loopback is never proxied).
     let out = with_conn(
         tool(&[
             "report",
@@ -365,7 +374,7 @@ fn https_proxy_is_used_without_the_token_and_no_proxy_bypasses_it() {
     )
     .with_job("direct")
     .env("HTTPS_PROXY", proxy.url())
-    .env("NO_PROXY", "localhost")
+    .env("ALL_PROXY", proxy.url())
     .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(proxy.received().len(), 1, "bypassed");
