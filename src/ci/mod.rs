@@ -90,6 +90,12 @@ pub struct CiContext {
     pub pipeline_started: Option<Sourced<i64>>,
     /// Epoch seconds this job started.
     pub job_started: Option<Sourced<i64>>,
+    /// Epoch seconds the job ended, when the source knows it (an event about a finished run or
+    /// deployment); otherwise the job ends now, when it is reported.
+    pub finished: Option<Sourced<i64>>,
+    /// The event the job is taken from (`deployment_status`, `workflow_run`) when it is not the
+    /// running CI job: its times then beat a `start` state file of the job that reports it.
+    pub event: Option<&'static str>,
     /// The provider's own status word for the job (`success`, `Failed`, an exit code ...),
     /// mapped through [`crate::status`] like `--status`.
     pub status: Option<Sourced<String>>,
@@ -112,6 +118,8 @@ impl CiContext {
             job_id: None,
             pipeline_started: None,
             job_started: None,
+            finished: None,
+            event: None,
             status: None,
             context: Vec::new(),
             warnings: Vec::new(),

@@ -1,0 +1,152 @@
+//! `flush`: re-sends the reports saved in the outbox to the endpoint configured now.
+
+use std::path::{Path, PathBuf};
+
+use super::{Outcome, Trouble, ui_for};
+use crate::cli::FlushArgs;
+use crate::delivery::{self, Delivery, FlushPlan, FlushStats};
+use crate::env::Env;
+use crate::outbox;
+use crate::settings::{self, DeliverySettings};
+use crate::ui::Ui;
+
+/// `flush`: saved reports go only to the endpoint configured now. A file names its URL, and a
+/// file planted in a shared outbox must not get our token sent to its host.
+pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
+    let mut errors = Vec::new();
+    let d = settings::delivery(args.conn, env, &mut errors);
+    let ui = ui_for(&d, env);
+    let outcome = Outcome::new(&d);
+    let Some(dir) = d.outbox.clone().or_else(|| outbox::default_dir(env)) else {
+        ui.error("no outbox: set ALLSTACKS_OUTBOX (or --outbox)");
+        return outcome.with(Trouble::Invalid);
+    };
+    if dir.exists() {
+        if let Err(e) = outbox::check_private_dir(&dir) {
+            errors.push(format!("the outbox is not trusted: {e}"));
+        }
+    }
+    let conn = delivery::check_connection(&d);
+    if d.dry_run {
+        if refuse(&ui, &errors) {
+            return outcome.with(Trouble::Invalid);
+        }
+        dry_run(&dir, conn.url.as_deref(), &ui);
+        return outcome;
+    }
+    let found = outbox::pending(&dir);
+    if errors.is_empty() && found.files.is_empty() && found.foreign.is_empty() {
+        ui.info(&format!("the outbox {} is empty", dir.display()));
+        print_stats(&d, &dir, &FlushStats::default());
+        return outcome;
+    }
+    for e in conn.invalid.iter().chain(&conn.missing_endpoint) {
+        errors.push(format!(
+            "{e} (saved reports are sent only to the endpoint configured now)"
+        ));
+    }
+    if conn.missing_token {
+        errors.push("token is required to flush: set ALLSTACKS_TOKEN (or --token-file)".into());
+    }
+    let (Some(url), Some(token), false) = (conn.url, d.token.as_deref(), refuse(&ui, &errors))
+    else {
+        return outcome.with(Trouble::Invalid);
+    };
+    let delivery = match Delivery::new(&d, env, token, &url, Some(dir.clone())) {
+        Ok(delivery) => delivery,
+        Err(f) => {
+            ui.error(f.message());
+            return outcome.with(Trouble::Invalid);
+        }
+    };
+    let stats = send_all(&dir, &delivery, &ui);
+    print_stats(&d, &dir, &stats);
+    if stats.kept > 0 || stats.rejected > 0 || stats.stuck > 0 {
+        return outcome.with(Trouble::Delivery);
+    }
+    outcome
+}
+
+/// Prints `errors`; whether there were any.
+fn refuse(ui: &Ui, errors: &[String]) -> bool {
+    for e in errors {
+        ui.error(e);
+    }
+    !errors.is_empty()
+}
+
+fn send_all(dir: &PathBuf, delivery: &Delivery, ui: &Ui) -> FlushStats {
+    let plan = FlushPlan {
+        max_attempts: None,
+        deadline: None,
+        url: delivery.url(),
+        warn_elsewhere: true,
+    };
+    let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan);
+    ui.info(&format!(
+        "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
+        dir.display(),
+        stats.delivered,
+        stats.rejected,
+        dir.join("rejected").display(),
+        stats.kept,
+        stats.stuck
+    ));
+    stats
+}
+
+/// `flush --dry-run`: lists every saved report (and whether it would be sent to the endpoint
+/// configured now), prints their payloads as a JSON array, sends nothing.
+fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
+    let found = outbox::pending(dir);
+    delivery::warn_foreign(&found, ui);
+    let mut list = Vec::new();
+    for path in &found.files {
+        match outbox::read(path) {
+            Ok(saved) => {
+                let target = match url {
+                    Some(u) if u == saved.url => "the configured endpoint".to_string(),
+                    Some(_) => format!("another endpoint ({}): not sent", saved.url),
+                    None => saved.url.clone(),
+                };
+                let job_id = saved.payload.get("job_id").and_then(|j| j.as_str());
+                ui.plain(&format!(
+                    "{}  job {}  → {target}  (saved {}, last error: {})",
+                    path.display(),
+                    job_id.unwrap_or("?"),
+                    crate::timefmt::format_rfc3339(saved.saved_at),
+                    saved.last_error
+                ));
+                list.push(saved.payload);
+            }
+            Err(e) => ui.warn(&format!("{} is {e}", path.display())),
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&list).unwrap_or_default()
+    );
+    ui.info(&format!(
+        "{} report(s) in {}; nothing sent (dry run)",
+        found.files.len(),
+        dir.display()
+    ));
+}
+
+/// `flush --output json`: one line for scripts.
+fn print_stats(d: &DeliverySettings, dir: &Path, stats: &FlushStats) {
+    if d.output_json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "outbox": dir.display().to_string(),
+                "delivered": stats.delivered,
+                "rejected": stats.rejected,
+                "kept": stats.kept,
+                "stuck": stats.stuck,
+                "other_endpoint": stats.elsewhere,
+                "not_ours": stats.foreign,
+            })
+        );
+    }
+}

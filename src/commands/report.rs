@@ -1,0 +1,300 @@
+//! `report` (and the reporting half of `run`): one job from the environment, validated,
+//! delivered, and told about.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::time::Instant;
+
+use super::{Outcome, Trouble, fail, ui_for};
+use crate::ci::{self, CiContext};
+use crate::cli::{ConnArgs, JobArgs};
+use crate::delivery::{self, Delivered, Delivery, Kept};
+use crate::env::{Env, Sourced};
+use crate::job::{Job, Provenance};
+use crate::resolve::{self, Inputs, Plan, Wrapped};
+use crate::settings::{self, DeliverySettings, JobSettings, Scope};
+use crate::sink::{self, ResultLine};
+use crate::ui::Ui;
+use crate::{github_api, now_epoch, state};
+
+/// `report`: works out the job, validates it, posts it (or prints it with `--dry-run`).
+pub fn report(
+    job_args: JobArgs,
+    conn: ConnArgs,
+    wrapped: Option<Wrapped>,
+    env: &Env,
+    cwd: &Path,
+) -> Outcome {
+    let mut errors = Vec::new();
+    let d = settings::delivery(conn, env, &mut errors);
+    let ui = ui_for(&d, env);
+    let js = settings::job(job_args, env, &mut errors);
+    let outcome = Outcome::new(&d);
+    let ci = ci::detect(env);
+    ui.debug(&format!("CI provider: {}", ci.provider.id()));
+    let state_file = state::StateFile::read(
+        js.state_file
+            .clone()
+            .unwrap_or_else(|| state::default_path(env, cwd)),
+    );
+    let (planned, warnings) = plan(&js, &ci, &state_file, wrapped, env, cwd);
+    for w in &warnings {
+        ui.warn(w);
+    }
+    let conn = delivery::check_connection(&d);
+    let missing = conn.missing();
+    errors.extend(conn.invalid);
+    let (job, provenance) = match planned {
+        // Nothing is sent for a skipped job, so a missing connection setting does not matter.
+        Ok(Plan::Skip { reason }) => return skipped(&d, &ui, env, &reason, outcome),
+        Ok(Plan::Send { job, provenance }) => (job, provenance),
+        Err(job_errors) => {
+            errors.extend(job_errors);
+            return invalid(&d, &ui, &errors, &missing, outcome);
+        }
+    };
+    if !errors.is_empty() || (!missing.is_empty() && !d.dry_run) {
+        return invalid(&d, &ui, &errors, &missing, outcome);
+    }
+    sink::github_outputs(env, &ui, &job);
+    if d.dry_run {
+        for e in &missing {
+            ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
+        }
+        dry_run(&job, &provenance, conn.url.as_deref(), &ui, env);
+        return outcome;
+    }
+    let (Some(url), Some(token)) = (conn.url, d.token.as_deref()) else {
+        return outcome; // both present: `missing` was empty
+    };
+    let outbox = delivery::outbox_dir(&d, env, in_ci(&ci, env));
+    let delivery = match Delivery::new(&d, env, token, &url, outbox) {
+        Ok(delivery) => delivery,
+        Err(f) => {
+            // An unreadable --ca-cert, a token that cannot go in a header: our configuration,
+            // not the delivery (exit 2 under --strict, like any invalid setting).
+            fail(&ui, d.strict, f.message());
+            return outcome.with(Trouble::Invalid);
+        }
+    };
+    deliver(
+        &d,
+        &delivery,
+        &job,
+        &provenance,
+        &state_file,
+        &ui,
+        env,
+        outcome,
+    )
+}
+
+/// The job from the environment: detection, git, the `start` state file, the GitHub API.
+fn plan(
+    js: &JobSettings,
+    ci: &CiContext,
+    state_file: &state::StateFile,
+    wrapped: Option<Wrapped>,
+    env: &Env,
+    cwd: &Path,
+) -> (Result<Plan, Vec<String>>, Vec<String>) {
+    let mut warnings = state_file.warnings.clone();
+    let api_warnings = RefCell::new(Vec::new());
+    let api_start = |scope: Scope| api_start(env, ci, scope, &api_warnings);
+    let git = || crate::git::inspect(cwd);
+    let inputs = Inputs {
+        ci,
+        git: &git,
+        api_start: &api_start,
+        state_start: state_file.start.clone(),
+        wrapped,
+        now: now_epoch(),
+        cwd,
+        os_user: env
+            .first(&["USER", "USERNAME", "LOGNAME"])
+            .map(|(_, v)| v.to_string()),
+    };
+    let planned = resolve::plan(js, &inputs, &mut warnings);
+    warnings.extend(api_warnings.into_inner());
+    (planned, warnings)
+}
+
+/// The start of this GitHub run or job from the API; a failure is a warning.
+fn api_start(
+    env: &Env,
+    ci: &CiContext,
+    scope: Scope,
+    warnings: &RefCell<Vec<String>>,
+) -> Option<Sourced<i64>> {
+    if ci.provider != ci::Provider::GitHub {
+        return None;
+    }
+    match github_api::start_time(env, scope == Scope::Job, std::time::Duration::from_secs(5)) {
+        Ok(t) => t,
+        Err(e) => {
+            warnings.borrow_mut().push(format!(
+                "could not read the start time from the GitHub API: {e}"
+            ));
+            None
+        }
+    }
+}
+
+/// In a CI system, known or not (almost all of them set `CI`).
+fn in_ci(ci: &CiContext, env: &Env) -> bool {
+    ci.provider.is_ci()
+        || env
+            .get("CI")
+            .is_some_and(|v| !v.eq_ignore_ascii_case("false") && v != "0")
+}
+
+fn skipped(d: &DeliverySettings, ui: &Ui, env: &Env, reason: &str, outcome: Outcome) -> Outcome {
+    ui.info(reason);
+    sink::github_skipped(env);
+    result_line(d, None, "skipped", None);
+    outcome
+}
+
+/// Nothing is sent: the problems are errors under `--strict`/`--dry-run`, else warnings.
+fn invalid(
+    d: &DeliverySettings,
+    ui: &Ui,
+    errors: &[String],
+    missing: &[String],
+    outcome: Outcome,
+) -> Outcome {
+    let hard = d.strict || d.dry_run;
+    // With --dry-run a missing setting is only a warning: nothing would be sent anyway.
+    let missing_are_errors = !d.dry_run;
+    for e in errors
+        .iter()
+        .chain(missing.iter().filter(|_| missing_are_errors))
+    {
+        if hard {
+            ui.error(e);
+        } else {
+            ui.warn(&format!("not reported: {e}"));
+        }
+    }
+    if d.dry_run {
+        for e in missing {
+            ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
+        }
+    }
+    if !hard {
+        ui.warn("nothing was sent; the step goes on (use --strict to fail it)");
+    }
+    result_line(d, None, "invalid", None);
+    outcome.with(Trouble::Invalid)
+}
+
+/// `--dry-run`: the payload on stdout, where each field came from on stderr.
+fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: &Env) {
+    let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
+    println!("{pretty}");
+    let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
+    for (field, value, source) in provenance {
+        ui.plain(&format!("{field:width$}  {value}  {source}"));
+    }
+    if let Some(url) = url {
+        ui.info(&format!("dry run: would POST to {url}"));
+    }
+    sink::github_summary(
+        env,
+        "allstacks-cd report (dry run)",
+        job,
+        "dry run: nothing sent",
+    );
+}
+
+/// Flushes what was saved for this endpoint, sends the job, and says what became of it.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    d: &DeliverySettings,
+    delivery: &Delivery,
+    job: &Job,
+    provenance: &Provenance,
+    state_file: &state::StateFile,
+    ui: &Ui,
+    env: &Env,
+    outcome: Outcome,
+) -> Outcome {
+    // One --timeout for everything this command sends.
+    let deadline = Instant::now() + d.timeout;
+    delivery.flush_first(ui);
+    let delivered = delivery.send(job, ui, deadline);
+    let status = job.status().to_string();
+    let summary = match &delivered.result {
+        Ok(()) => {
+            let from = provenance
+                .iter()
+                .find(|p| p.0 == "status")
+                .map(|p| p.2.as_str())
+                .unwrap_or_default();
+            ui.info(&format!(
+                "reported job {} ({status}, from {from}) to {} (HTTP {}, {} attempt{})",
+                job.job_id(),
+                delivery.url(),
+                delivered.http_status.unwrap_or(0),
+                delivered.attempts,
+                if delivered.attempts == 1 { "" } else { "s" }
+            ));
+            state_file.consume();
+            "delivered".to_string()
+        }
+        Err(failure) => {
+            let reason = ui.redact(failure.message());
+            let kept = kept_message(&delivered, state_file);
+            fail(
+                ui,
+                d.strict,
+                &format!("could not report job {}: {reason}{kept}", job.job_id()),
+            );
+            format!("failed: {reason}")
+        }
+    };
+    sink::github_summary(env, "allstacks-cd report", job, &summary);
+    result_line(d, Some(job.job_id()), &status, Some(&delivered));
+    match delivered.result {
+        Ok(()) => outcome,
+        Err(_) => outcome.with(Trouble::Delivery),
+    }
+}
+
+/// What the failure message adds about the outbox.
+fn kept_message(delivered: &Delivered, state_file: &state::StateFile) -> String {
+    match &delivered.kept {
+        Kept::Saved(path) => {
+            state_file.consume();
+            format!(
+                "; saved to {} (`allstacks-cd flush` re-sends it)",
+                path.display()
+            )
+        }
+        Kept::NotSaved { dir, why } => {
+            format!("; NOT saved to the outbox {}: {why}", dir.display())
+        }
+        Kept::NoOutbox => {
+            "; not kept (set ALLSTACKS_OUTBOX to keep undelivered reports in CI)".into()
+        }
+        Kept::NotNeeded | Kept::Refused => String::new(),
+    }
+}
+
+fn result_line(
+    d: &DeliverySettings,
+    job_id: Option<&str>,
+    status: &str,
+    delivered: Option<&Delivered>,
+) {
+    if !d.output_json || d.dry_run {
+        return;
+    }
+    sink::json_result(&ResultLine {
+        job_id,
+        status,
+        delivered: delivered.is_some_and(|x| x.result.is_ok()),
+        attempts: delivered.map_or(0, |x| x.attempts),
+        http_status: delivered.and_then(|x| x.http_status),
+    });
+}

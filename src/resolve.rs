@@ -1,0 +1,420 @@
+//! The job source of `report` and `run`: each field of the job resolved from its sources in
+//! SPEC.md's order (flag, `ALLSTACKS_*` variable, the CI provider or the event it describes,
+//! the git repository, a default), into a [`Draft`] that [`Job::new`] checks.
+//!
+//! Sources that cost something (git, the GitHub API) are closures, called only when nothing
+//! earlier gave the value. Everything here is a function of its inputs: no environment, no
+//! network, no clock of its own.
+
+use std::path::Path;
+
+use crate::ci::{CiContext, ContextField, Provider};
+use crate::env::Sourced;
+use crate::fields::{self, FieldType, MAX_FIELDS, OptionalField};
+use crate::git::{self, GitInfo};
+use crate::job::{self, Draft, Input, Job, Provenance};
+use crate::settings::{JobSettings, Scope};
+use crate::status::{self, Status};
+
+/// What the sources decided.
+#[derive(Debug)]
+pub enum Plan {
+    /// Send this job. `provenance` lists `(field, value, source)` for `--dry-run`.
+    Send {
+        job: Box<Job>,
+        provenance: Provenance,
+    },
+    /// Nothing is sent (status `skipped`, cancelled with `--cancelled-as skip`, an environment
+    /// outside `--environments`, ...); `reason` says why, for a notice.
+    Skip { reason: String },
+}
+
+/// Everything [`plan`] needs besides the settings.
+pub struct Inputs<'a> {
+    pub ci: &'a CiContext,
+    pub git: &'a dyn Fn() -> GitInfo,
+    /// The GitHub API start time (network); called only when nothing earlier gave a start.
+    pub api_start: &'a dyn Fn(Scope) -> Option<Sourced<i64>>,
+    /// Start recorded by `allstacks-cd start`.
+    pub state_start: Option<Sourced<i64>>,
+    /// `run`: the wrapped command's start and the status word from its exit.
+    pub wrapped: Option<Wrapped>,
+    pub now: i64,
+    pub cwd: &'a Path,
+    /// The OS user, the last resort for `triggered_by` outside CI.
+    pub os_user: Option<String>,
+}
+
+/// What `run` knows about the command it wrapped.
+#[derive(Debug, Clone)]
+pub struct Wrapped {
+    pub start: i64,
+    /// `exit code 0`, `exit code 3`, `signal 9`.
+    pub status: Sourced<String>,
+}
+
+/// Resolves and validates the job; `Err` lists every problem found, each naming the field, the
+/// rule and where the value came from. `warnings` collects what was skipped or guessed.
+pub fn plan(
+    s: &JobSettings,
+    inputs: &Inputs,
+    warnings: &mut Vec<String>,
+) -> Result<Plan, Vec<String>> {
+    warnings.extend(inputs.ci.warnings.iter().cloned());
+    let git_cell = std::cell::OnceCell::new();
+    let git = || git_cell.get_or_init(|| (inputs.git)());
+    let planned = plan_with(s, inputs, &git, warnings);
+    if let Some(info) = git_cell.get() {
+        warnings.extend(info.warnings.iter().cloned());
+    }
+    planned
+}
+
+fn plan_with<'g>(
+    s: &JobSettings,
+    inputs: &Inputs,
+    git: &impl Fn() -> &'g GitInfo,
+    warnings: &mut Vec<String>,
+) -> Result<Plan, Vec<String>> {
+    if let (Some(_), Some(given)) = (&inputs.wrapped, &s.status) {
+        warnings.push(format!(
+            "ignoring status {:?} (from {}): `run` takes the status from the command's exit",
+            given.value, given.source
+        ));
+    }
+    // Status first: a skipped job needs nothing else.
+    let status = match resolve_status(s, inputs) {
+        Resolved::Skip(reason) => return Ok(Plan::Skip { reason }),
+        Resolved::Status(status) => status,
+    };
+    let ci = inputs.ci;
+    let commit = resolve_commit(s, inputs, git);
+    let start = resolve_start(s, inputs, warnings);
+    let duration = resolve_duration(s, inputs, start.as_ref(), warnings);
+    let draft = Draft {
+        job_id: resolve_job_id(s, ci, commit.as_ref(), start.as_ref()),
+        status,
+        repo_id: s.repo_id.clone().or_else(|| ci.repo_id.clone()),
+        repo_name: s
+            .repo_name
+            .clone()
+            .or_else(|| ci.repo_name.clone())
+            .or_else(|| git().repo_name.clone()),
+        triggered_by: resolve_triggered_by(s, inputs, git),
+        service_id: resolve_service_id(s),
+        commit_sha: commit,
+        job_start_time: start,
+        job_duration: duration,
+        job_type: s.job_type.clone(),
+        optional: optional_fields(s, ci, warnings),
+    };
+    let (job, mut provenance) = Job::new(draft)?;
+    provenance.insert(
+        0,
+        ("provider", ci.provider.id().to_string(), "detected".into()),
+    );
+    Ok(Plan::Send {
+        job: Box::new(job),
+        provenance,
+    })
+}
+
+enum Resolved {
+    Status(Input<Status>),
+    Skip(String),
+}
+
+/// The wrapped command (`run`), else `--status`, else `--needs-json`, else the provider's (or
+/// the event's) status; then `--cancelled-as`.
+fn resolve_status(s: &JobSettings, inputs: &Inputs) -> Resolved {
+    let outcome = status_word(s, inputs);
+    match outcome {
+        None => Resolved::Status(None),
+        Some(Err(e)) => Resolved::Status(Some(Err(e))),
+        Some(Ok(Sourced { value, source })) => match s.cancelled_as.apply(value) {
+            Some(st) => Resolved::Status(Some(Ok(Sourced::new(st, source)))),
+            None => Resolved::Skip(format!(
+                "status is skipped (from {source}): nothing is sent"
+            )),
+        },
+    }
+}
+
+fn status_word(s: &JobSettings, inputs: &Inputs) -> Input<status::Outcome> {
+    let word = |w: &Sourced<String>| {
+        status::parse(&w.value)
+            .map(|o| Sourced::new(o, w.source.clone()))
+            .ok_or_else(|| {
+                format!(
+                    "status {:?} (from {}) is not a known status word; accepted: {}",
+                    w.value,
+                    w.source,
+                    status::ACCEPTED
+                )
+            })
+    };
+    if let Some(w) = &inputs.wrapped {
+        return Some(word(&w.status));
+    }
+    if let Some(w) = &s.status {
+        return Some(word(w));
+    }
+    if let Some(n) = &s.needs_json {
+        return Some(
+            status::from_needs_json(&n.value)
+                .map(|o| Sourced::new(o, n.source.clone()))
+                .map_err(|e| format!("needs JSON (from {}) {e}", n.source)),
+        );
+    }
+    inputs.ci.status.as_ref().map(word)
+}
+
+fn resolve_service_id(s: &JobSettings) -> Input<i64> {
+    let v = s.service_id.as_ref()?;
+    Some(
+        v.value
+            .trim()
+            .parse::<i64>()
+            .map(|n| Sourced::new(n, v.source.clone()))
+            .map_err(|_| {
+                format!(
+                    "service_id must be a positive integer, got {:?} (from {})",
+                    v.value, v.source
+                )
+            }),
+    )
+}
+
+/// A full SHA as given, a short SHA or ref resolved through git, else git `HEAD`.
+fn resolve_commit<'g>(
+    s: &JobSettings,
+    inputs: &Inputs,
+    git: &impl Fn() -> &'g GitInfo,
+) -> Input<String> {
+    let Some(c) = s
+        .commit_sha
+        .clone()
+        .or_else(|| inputs.ci.commit_sha.clone())
+    else {
+        return git().head.clone().map(Ok);
+    };
+    let v = c.value.trim();
+    if git::is_full_sha(v) {
+        return Some(Ok(c));
+    }
+    if !v.is_empty() {
+        if let Some(full) = git::resolve(inputs.cwd, v) {
+            return Some(Ok(Sourced::new(
+                full,
+                format!("{} {v:?} resolved through git", c.source),
+            )));
+        }
+    }
+    Some(Err(format!(
+        "commit_sha must be a full 40- or 64-character hex SHA, got {:?} (from {}); it could not \
+         be resolved through a local git repository",
+        c.value, c.source
+    )))
+}
+
+/// The flag or provider's user; outside CI, git `user.email`, else the OS user.
+fn resolve_triggered_by<'g>(
+    s: &JobSettings,
+    inputs: &Inputs,
+    git: &impl Fn() -> &'g GitInfo,
+) -> Option<Sourced<String>> {
+    let ci = inputs.ci;
+    s.triggered_by
+        .clone()
+        .or_else(|| ci.triggered_by.clone())
+        .or_else(|| {
+            if ci.provider.is_ci() {
+                return None;
+            }
+            git()
+                .user_email
+                .clone()
+                .or_else(|| inputs.os_user.clone().map(|u| Sourced::new(u, "OS user")))
+        })
+}
+
+/// SPEC.md's order: flag/variable, `start` state file, provider time for the scope, GitHub API,
+/// the wrapped command's start, now (with a warning). A job described by an event (a GitHub
+/// deployment, a watched run) has its own times, which beat the state file of the reporting job.
+fn resolve_start(s: &JobSettings, inputs: &Inputs, warnings: &mut Vec<String>) -> Input<i64> {
+    if let Some(t) = &s.job_start_time {
+        return Some(job::parse_start(t, inputs.now));
+    }
+    let ci = inputs.ci;
+    // A provider's time is outside input: an insane one is skipped with a warning.
+    let mut sane = |t: Option<Sourced<i64>>| {
+        let t = t?;
+        match crate::timefmt::check_sane(t.value, inputs.now) {
+            Ok(()) => Some(t),
+            Err(e) => {
+                warnings.push(format!("ignoring {}: {e}", t.source));
+                None
+            }
+        }
+    };
+    let provider = match s.scope {
+        Scope::Pipeline => sane(ci.pipeline_started.clone()),
+        Scope::Job => sane(ci.job_started.clone()).or_else(|| sane(ci.pipeline_started.clone())),
+    };
+    let state = inputs.state_start.clone();
+    let found = if ci.event.is_some() {
+        provider.or(state)
+    } else {
+        state.or(provider)
+    };
+    let found = found.or_else(|| (inputs.api_start)(s.scope)).or_else(|| {
+        let w = inputs.wrapped.as_ref()?;
+        Some(Sourced::new(w.start, "start of the wrapped command"))
+    });
+    Some(Ok(found.unwrap_or_else(|| {
+        warnings.push(
+            "no start time known (no --job-start-time, `allstacks-cd start` or CI start \
+             time): using now, so the duration is 0"
+                .into(),
+        );
+        Sourced::new(inputs.now, "now")
+    })))
+}
+
+/// `--job-duration`, else the end (the event's, or now) minus the start, never negative.
+fn resolve_duration(
+    s: &JobSettings,
+    inputs: &Inputs,
+    start: Option<&Result<Sourced<i64>, String>>,
+    warnings: &mut Vec<String>,
+) -> Input<i64> {
+    if let Some(d) = &s.job_duration {
+        return Some(job::parse_seconds(
+            d,
+            "job_duration",
+            crate::timefmt::parse_duration,
+        ));
+    }
+    let st = start?.as_ref().ok()?;
+    let (end, what, after) = match &inputs.ci.finished {
+        Some(f) => (
+            f.value,
+            format!("{} - job_start_time", f.source),
+            format!("after {}", f.source),
+        ),
+        None => (
+            inputs.now,
+            "now - job_start_time".to_string(),
+            "in the future".to_string(),
+        ),
+    };
+    if st.value > end {
+        warnings.push(format!(
+            "job_start_time {} (from {}) is {after}: duration set to 0",
+            st.value, st.source
+        ));
+    }
+    Some(Ok(Sourced::new((end - st.value).max(0), what)))
+}
+
+/// The flag, else the provider's id for the scope, else `{first 12 of sha}-{start}`.
+fn resolve_job_id(
+    s: &JobSettings,
+    ci: &CiContext,
+    commit: Option<&Result<Sourced<String>, String>>,
+    start: Option<&Result<Sourced<i64>, String>>,
+) -> Input<String> {
+    let found = s
+        .job_id
+        .clone()
+        .or_else(|| match s.scope {
+            Scope::Pipeline => ci.pipeline_id.clone(),
+            Scope::Job => ci.job_id.clone().or_else(|| ci.pipeline_id.clone()),
+        })
+        .or_else(|| {
+            let sha = commit?.as_ref().ok()?;
+            let st = start?.as_ref().ok()?;
+            let short = sha.value.get(..12)?;
+            Some(Sourced::new(
+                format!("{short}-{}", st.value),
+                "commit_sha, job_start_time",
+            ))
+        });
+    found.map(Ok)
+}
+
+/// The user's fields, then the context fields that fit.
+fn optional_fields(
+    s: &JobSettings,
+    ci: &CiContext,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<OptionalField>, String> {
+    let user = user_fields(s)?;
+    let context = if s.no_context {
+        Vec::new()
+    } else {
+        context_fields(ci)
+    };
+    Ok(merge_context(user, context, warnings))
+}
+
+fn user_fields(s: &JobSettings) -> Result<Vec<OptionalField>, String> {
+    let from_specs = fields::from_specs(&s.field_specs).map_err(|e| e.0)?;
+    let from_json = match &s.fields_json {
+        Some(j) => fields::from_json(&j.value, &j.source).map_err(|e| e.0)?,
+        None => Vec::new(),
+    };
+    let all = fields::combine(from_specs, from_json).map_err(|e| e.0)?;
+    fields::check_limits(&all).map_err(|e| e.0)?;
+    Ok(all)
+}
+
+fn context_fields(ci: &CiContext) -> Vec<ContextField> {
+    let mut out = Vec::new();
+    if ci.provider != Provider::Local {
+        out.push(ContextField {
+            key: "ci_provider",
+            value: ci.provider.id().to_string(),
+        });
+    }
+    out.extend(ci.context.iter().cloned());
+    out
+}
+
+/// User fields first; context fields fill the room left under the limit, each only if the
+/// user did not set that key.
+fn merge_context(
+    mut user: Vec<OptionalField>,
+    context: Vec<ContextField>,
+    warnings: &mut Vec<String>,
+) -> Vec<OptionalField> {
+    let mut dropped = Vec::new();
+    for c in context {
+        if user.iter().any(|f| f.key == c.key) {
+            continue;
+        }
+        // A provider's value is outside input: a control character drops the field, not the
+        // report.
+        if let Err(e) = job::no_control_chars(c.key, &c.value, "CI context") {
+            warnings.push(format!("context field left out: {e}"));
+            continue;
+        }
+        if user.len() >= MAX_FIELDS {
+            dropped.push(c.key);
+            continue;
+        }
+        user.push(OptionalField {
+            key: c.key.to_string(),
+            ty: FieldType::String,
+            values: vec![serde_json::Value::from(c.value)],
+            source: "CI context".into(),
+        });
+    }
+    if !dropped.is_empty() {
+        warnings.push(format!(
+            "context fields {} left out: the webhook takes at most {MAX_FIELDS} optional fields",
+            dropped.join(", ")
+        ));
+    }
+    user
+}
