@@ -150,7 +150,7 @@ impl Failure {
 
 /// The result of [`Sender::send`].
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub struct Sent {
     pub attempts: u32,
     /// The last HTTP status received, if any.
     pub http_status: Option<u16>,
@@ -252,123 +252,153 @@ impl Sender {
         ui: &Ui,
         max_attempts: Option<u32>,
         deadline: Instant,
-    ) -> Delivery {
-        let attempts_allowed = max_attempts
+    ) -> Sent {
+        let allowed = max_attempts
             .unwrap_or(self.retries.saturating_add(1))
             .max(1);
-        let mut attempt = 0;
-        let mut http_status = None;
+        let mut sent = Sent {
+            attempts: 0,
+            http_status: None,
+            result: Err(Failure::GaveUp(String::new())),
+        };
         loop {
-            attempt += 1;
-            let now = Instant::now();
-            let remaining = deadline.saturating_duration_since(now);
+            let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Delivery {
-                    attempts: attempt - 1,
-                    http_status,
-                    result: Err(Failure::GaveUp(format!(
-                        "gave up after {} attempt(s): the {}s deadline (--timeout) passed",
-                        attempt - 1,
-                        self.timeout.as_secs_f64()
-                    ))),
-                };
+                sent.result = Err(Failure::GaveUp(format!(
+                    "gave up after {} attempt(s): the {}s deadline (--timeout) passed",
+                    sent.attempts,
+                    self.timeout.as_secs_f64()
+                )));
+                return sent;
             }
-            let sent = self
-                .client
-                .post(url)
-                .header(CONTENT_TYPE, "application/json")
-                .header(AUTHORIZATION, self.token.clone())
-                .timeout(remaining)
-                .body(body.to_vec())
-                .send();
-            let elapsed = now.elapsed();
-            let (transient, retry_after) = match sent {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    http_status = Some(status);
-                    let retry_after = retry_after(&resp);
-                    let text = read_capped(resp);
-                    ui.debug(&format!(
-                        "attempt {attempt}/{attempts_allowed}: POST {url} → HTTP {status} in {} ms",
-                        elapsed.as_millis()
-                    ));
-                    if (200..300).contains(&status) {
-                        if !text.trim().is_empty() {
-                            ui.verbose(&format!("server answered: {}", text.trim()));
-                        }
-                        return Delivery {
-                            attempts: attempt,
-                            http_status,
-                            result: Ok(text),
-                        };
-                    }
-                    if !matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
-                        return Delivery {
-                            attempts: attempt,
-                            http_status,
-                            result: Err(Failure::Rejected {
-                                status,
-                                message: explain(status, &text, url),
-                            }),
-                        };
-                    }
-                    (format!("HTTP {status}{}", short(&text)), retry_after)
+            sent.attempts += 1;
+            let n = sent.attempts;
+            let (why, retry_after) = match self.attempt(url, body, ui, (n, allowed), remaining) {
+                Attempt::Final(status, result) => {
+                    sent.http_status = status.or(sent.http_status);
+                    sent.result = result;
+                    return sent;
                 }
-                Err(e) => {
-                    let chain = error_chain(&e);
-                    ui.debug(&format!(
-                        "attempt {attempt}/{attempts_allowed}: POST {url} failed after {} ms: {chain}",
-                        elapsed.as_millis()
-                    ));
-                    if let Some(advice) = tls_advice(&chain) {
-                        return Delivery {
-                            attempts: attempt,
-                            http_status,
-                            result: Err(Failure::Tls(format!("TLS failed: {chain}. {advice}"))),
-                        };
-                    }
-                    let what = if e.is_timeout() {
-                        "timed out".to_string()
-                    } else if e.is_connect() {
-                        format!("could not connect ({chain})")
-                    } else {
-                        format!("request failed ({chain})")
-                    };
-                    (what, None)
+                Attempt::Transient {
+                    status,
+                    why,
+                    retry_after,
+                } => {
+                    sent.http_status = status.or(sent.http_status);
+                    (why, retry_after)
                 }
             };
-            if attempt >= attempts_allowed {
-                return Delivery {
-                    attempts: attempt,
-                    http_status,
-                    result: Err(Failure::GaveUp(format!(
-                        "gave up after {attempt} attempt(s); last: {transient}"
-                    ))),
-                };
+            if n >= allowed {
+                sent.result = Err(Failure::GaveUp(format!(
+                    "gave up after {n} attempt(s); last: {why}"
+                )));
+                return sent;
             }
             // A Retry-After of 0 or a past date does not mean "hammer me": never wait less
             // than the normal backoff.
-            let normal = backoff(attempt);
+            let normal = backoff(n);
             let wait = retry_after.map_or(normal, |r| r.max(normal));
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if wait >= remaining {
-                return Delivery {
-                    attempts: attempt,
-                    http_status,
-                    result: Err(Failure::GaveUp(format!(
-                        "gave up after {attempt} attempt(s); last: {transient}; the next try \
-                         ({:.1}s away) would pass the {}s deadline (--timeout)",
-                        wait.as_secs_f64(),
-                        self.timeout.as_secs_f64()
-                    ))),
-                };
+            if wait >= deadline.saturating_duration_since(Instant::now()) {
+                sent.result = Err(Failure::GaveUp(format!(
+                    "gave up after {n} attempt(s); last: {why}; the next try ({:.1}s away) \
+                     would pass the {}s deadline (--timeout)",
+                    wait.as_secs_f64(),
+                    self.timeout.as_secs_f64()
+                )));
+                return sent;
             }
             ui.verbose(&format!(
-                "attempt {attempt} failed ({transient}); retrying in {:.1}s",
+                "attempt {n} failed ({why}); retrying in {:.1}s",
                 wait.as_secs_f64()
             ));
             std::thread::sleep(wait);
         }
+    }
+
+    /// One POST, classified: a final answer (2xx, or a status retrying cannot change, or a TLS
+    /// failure), or a transient failure worth another attempt.
+    fn attempt(
+        &self,
+        url: &str,
+        body: &[u8],
+        ui: &Ui,
+        (n, allowed): (u32, u32),
+        remaining: Duration,
+    ) -> Attempt {
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(AUTHORIZATION, self.token.clone())
+            .timeout(remaining)
+            .body(body.to_vec())
+            .send();
+        let ms = started.elapsed().as_millis();
+        let resp = match sent {
+            Ok(resp) => resp,
+            Err(e) => {
+                let chain = error_chain(&e);
+                ui.debug(&format!(
+                    "attempt {n}/{allowed}: POST {url} failed after {ms} ms: {chain}"
+                ));
+                return transport_failure(&e, chain);
+            }
+        };
+        let status = resp.status().as_u16();
+        let retry_after = retry_after(&resp);
+        let text = read_capped(resp);
+        ui.debug(&format!(
+            "attempt {n}/{allowed}: POST {url} → HTTP {status} in {ms} ms"
+        ));
+        if (200..300).contains(&status) {
+            if !text.trim().is_empty() {
+                ui.verbose(&format!("server answered: {}", text.trim()));
+            }
+            return Attempt::Final(Some(status), Ok(text));
+        }
+        if !matches!(status, 408 | 429 | 500 | 502 | 503 | 504) {
+            let message = explain(status, &text, url);
+            return Attempt::Final(Some(status), Err(Failure::Rejected { status, message }));
+        }
+        Attempt::Transient {
+            status: Some(status),
+            why: format!("HTTP {status}{}", short(&text)),
+            retry_after,
+        }
+    }
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Final(Option<u16>, Result<String, Failure>),
+    Transient {
+        status: Option<u16>,
+        why: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// A request that got no answer: TLS failures are final (the next attempt would meet the same
+/// certificate); not connecting or timing out is transient.
+fn transport_failure(e: &reqwest::Error, chain: String) -> Attempt {
+    if let Some(advice) = tls_advice(&chain) {
+        return Attempt::Final(
+            None,
+            Err(Failure::Tls(format!("TLS failed: {chain}. {advice}"))),
+        );
+    }
+    let why = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        format!("could not connect ({chain})")
+    } else {
+        format!("request failed ({chain})")
+    };
+    Attempt::Transient {
+        status: None,
+        why,
+        retry_after: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! `flush`: re-sends the reports saved in the outbox to the endpoint configured now.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Outcome, Trouble, ui_for};
 use crate::cli::FlushArgs;
@@ -75,7 +75,7 @@ fn refuse(ui: &Ui, errors: &[String]) -> bool {
     !errors.is_empty()
 }
 
-fn send_all(dir: &PathBuf, delivery: &Delivery, ui: &Ui) -> FlushStats {
+fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
     let plan = FlushPlan {
         max_attempts: None,
         deadline: None,
