@@ -130,15 +130,27 @@ impl Vars {
     }
 }
 
+/// The flag when given (and not blank), else the variable named after it
+/// (`--service-id` ↔ `ALLSTACKS_SERVICE_ID`), each tagged with its name.
 fn pick(
     flag: Option<String>,
     flag_name: &str,
     var_value: Option<String>,
-    var: &str,
 ) -> Option<Sourced<String>> {
     flag.filter(|v| !v.trim().is_empty())
         .map(|v| Sourced::new(v, flag_name))
-        .or_else(|| var_value.map(|v| Sourced::new(v, var)))
+        .or_else(|| var_value.map(|v| Sourced::new(v, var_of(flag_name))))
+}
+
+/// `--service-id` → `ALLSTACKS_SERVICE_ID`.
+fn var_of(flag_name: &str) -> String {
+    format!(
+        "ALLSTACKS_{}",
+        flag_name
+            .trim_start_matches('-')
+            .replace('-', "_")
+            .to_ascii_uppercase()
+    )
 }
 
 fn pick_path(flag: Option<PathBuf>, var_value: Option<String>) -> Option<PathBuf> {
@@ -169,115 +181,77 @@ fn pick_bool(flag: bool, var_value: Option<String>, var: &str, errors: &mut Vec<
 /// Merges the job flags with the environment.
 pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
     let vars = Vars::from(env);
-    let scope = match pick(args.scope, "--scope", vars.scope, "ALLSTACKS_SCOPE") {
-        None => Scope::Pipeline,
-        Some(s) => match s.value.trim().to_ascii_lowercase().as_str() {
-            "job" => Scope::Job,
-            "pipeline" | "run" | "workflow" => Scope::Pipeline,
-            other => {
-                errors.push(format!(
-                    "scope must be job or pipeline, got {other:?} (from {})",
-                    s.source
-                ));
-                Scope::Pipeline
-            }
-        },
-    };
-    let cancelled_as = match pick(
-        args.cancelled_as,
-        "--cancelled-as",
-        vars.cancelled_as,
-        "ALLSTACKS_CANCELLED_AS",
-    ) {
-        None => CancelledAs::Failed,
-        Some(s) => CancelledAs::parse(&s.value).unwrap_or_else(|| {
-            errors.push(format!(
-                "cancelled-as must be failed, on-hold or skip, got {:?} (from {})",
-                s.value, s.source
-            ));
-            CancelledAs::Failed
-        }),
-    };
-    let field_specs = if args.fields.is_empty() {
-        vars.fields
-            .as_deref()
-            .map(|t| crate::fields::lines_of(t, "ALLSTACKS_FIELDS"))
-            .unwrap_or_default()
-    } else {
-        args.fields
-            .into_iter()
-            .map(|f| Sourced::new(f, "--field"))
-            .collect()
-    };
     JobSettings {
-        service_id: pick(
-            args.service_id,
-            "--service-id",
-            vars.service_id,
-            "ALLSTACKS_SERVICE_ID",
+        scope: scope(pick(args.scope, "--scope", vars.scope), errors),
+        cancelled_as: cancelled_as(
+            pick(args.cancelled_as, "--cancelled-as", vars.cancelled_as),
+            errors,
         ),
-        status: pick(args.status, "--status", vars.status, "ALLSTACKS_STATUS"),
-        job_id: pick(args.job_id, "--job-id", vars.job_id, "ALLSTACKS_JOB_ID"),
-        commit_sha: pick(
-            args.commit_sha,
-            "--commit-sha",
-            vars.commit_sha,
-            "ALLSTACKS_COMMIT_SHA",
-        ),
-        repo_id: pick(args.repo_id, "--repo-id", vars.repo_id, "ALLSTACKS_REPO_ID"),
-        repo_name: pick(
-            args.repo_name,
-            "--repo-name",
-            vars.repo_name,
-            "ALLSTACKS_REPO_NAME",
-        ),
-        triggered_by: pick(
-            args.triggered_by,
-            "--triggered-by",
-            vars.triggered_by,
-            "ALLSTACKS_TRIGGERED_BY",
-        ),
-        job_type: pick(
-            args.job_type,
-            "--job-type",
-            vars.job_type,
-            "ALLSTACKS_JOB_TYPE",
-        ),
-        job_start_time: pick(
-            args.job_start_time,
-            "--job-start-time",
-            vars.job_start_time,
-            "ALLSTACKS_JOB_START_TIME",
-        ),
-        job_duration: pick(
-            args.job_duration,
-            "--job-duration",
-            vars.job_duration,
-            "ALLSTACKS_JOB_DURATION",
-        ),
-        scope,
-        field_specs,
-        fields_json: pick(
-            args.fields_json,
-            "--fields-json",
-            vars.fields_json,
-            "ALLSTACKS_FIELDS_JSON",
-        ),
+        field_specs: field_specs(args.fields, vars.fields),
         no_context: pick_bool(
             args.no_context,
             vars.no_context,
             "ALLSTACKS_NO_CONTEXT",
             errors,
         ),
-        cancelled_as,
-        needs_json: pick(
-            args.needs_json,
-            "--needs-json",
-            vars.needs_json,
-            "ALLSTACKS_NEEDS_JSON",
-        ),
+        service_id: pick(args.service_id, "--service-id", vars.service_id),
+        status: pick(args.status, "--status", vars.status),
+        job_id: pick(args.job_id, "--job-id", vars.job_id),
+        commit_sha: pick(args.commit_sha, "--commit-sha", vars.commit_sha),
+        repo_id: pick(args.repo_id, "--repo-id", vars.repo_id),
+        repo_name: pick(args.repo_name, "--repo-name", vars.repo_name),
+        triggered_by: pick(args.triggered_by, "--triggered-by", vars.triggered_by),
+        job_type: pick(args.job_type, "--job-type", vars.job_type),
+        job_start_time: pick(args.job_start_time, "--job-start-time", vars.job_start_time),
+        job_duration: pick(args.job_duration, "--job-duration", vars.job_duration),
+        fields_json: pick(args.fields_json, "--fields-json", vars.fields_json),
+        needs_json: pick(args.needs_json, "--needs-json", vars.needs_json),
         state_file: pick_path(args.state_file, vars.state_file),
     }
+}
+
+fn scope(given: Option<Sourced<String>>, errors: &mut Vec<String>) -> Scope {
+    let Some(s) = given else {
+        return Scope::Pipeline;
+    };
+    match s.value.trim().to_ascii_lowercase().as_str() {
+        "job" => Scope::Job,
+        "pipeline" | "run" | "workflow" => Scope::Pipeline,
+        other => {
+            errors.push(format!(
+                "scope must be job or pipeline, got {other:?} (from {})",
+                s.source
+            ));
+            Scope::Pipeline
+        }
+    }
+}
+
+fn cancelled_as(given: Option<Sourced<String>>, errors: &mut Vec<String>) -> CancelledAs {
+    let Some(s) = given else {
+        return CancelledAs::Failed;
+    };
+    CancelledAs::parse(&s.value).unwrap_or_else(|| {
+        errors.push(format!(
+            "cancelled-as must be failed, on-hold or skip, got {:?} (from {})",
+            s.value, s.source
+        ));
+        CancelledAs::Failed
+    })
+}
+
+/// `--field` specs, or `ALLSTACKS_FIELDS` lines when no flag is given.
+fn field_specs(flags: Vec<String>, var: Option<String>) -> Vec<Sourced<String>> {
+    if flags.is_empty() {
+        return var
+            .as_deref()
+            .map(|t| crate::fields::lines_of(t, "ALLSTACKS_FIELDS"))
+            .unwrap_or_default();
+    }
+    flags
+        .into_iter()
+        .map(|f| Sourced::new(f, "--field"))
+        .collect()
 }
 
 /// The token: `--token`, else `ALLSTACKS_TOKEN`, else the file named by `--token-file` /
@@ -385,19 +359,14 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             "ALLSTACKS_ALLOW_HTTP",
             errors,
         ),
-        url: pick(args.url, "--url", vars.url, "ALLSTACKS_URL"),
-        company_id: pick(
-            args.company_id,
-            "--company-id",
-            vars.company_id,
-            "ALLSTACKS_COMPANY_ID",
-        ),
+        url: pick(args.url, "--url", vars.url),
+        company_id: pick(args.company_id, "--company-id", vars.company_id),
         ca_cert: pick_path(args.ca_cert, vars.ca_cert),
         outbox: pick_path(args.outbox, vars.outbox),
         verbosity: args.verbosity.level(),
         ..DeliverySettings::default()
     };
-    if let Some(t) = pick(args.timeout, "--timeout", vars.timeout, "ALLSTACKS_TIMEOUT") {
+    if let Some(t) = pick(args.timeout, "--timeout", vars.timeout) {
         match t.value.trim().parse::<f64>() {
             Ok(secs) if secs > 0.0 && secs <= 86_400.0 => {
                 out.timeout = Duration::from_secs_f64(secs);
@@ -408,7 +377,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             )),
         }
     }
-    if let Some(r) = pick(args.retries, "--retries", vars.retries, "ALLSTACKS_RETRIES") {
+    if let Some(r) = pick(args.retries, "--retries", vars.retries) {
         match r.value.trim().parse::<u32>() {
             Ok(n) if n <= 100 => out.retries = n,
             _ => errors.push(format!(
@@ -417,7 +386,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
             )),
         }
     }
-    if let Some(o) = pick(args.output, "--output", vars.output, "ALLSTACKS_OUTPUT") {
+    if let Some(o) = pick(args.output, "--output", vars.output) {
         match o.value.trim() {
             "json" => out.output_json = true,
             "text" => {}
