@@ -1,4 +1,4 @@
-//! Drone (`DRONE=true`, but not Woodpecker, which may set Drone-compatible variables).
+//! Drone (`DRONE`, but not Woodpecker, which may set Drone-compatible variables).
 //!
 //! Drone gives the build and stage start times (epoch seconds) and the build's status so far
 //! (`DRONE_BUILD_STATUS`, a snapshot taken when the step started).
@@ -6,9 +6,9 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless `DRONE` is `true` and `CI` is not `woodpecker`.
+/// `None` unless the `DRONE` marker is set and `CI` is not `woodpecker`.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "DRONE") || env.get("CI") == Some("woodpecker") {
+    if !super::marker(env, "DRONE") || env.get("CI") == Some("woodpecker") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Drone);

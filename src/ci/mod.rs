@@ -171,9 +171,15 @@ fn detect_provider(env: &Env) -> Option<CiContext> {
 
 // Helpers shared by the provider files (private to `ci`).
 
-/// Whether `key` says "true"; providers disagree on case (`TF_BUILD=True`, `CI=true`).
-fn is_true(env: &Env, key: &str) -> bool {
-    env.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+/// Whether the marker variable `key` is set to anything but `false` or `0` (compared without
+/// case or surrounding spaces; an empty variable is unset). Runners write `true`, `True`
+/// (`TF_BUILD`, AppVeyor on Windows) or `1` (Vercel, Cloudflare Pages), and some images and
+/// wrappers other values still; `false`/`0` is how a wrapper switches a marker off.
+fn marker(env: &Env, key: &str) -> bool {
+    env.get(key).is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
+    })
 }
 
 /// The values of all `keys` joined with `-` (composite job ids such as

@@ -1028,9 +1028,48 @@ fn helpers() {
     let env = Env::from_pairs([("A", "1"), ("B", "x")]);
     assert_eq!(joined(&env, &["A", "B"]), s("1-x", "A, B"));
     assert_eq!(joined(&env, &["A", "C"]), None);
-    assert!(is_true(
-        &Env::from_pairs([("TF_BUILD", "True")]),
-        "TF_BUILD"
-    ));
-    assert!(!is_true(&Env::from_pairs([("TF_BUILD", "1")]), "TF_BUILD"));
+    for on in ["true", "True", "TRUE", "1", "yes", "circleci", " true "] {
+        assert!(marker(&Env::from_pairs([("M", on)]), "M"), "{on:?}");
+    }
+    for off in ["", " ", "false", "False", "FALSE", "0", " 0 "] {
+        assert!(!marker(&Env::from_pairs([("M", off)]), "M"), "{off:?}");
+    }
+    assert!(!marker(&Env::default(), "M"));
+}
+
+/// A marker set to another value than `true` (`CIRCLECI=1` in some images) still detects its
+/// provider; `false` and `0` switch it off. GitLab is the exception: `GITLAB_CI=false` is
+/// gitlab-ci-local, which is still GitLab.
+#[test]
+fn markers_count_unless_false_or_zero() {
+    let cases = [
+        ("circleci", "workflow", "CIRCLECI", Provider::CircleCi),
+        ("azure", "github_repo", "TF_BUILD", Provider::Azure),
+        ("buildkite", "build", "BUILDKITE", Provider::Buildkite),
+        ("travis", "push", "TRAVIS", Provider::Travis),
+        ("drone", "push", "DRONE", Provider::Drone),
+        ("teamcity", "build", "TEAMCITY_VERSION", Provider::TeamCity),
+        ("jenkins", "multibranch", "JENKINS_URL", Provider::Jenkins),
+    ];
+    for (dir, case, key, provider) in cases {
+        // Jenkins' other marker would still detect it.
+        let base = Env::from_pairs(
+            fixture(dir, case)
+                .pairs()
+                .filter(|(k, _)| k != "JENKINS_HOME"),
+        );
+        for on in ["1", "yes", "TRUE", "True"] {
+            let mut env = base.clone();
+            env.insert(key, on);
+            assert_eq!(detect(&env).provider, provider, "{key}={on}");
+        }
+        for off in ["0", "false", "False"] {
+            let mut env = base.clone();
+            env.insert(key, off);
+            assert_ne!(detect(&env).provider, provider, "{key}={off}");
+        }
+    }
+    let mut env = fixture("gitlab", "pipeline");
+    env.insert("GITLAB_CI", "0");
+    assert_eq!(detect(&env).provider, Provider::GitLab);
 }
