@@ -13,7 +13,10 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     }
     let mut ctx = CiContext::new(Provider::Drone);
     ctx.commit_sha = env.sourced_first(&["DRONE_COMMIT_SHA", "DRONE_COMMIT"]);
-    ctx.repo_name = env.sourced("DRONE_REPO");
+    ctx.repo_name = env
+        .sourced("DRONE_REPO")
+        .or_else(|| super::slug_from_parts(env, "DRONE_REPO_OWNER", "DRONE_REPO_NAME"))
+        .or_else(|| super::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
     ctx.triggered_by = triggered_by(env);
     ctx.pipeline_id = env.sourced("DRONE_BUILD_NUMBER");
     ctx.job_id = super::joined(env, &["DRONE_BUILD_NUMBER", "DRONE_STAGE_NUMBER"]);

@@ -182,6 +182,18 @@ fn marker(env: &Env, key: &str) -> bool {
     })
 }
 
+/// `{owner}/{name}` from two variables (`DRONE_REPO_OWNER`, `DRONE_REPO_NAME`), with both
+/// names as the source; `None` unless both are set.
+fn slug_from_parts(env: &Env, owner: &str, name: &str) -> Option<Sourced<String>> {
+    match (env.get(owner), env.get(name)) {
+        (Some(o), Some(n)) => Some(Sourced::new(
+            format!("{}/{}", o.trim_matches('/'), n.trim_matches('/')),
+            format!("{owner}, {name}"),
+        )),
+        _ => None,
+    }
+}
+
 /// The values of all `keys` joined with `-` (composite job ids such as
 /// `{GITHUB_RUN_ID}-{GITHUB_RUN_ATTEMPT}`), with the names as the source. `None` unless every
 /// key is set, so a half-known id is never sent.

@@ -433,6 +433,38 @@ fn jenkins_unreadable_git_url_warns() {
     assert_one_warning(&ctx.warnings, "ignoring GIT_URL: ");
 }
 
+#[test]
+fn jenkins_several_remotes_use_git_url_1() {
+    let (got, warnings) = detect_fixture("jenkins", "multiple_remotes");
+    let want = CiContext {
+        commit_sha: s("2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e", "GIT_COMMIT"),
+        repo_name: s("acme/web", "GIT_URL_1"),
+        pipeline_id: s("jenkins-deploy-web-77", "BUILD_TAG"),
+        job_id: s("jenkins-deploy-web-77", "BUILD_TAG"),
+        context: fields(&[
+            (
+                "pipeline_url",
+                "https://jenkins.example.com/job/deploy-web/77/",
+            ),
+            ("branch", "main"),
+            ("workflow", "deploy-web"),
+        ]),
+        ..CiContext::new(Provider::Jenkins)
+    };
+    assert_eq!(got, want);
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    // GIT_URL wins when both are set; a GIT_URL_1 without owner/name is a warning.
+    let mut env = fixture("jenkins", "multiple_remotes");
+    env.insert("GIT_URL", "git@github.com:acme/api.git");
+    assert_eq!(detect(&env).repo_name, s("acme/api", "GIT_URL"));
+    let mut env = fixture("jenkins", "multiple_remotes");
+    env.insert("GIT_URL_1", "https://github.com/");
+    let ctx = detect(&env);
+    assert_eq!(ctx.repo_name, None);
+    assert_one_warning(&ctx.warnings, "ignoring GIT_URL_1: ");
+}
+
 // CircleCI
 
 #[test]
@@ -868,6 +900,55 @@ fn drone_promotion_names_the_promoter() {
     assert_one_warning(&warnings, "ignoring DRONE_STAGE_STARTED: ");
 }
 
+#[test]
+fn drone_repo_from_owner_and_name() {
+    let (got, warnings) = detect_fixture("drone", "owner_name");
+    let want = CiContext {
+        commit_sha: s(
+            "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d",
+            "DRONE_COMMIT_SHA",
+        ),
+        repo_name: s("acme/web", "DRONE_REPO_OWNER, DRONE_REPO_NAME"),
+        triggered_by: s("monalisa", "DRONE_COMMIT_AUTHOR"),
+        pipeline_id: s("90", "DRONE_BUILD_NUMBER"),
+        job_id: s("90-1", "DRONE_BUILD_NUMBER, DRONE_STAGE_NUMBER"),
+        pipeline_started: t(1_714_660_000, "DRONE_BUILD_STARTED"),
+        context: fields(&[
+            ("pipeline_url", "https://drone.example.com/acme/web/90"),
+            ("branch", "main"),
+            ("trigger_event", "push"),
+        ]),
+        ..CiContext::new(Provider::Drone)
+    };
+    assert_eq!(got, want);
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn drone_repo_from_clone_url() {
+    let (got, warnings) = detect_fixture("drone", "clone_url");
+    let want = CiContext {
+        commit_sha: s(
+            "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+            "DRONE_COMMIT_SHA",
+        ),
+        repo_name: s("platform/billing", "DRONE_GIT_HTTP_URL"),
+        pipeline_id: s("91", "DRONE_BUILD_NUMBER"),
+        job_id: s("91-1", "DRONE_BUILD_NUMBER, DRONE_STAGE_NUMBER"),
+        context: fields(&[("branch", "main"), ("trigger_event", "push")]),
+        ..CiContext::new(Provider::Drone)
+    };
+    assert_eq!(got, want);
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    // A clone URL without owner/name leaves the repository to git, with a warning.
+    let mut env = fixture("drone", "clone_url");
+    env.insert("DRONE_GIT_HTTP_URL", "https://gitea.example.com/");
+    let ctx = detect(&env);
+    assert_eq!(ctx.repo_name, None);
+    assert_one_warning(&ctx.warnings, "ignoring DRONE_GIT_HTTP_URL: ");
+}
+
 // Woodpecker
 
 #[test]
@@ -915,6 +996,44 @@ fn woodpecker_deployment_with_drone_variables() {
             ("environment", "production"),
             ("workflow", "release"),
             ("trigger_event", "deployment"),
+        ]),
+        ..CiContext::new(Provider::Woodpecker)
+    };
+    assert_eq!(got, want);
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn woodpecker_repo_from_owner_and_name() {
+    let (got, warnings) = detect_fixture("woodpecker", "owner_name");
+    let want = CiContext {
+        commit_sha: s("5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80", "CI_COMMIT_SHA"),
+        repo_name: s("acme/web", "CI_REPO_OWNER, CI_REPO_NAME"),
+        pipeline_id: s("12", "CI_PIPELINE_NUMBER"),
+        job_id: s("12-deploy", "CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME"),
+        context: fields(&[
+            ("branch", "main"),
+            ("workflow", "deploy"),
+            ("trigger_event", "push"),
+        ]),
+        ..CiContext::new(Provider::Woodpecker)
+    };
+    assert_eq!(got, want);
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn woodpecker_repo_from_clone_url() {
+    let (got, warnings) = detect_fixture("woodpecker", "clone_url");
+    let want = CiContext {
+        commit_sha: s("6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091", "CI_COMMIT_SHA"),
+        repo_name: s("platform/billing", "CI_REPO_CLONE_URL"),
+        pipeline_id: s("13", "CI_PIPELINE_NUMBER"),
+        job_id: s("13-deploy", "CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME"),
+        context: fields(&[
+            ("branch", "main"),
+            ("workflow", "deploy"),
+            ("trigger_event", "push"),
         ]),
         ..CiContext::new(Provider::Woodpecker)
     };

@@ -53,6 +53,74 @@ fn has_line(out: &Output, field: &str, value: &str, source: &str) {
     );
 }
 
+/// What one fixture must yield through the binary.
+struct Expect<'a> {
+    /// The `ci_provider` id.
+    provider: &'a str,
+    /// `field  value  source` provenance lines. Every base field a provider can give that is
+    /// not listed must be absent (`repo_id`, `triggered_by`, `repo_name`; no git in the temp
+    /// dir) or, for `job_start_time`, fall back to now.
+    lines: &'a [(&'a str, &'a str, &'a str)],
+    /// The whole `optional` array after `ci_provider`, in order.
+    context: &'a [(&'a str, &'a str)],
+}
+
+/// Runs `report --dry-run` on the fixture and checks every detected field, its provenance
+/// line, the same value in the payload, and that nothing else was detected.
+fn check(rel: &str, args: &[&str], want: &Expect) -> Output {
+    let out = dry_run(rel, args, &[]);
+    assert_eq!(out.code, 0, "{rel}: {}", out.stderr);
+    has_line(&out, "provider", want.provider, "detected");
+    let p = out.json();
+    for (field, value, source) in want.lines {
+        has_line(&out, field, value, source);
+        let sent = &p[*field];
+        match *field {
+            "job_start_time" => {
+                let epoch = value.split(' ').next().and_then(|v| v.parse::<i64>().ok());
+                assert_eq!(sent.as_i64(), epoch, "{rel}: {field}");
+            }
+            _ => assert_eq!(sent, &json!(value), "{rel}: {field}"),
+        }
+    }
+    let listed = |f: &str| want.lines.iter().any(|(field, _, _)| *field == f);
+    for field in ["repo_id", "triggered_by", "repo_name"] {
+        if !listed(field) {
+            assert!(p.get(field).is_none(), "{rel}: {field} = {}", p[field]);
+        }
+    }
+    if !listed("job_start_time") {
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.starts_with("job_start_time") && l.trim_end().ends_with("  now")),
+            "{rel}: start should fall back to now:\n{}",
+            out.stderr
+        );
+    }
+    let optional: Vec<(String, String)> = p["optional"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| {
+                    (
+                        f["key"].as_str().unwrap_or_default().to_string(),
+                        f["value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut expected = vec![("ci_provider".to_string(), want.provider.to_string())];
+    expected.extend(
+        want.context
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    assert_eq!(optional, expected, "{rel}");
+    out
+}
+
 #[test]
 fn github_push_pipeline_scope() {
     let out = dry_run("github/push.env", &["--status", "success"], &[]);
@@ -309,4 +377,132 @@ fn github_api_start_time_through_the_binary() {
         out.stderr
     );
     assert!(!out.stderr.contains("ghs_apitoken123"));
+}
+
+// Fallbacks for providers already supported (spec/providers.md).
+
+#[test]
+fn jenkins_several_remotes_through_the_binary() {
+    check(
+        "jenkins/multiple_remotes.env",
+        &["--status", "ok"],
+        &Expect {
+            provider: "jenkins",
+            lines: &[
+                ("job_id", "jenkins-deploy-web-77", "BUILD_TAG"),
+                (
+                    "commit_sha",
+                    "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e",
+                    "GIT_COMMIT",
+                ),
+                ("repo_name", "acme/web", "GIT_URL_1"),
+            ],
+            context: &[
+                (
+                    "pipeline_url",
+                    "https://jenkins.example.com/job/deploy-web/77/",
+                ),
+                ("branch", "main"),
+                ("workflow", "deploy-web"),
+            ],
+        },
+    );
+}
+
+#[test]
+fn drone_repo_fallbacks_through_the_binary() {
+    check(
+        "drone/owner_name.env",
+        &["--status", "ok"],
+        &Expect {
+            provider: "drone",
+            lines: &[
+                ("job_id", "90", "DRONE_BUILD_NUMBER"),
+                (
+                    "commit_sha",
+                    "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d",
+                    "DRONE_COMMIT_SHA",
+                ),
+                ("triggered_by", "monalisa", "DRONE_COMMIT_AUTHOR"),
+                ("repo_name", "acme/web", "DRONE_REPO_OWNER, DRONE_REPO_NAME"),
+                (
+                    "job_start_time",
+                    "1714660000 (2024-05-02T14:26:40Z)",
+                    "DRONE_BUILD_STARTED",
+                ),
+            ],
+            context: &[
+                ("pipeline_url", "https://drone.example.com/acme/web/90"),
+                ("branch", "main"),
+                ("trigger_event", "push"),
+            ],
+        },
+    );
+    check(
+        "drone/clone_url.env",
+        &["--status", "ok"],
+        &Expect {
+            provider: "drone",
+            lines: &[
+                ("job_id", "91", "DRONE_BUILD_NUMBER"),
+                (
+                    "commit_sha",
+                    "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
+                    "DRONE_COMMIT_SHA",
+                ),
+                ("repo_name", "platform/billing", "DRONE_GIT_HTTP_URL"),
+            ],
+            context: &[("branch", "main"), ("trigger_event", "push")],
+        },
+    );
+}
+
+#[test]
+fn woodpecker_repo_fallbacks_through_the_binary() {
+    check(
+        "woodpecker/owner_name.env",
+        &["--status", "ok"],
+        &Expect {
+            provider: "woodpecker",
+            lines: &[
+                ("job_id", "12", "CI_PIPELINE_NUMBER"),
+                (
+                    "commit_sha",
+                    "5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80",
+                    "CI_COMMIT_SHA",
+                ),
+                ("repo_name", "acme/web", "CI_REPO_OWNER, CI_REPO_NAME"),
+            ],
+            context: &[
+                ("branch", "main"),
+                ("workflow", "deploy"),
+                ("trigger_event", "push"),
+            ],
+        },
+    );
+    check(
+        "woodpecker/clone_url.env",
+        &["--status", "ok", "--scope", "job"],
+        &Expect {
+            provider: "woodpecker",
+            lines: &[
+                (
+                    "job_id",
+                    "13-deploy",
+                    "CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME",
+                ),
+                (
+                    "commit_sha",
+                    "6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091",
+                    "CI_COMMIT_SHA",
+                ),
+                ("repo_name", "platform/billing", "CI_REPO_CLONE_URL"),
+            ],
+            context: &[
+                ("branch", "main"),
+                ("workflow", "deploy"),
+                ("trigger_event", "push"),
+            ],
+        },
+    );
 }
