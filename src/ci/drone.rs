@@ -1,4 +1,5 @@
-//! Drone (`DRONE`, but not Woodpecker, which may set Drone-compatible variables).
+//! Drone (`DRONE`, but not Woodpecker, which may set Drone-compatible variables, nor Harness
+//! CI, which is built on Drone and always sets them).
 //!
 //! Drone gives the build and stage start times (epoch seconds) and the build's status so far
 //! (`DRONE_BUILD_STATUS`, a snapshot taken when the step started).
@@ -6,9 +7,13 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless the `DRONE` marker is set and `CI` is not `woodpecker`.
+/// `None` unless the `DRONE` marker is set, `CI` is not `woodpecker` and no Harness marker
+/// is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "DRONE") || env.get("CI") == Some("woodpecker") {
+    if !super::marker(env, "DRONE")
+        || env.get("CI") == Some("woodpecker")
+        || super::harness::is_harness(env)
+    {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Drone);
