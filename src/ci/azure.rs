@@ -1,4 +1,4 @@
-//! Azure Pipelines (`TF_BUILD=True`).
+//! Azure Pipelines (`TF_BUILD`, which Azure sets to `True`).
 //!
 //! Predefined variables reach scripts upper-cased with `.` turned into `_`
 //! (`Build.SourceVersion` → `BUILD_SOURCEVERSION`). Azure gives the requester's email, the
@@ -7,9 +7,9 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless `TF_BUILD` is `true` (Azure writes `True`).
+/// `None` unless the `TF_BUILD` marker is set (Azure writes `True`; see [`super::marker`]).
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "TF_BUILD") {
+    if !super::marker(env, "TF_BUILD") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Azure);

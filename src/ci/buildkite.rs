@@ -1,4 +1,4 @@
-//! Buildkite (`BUILDKITE=true`).
+//! Buildkite (`BUILDKITE`, set to `true`).
 //!
 //! `BUILDKITE_COMMIT` may be `HEAD` for builds started by hand without a commit; it is passed
 //! on as is and resolved to a full SHA through the local git checkout later. Buildkite has no
@@ -7,9 +7,9 @@
 use super::{CiContext, Provider};
 use crate::env::Env;
 
-/// `None` unless `BUILDKITE` is `true`.
+/// `None` unless the `BUILDKITE` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "BUILDKITE") {
+    if !super::marker(env, "BUILDKITE") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Buildkite);

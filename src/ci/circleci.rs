@@ -1,4 +1,4 @@
-//! CircleCI (`CIRCLECI=true`).
+//! CircleCI (`CIRCLECI`, `true` on CircleCI; some images set `1`).
 //!
 //! The "pipeline" scope is the workflow (`CIRCLE_WORKFLOW_ID`): a re-run makes a new workflow,
 //! and one CircleCI pipeline can hold several workflows that each report. CircleCI has no
@@ -7,9 +7,9 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless `CIRCLECI` is `true`.
+/// `None` unless the `CIRCLECI` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "CIRCLECI") {
+    if !super::marker(env, "CIRCLECI") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::CircleCi);

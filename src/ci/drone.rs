@@ -1,4 +1,5 @@
-//! Drone (`DRONE=true`, but not Woodpecker, which may set Drone-compatible variables).
+//! Drone (`DRONE`, but not Woodpecker, which may set Drone-compatible variables, nor Harness
+//! CI, which is built on Drone and always sets them).
 //!
 //! Drone gives the build and stage start times (epoch seconds) and the build's status so far
 //! (`DRONE_BUILD_STATUS`, a snapshot taken when the step started).
@@ -6,14 +7,21 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless `DRONE` is `true` and `CI` is not `woodpecker`.
+/// `None` unless the `DRONE` marker is set, `CI` is not `woodpecker` and no Harness marker
+/// is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "DRONE") || env.get("CI") == Some("woodpecker") {
+    if !super::marker(env, "DRONE")
+        || env.get("CI") == Some("woodpecker")
+        || super::harness::is_harness(env)
+    {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Drone);
     ctx.commit_sha = env.sourced_first(&["DRONE_COMMIT_SHA", "DRONE_COMMIT"]);
-    ctx.repo_name = env.sourced("DRONE_REPO");
+    ctx.repo_name = env
+        .sourced("DRONE_REPO")
+        .or_else(|| super::slug_from_parts(env, "DRONE_REPO_OWNER", "DRONE_REPO_NAME"))
+        .or_else(|| super::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
     ctx.triggered_by = triggered_by(env);
     ctx.pipeline_id = env.sourced("DRONE_BUILD_NUMBER");
     ctx.job_id = super::joined(env, &["DRONE_BUILD_NUMBER", "DRONE_STAGE_NUMBER"]);

@@ -1,6 +1,7 @@
 //! Jenkins (`JENKINS_URL`, or `JENKINS_HOME` inside a build).
 //!
-//! Jenkins itself says little: the git plugin adds `GIT_COMMIT`, `GIT_URL` and `GIT_BRANCH`,
+//! Jenkins itself says little: the git plugin adds `GIT_COMMIT`, `GIT_URL` (`GIT_URL_1`, ...
+//! with several remotes) and `GIT_BRANCH`,
 //! multibranch pipelines add `BRANCH_NAME`/`CHANGE_BRANCH`, and the user who started the build
 //! is only known with the build-user-vars plugin (`BUILD_USER_EMAIL`, `BUILD_USER_ID`).
 //! There is no start time or outcome in the environment (`currentBuild.result` is Groovy).
@@ -11,13 +12,20 @@ use crate::env::Env;
 /// `None` unless `JENKINS_URL` is set, or `JENKINS_HOME` together with `BUILD_NUMBER` (a shell
 /// on the Jenkins controller may export `JENKINS_HOME` outside any build).
 pub fn detect(env: &Env) -> Option<CiContext> {
-    let detected = env.has("JENKINS_URL") || (env.has("JENKINS_HOME") && env.has("BUILD_NUMBER"));
+    let detected = super::marker(env, "JENKINS_URL")
+        || (super::marker(env, "JENKINS_HOME") && super::marker(env, "BUILD_NUMBER"));
     if !detected {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Jenkins);
     ctx.commit_sha = env.sourced("GIT_COMMIT");
-    ctx.repo_name = super::slug_from_url(&mut ctx, env, "GIT_URL");
+    // A job with several remotes gets GIT_URL_1, GIT_URL_2, ... and no GIT_URL.
+    let url_key = if env.has("GIT_URL") {
+        "GIT_URL"
+    } else {
+        "GIT_URL_1"
+    };
+    ctx.repo_name = super::slug_from_url(&mut ctx, env, url_key);
     ctx.triggered_by = env.sourced_first(&["BUILD_USER_EMAIL", "BUILD_USER_ID"]);
     // BUILD_TAG (`jenkins-{JOB_NAME}-{BUILD_NUMBER}`) rather than BUILD_NUMBER: the number
     // restarts for every Jenkins job, and one service is often deployed by several jobs.

@@ -6,20 +6,41 @@
 
 use crate::env::{Env, Sourced};
 
+mod appveyor;
 mod azure;
+mod bamboo;
 mod bitbucket;
+mod bitrise;
+mod buddy;
 mod buildkite;
 mod circleci;
+mod cirrus;
+mod cloudflare_pages;
+mod codebuild;
+mod codefresh;
+mod codeship;
 mod drone;
 mod github;
 mod gitlab;
+mod harness;
+mod heroku;
 mod jenkins;
+mod jetbrains_space;
+mod netlify;
+mod render;
+mod screwdriver;
+mod scrutinizer;
+mod semaphore;
 mod teamcity;
 mod travis;
+mod vela;
+mod vercel;
 mod woodpecker;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 /// The CI systems we recognise, in detection order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +56,25 @@ pub enum Provider {
     TeamCity,
     Drone,
     Woodpecker,
+    AppVeyor,
+    CodeBuild,
+    Bitrise,
+    Buddy,
+    Codefresh,
+    Bamboo,
+    Cirrus,
+    CloudflarePages,
+    Netlify,
+    Vercel,
+    Render,
+    Heroku,
+    Semaphore,
+    Vela,
+    Harness,
+    Screwdriver,
+    Codeship,
+    JetBrainsSpace,
+    Scrutinizer,
     Local,
 }
 
@@ -53,6 +93,25 @@ impl Provider {
             Provider::TeamCity => "teamcity",
             Provider::Drone => "drone",
             Provider::Woodpecker => "woodpecker",
+            Provider::AppVeyor => "appveyor",
+            Provider::CodeBuild => "aws-codebuild",
+            Provider::Bitrise => "bitrise",
+            Provider::Buddy => "buddy",
+            Provider::Codefresh => "codefresh",
+            Provider::Bamboo => "bamboo",
+            Provider::Cirrus => "cirrus-ci",
+            Provider::CloudflarePages => "cloudflare-pages",
+            Provider::Netlify => "netlify",
+            Provider::Vercel => "vercel",
+            Provider::Render => "render",
+            Provider::Heroku => "heroku",
+            Provider::Semaphore => "semaphore",
+            Provider::Vela => "vela",
+            Provider::Harness => "harness",
+            Provider::Screwdriver => "screwdriver",
+            Provider::Codeship => "codeship",
+            Provider::JetBrainsSpace => "jetbrains-space",
+            Provider::Scrutinizer => "scrutinizer",
             Provider::Local => "local",
         }
     }
@@ -154,34 +213,104 @@ pub fn detect(env: &Env) -> CiContext {
     detect_provider(env).unwrap_or_else(|| CiContext::new(Provider::Local))
 }
 
-/// The first provider whose marker variables are set, in SPEC.md's order. The order matters
-/// where markers overlap: GitLab and Woodpecker both set `CI_*` variables, and Woodpecker may
-/// set Drone-compatible ones, so GitLab and Drone each rule Woodpecker out explicitly.
+/// One provider's detector: `None` unless its marker variables are set.
+type Detector = fn(&Env) -> Option<CiContext>;
+
+/// Every detector in SPEC.md's order: the first eleven, then `spec/providers.md`'s table.
+/// The order matters where markers overlap: GitLab and Woodpecker both set `CI_*` variables,
+/// Woodpecker may set Drone-compatible ones and Harness always sets `DRONE=true`, so GitLab
+/// and Drone rule those out explicitly (the tests check that every fixture matches exactly
+/// one detector, so a new overlap cannot hide behind the order).
+const DETECTORS: [(Provider, Detector); 30] = [
+    (Provider::GitHub, github::detect),
+    (Provider::GitLab, gitlab::detect),
+    (Provider::Jenkins, jenkins::detect),
+    (Provider::CircleCi, circleci::detect),
+    (Provider::Bitbucket, bitbucket::detect),
+    (Provider::Azure, azure::detect),
+    (Provider::Buildkite, buildkite::detect),
+    (Provider::Travis, travis::detect),
+    (Provider::TeamCity, teamcity::detect),
+    (Provider::Drone, drone::detect),
+    (Provider::Woodpecker, woodpecker::detect),
+    (Provider::AppVeyor, appveyor::detect),
+    (Provider::CodeBuild, codebuild::detect),
+    (Provider::Bitrise, bitrise::detect),
+    (Provider::Buddy, buddy::detect),
+    (Provider::Codefresh, codefresh::detect),
+    (Provider::Bamboo, bamboo::detect),
+    (Provider::Cirrus, cirrus::detect),
+    (Provider::CloudflarePages, cloudflare_pages::detect),
+    (Provider::Netlify, netlify::detect),
+    (Provider::Vercel, vercel::detect),
+    (Provider::Render, render::detect),
+    (Provider::Heroku, heroku::detect),
+    (Provider::Semaphore, semaphore::detect),
+    (Provider::Vela, vela::detect),
+    (Provider::Harness, harness::detect),
+    (Provider::Screwdriver, screwdriver::detect),
+    (Provider::Codeship, codeship::detect),
+    (Provider::JetBrainsSpace, jetbrains_space::detect),
+    (Provider::Scrutinizer, scrutinizer::detect),
+];
+
+/// The first provider whose marker variables are set, in [`DETECTORS`]' order.
 ///
 /// Providers read variables through [`Env::sourced`] rather than an envy struct: every value
 /// must carry its variable's name for `--dry-run`, and a struct would repeat each name twice.
 fn detect_provider(env: &Env) -> Option<CiContext> {
-    const DETECTORS: [fn(&Env) -> Option<CiContext>; 11] = [
-        github::detect,
-        gitlab::detect,
-        jenkins::detect,
-        circleci::detect,
-        bitbucket::detect,
-        azure::detect,
-        buildkite::detect,
-        travis::detect,
-        teamcity::detect,
-        drone::detect,
-        woodpecker::detect,
-    ];
-    DETECTORS.iter().find_map(|detect| detect(env))
+    DETECTORS.iter().find_map(|(_, detect)| detect(env))
 }
 
 // Helpers shared by the provider files (private to `ci`).
 
-/// Whether `key` says "true"; providers disagree on case (`TF_BUILD=True`, `CI=true`).
-fn is_true(env: &Env, key: &str) -> bool {
-    env.get(key).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+/// Whether the marker variable `key` is set to anything but `false` or `0` (compared without
+/// case or surrounding spaces; an empty variable is unset). Runners write `true`, `True`
+/// (`TF_BUILD`, AppVeyor on Windows) or `1` (Vercel, Cloudflare Pages), and some images and
+/// wrappers other values still; `false`/`0` is how a wrapper switches a marker off.
+fn marker(env: &Env, key: &str) -> bool {
+    env.get(key).is_some_and(|v| {
+        let v = v.trim();
+        !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
+    })
+}
+
+/// `{owner}/{name}` from two variables (`DRONE_REPO_OWNER`, `DRONE_REPO_NAME`), with both
+/// names as the source; `None` unless both are set.
+fn slug_from_parts(env: &Env, owner: &str, name: &str) -> Option<Sourced<String>> {
+    match (env.get(owner), env.get(name)) {
+        (Some(o), Some(n)) => Some(Sourced::new(
+            format!("{}/{}", o.trim_matches('/'), n.trim_matches('/')),
+            format!("{owner}, {name}"),
+        )),
+        _ => None,
+    }
+}
+
+/// Epoch **milliseconds** in `key` (CodeBuild's `CODEBUILD_START_TIME`) as epoch seconds; a
+/// value that is not a whole number is a warning and `None`.
+fn time_from_millis(ctx: &mut CiContext, env: &Env, key: &str) -> Option<Sourced<i64>> {
+    let raw = env.get(key)?;
+    match raw.trim().parse::<i64>() {
+        Ok(ms) => Some(Sourced::new(ms.div_euclid(1000), key)),
+        Err(_) => {
+            ctx.warnings.push(format!(
+                "ignoring {key}={raw:?}: expected epoch milliseconds"
+            ));
+            None
+        }
+    }
+}
+
+/// A time in `key` that may be epoch milliseconds (13 digits or more) or, like everywhere
+/// else, epoch seconds or RFC 3339. For variables documented only as "the timestamp"
+/// (Codefresh's `CF_BUILD_TIMESTAMP`): seconds have 10 digits until the year 2286.
+fn time_from_seconds_or_millis(ctx: &mut CiContext, env: &Env, key: &str) -> Option<Sourced<i64>> {
+    let raw = env.get(key)?.trim();
+    if raw.len() >= 13 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return time_from_millis(ctx, env, key);
+    }
+    ctx.time_from(env, key)
 }
 
 /// The values of all `keys` joined with `-` (composite job ids such as

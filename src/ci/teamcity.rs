@@ -11,7 +11,7 @@ use crate::env::Env;
 
 /// `None` unless `TEAMCITY_VERSION` is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !env.has("TEAMCITY_VERSION") {
+    if !super::marker(env, "TEAMCITY_VERSION") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::TeamCity);

@@ -1,4 +1,4 @@
-//! Travis CI (`TRAVIS=true`).
+//! Travis CI (`TRAVIS`, set to `true`).
 //!
 //! Travis names no user and gives no start time; `TRAVIS_TEST_RESULT` (0 or 1) is set once the
 //! `script` phase has run, so a report from `after_script` or a deploy hook gets the outcome.
@@ -6,9 +6,9 @@
 use super::{CiContext, Provider};
 use crate::env::Env;
 
-/// `None` unless `TRAVIS` is `true`.
+/// `None` unless the `TRAVIS` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::is_true(env, "TRAVIS") {
+    if !super::marker(env, "TRAVIS") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Travis);

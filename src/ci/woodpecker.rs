@@ -15,7 +15,10 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     }
     let mut ctx = CiContext::new(Provider::Woodpecker);
     ctx.commit_sha = env.sourced("CI_COMMIT_SHA");
-    ctx.repo_name = env.sourced("CI_REPO");
+    ctx.repo_name = env
+        .sourced("CI_REPO")
+        .or_else(|| super::slug_from_parts(env, "CI_REPO_OWNER", "CI_REPO_NAME"))
+        .or_else(|| super::slug_from_url(&mut ctx, env, "CI_REPO_CLONE_URL"));
     ctx.repo_id = env.sourced("CI_REPO_REMOTE_ID");
     ctx.triggered_by = triggered_by(env);
     ctx.pipeline_id = env.sourced("CI_PIPELINE_NUMBER");

@@ -1,0 +1,62 @@
+//! AppVeyor (`APPVEYOR`: `True` on Windows images, `true` on Ubuntu).
+//!
+//! AppVeyor gives the commit, the `owner/name` slug, build and job ids and the commit author's
+//! email. It names nobody who started the build and has no start time or outcome variable;
+//! the web links are built from the server URL, account and project slug.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless the `APPVEYOR` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "APPVEYOR") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::AppVeyor);
+    ctx.commit_sha = env.sourced("APPVEYOR_REPO_COMMIT");
+    ctx.repo_name = env.sourced("APPVEYOR_REPO_NAME");
+    // The author's email is the only person AppVeyor names (there is no committer variable).
+    ctx.triggered_by = env.sourced("APPVEYOR_REPO_COMMIT_AUTHOR_EMAIL");
+    // APPVEYOR_BUILD_ID is unique across projects, unlike APPVEYOR_BUILD_NUMBER.
+    ctx.pipeline_id = env.sourced("APPVEYOR_BUILD_ID");
+    ctx.job_id = env.sourced("APPVEYOR_JOB_ID");
+
+    // https://ci.appveyor.com/project/{account}/{slug}/builds/{build id}, and
+    // .../build/job/{job id}; on-premise servers give their own APPVEYOR_URL.
+    let project = match (
+        env.get("APPVEYOR_ACCOUNT_NAME"),
+        env.get("APPVEYOR_PROJECT_SLUG"),
+    ) {
+        (Some(account), Some(slug)) => Some(format!(
+            "{}/project/{}/{}",
+            env.get("APPVEYOR_URL")
+                .unwrap_or("https://ci.appveyor.com")
+                .trim_end_matches('/'),
+            super::encode_component(account),
+            super::encode_component(slug),
+        )),
+        _ => None,
+    };
+    let pipeline_url = match (&project, env.get("APPVEYOR_BUILD_ID")) {
+        (Some(p), Some(build)) => Some(format!("{p}/builds/{}", super::encode_component(build))),
+        _ => None,
+    };
+    let job_url = match (&project, env.get("APPVEYOR_JOB_ID")) {
+        (Some(p), Some(job)) => Some(format!("{p}/build/job/{}", super::encode_component(job))),
+        _ => None,
+    };
+    ctx.add_context("pipeline_url", pipeline_url);
+    ctx.add_context("job_url", job_url);
+    // APPVEYOR_REPO_BRANCH is a pull request's base branch; a tag build has no branch.
+    let branch = (!super::marker(env, "APPVEYOR_REPO_TAG"))
+        .then(|| {
+            env.first(&[
+                "APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH",
+                "APPVEYOR_REPO_BRANCH",
+            ])
+        })
+        .flatten()
+        .map(|(_, v)| v);
+    ctx.add_context("branch", branch);
+    Some(ctx)
+}

@@ -1,0 +1,53 @@
+//! Bamboo (`bamboo_buildKey`, or `bamboo_agentId`).
+//!
+//! Bamboo exports its variables with a `bamboo_` prefix and dots turned into underscores
+//! (`${bamboo.planRepository.1.revision}` → `bamboo_planRepository_1_revision`). It gives the
+//! revision and URL of the plan's first repository, the plan and job result keys, the build
+//! start (ISO 8601 with milliseconds and offset), the results page, and the user who ran a
+//! manual build. Deployment projects add the environment's name.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless the `bamboo_buildKey` or `bamboo_agentId` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "bamboo_buildKey") && !super::marker(env, "bamboo_agentId") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Bamboo);
+    ctx.commit_sha = env.sourced_first(&[
+        "bamboo_planRepository_1_revision",
+        "bamboo_planRepository_revision",
+    ]);
+    let url_key = if env.has("bamboo_planRepository_1_repositoryUrl") {
+        "bamboo_planRepository_1_repositoryUrl"
+    } else {
+        "bamboo_planRepository_repositoryUrl"
+    };
+    ctx.repo_name = super::slug_from_url(&mut ctx, env, url_key);
+    ctx.triggered_by = env.sourced("bamboo_ManualBuildTriggerReason_userName");
+    // The plan result key (`PROJ-PLAN-42`) for the whole build; the job's result key
+    // (`PROJ-PLAN-JOB1-42`) for this job.
+    ctx.job_id = env.sourced("bamboo_buildResultKey");
+    ctx.pipeline_id = super::joined(env, &["bamboo_planKey", "bamboo_buildNumber"])
+        .or_else(|| ctx.job_id.clone());
+    ctx.pipeline_started = ctx.time_from(env, "bamboo_buildTimeStamp");
+
+    ctx.add_context("pipeline_url", env.get("bamboo_resultsUrl"));
+    ctx.add_context("job_url", env.get("bamboo_buildResultsUrl"));
+    ctx.add_context(
+        "branch",
+        env.first(&[
+            "bamboo_planRepository_1_branchName",
+            "bamboo_planRepository_branchName",
+        ])
+        .map(|(_, v)| v),
+    );
+    ctx.add_context("environment", env.get("bamboo_deploy_environment"));
+    ctx.add_context(
+        "workflow",
+        env.first(&["bamboo_deploy_project", "bamboo_planName"])
+            .map(|(_, v)| v),
+    );
+    Some(ctx)
+}

@@ -1,0 +1,42 @@
+//! Cirrus CI (`CIRRUS_CI`).
+//!
+//! Cirrus gives the commit, the repository's full name, the build and task ids and the
+//! branch. It names no user (`CIRRUS_USER_PERMISSION` and `CIRRUS_USER_COLLABORATOR` describe
+//! the user's rights, not who they are) and has no start time or outcome variable. Its web
+//! pages are `https://cirrus-ci.com/build/{id}` and `/task/{id}` for every repository.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless the `CIRRUS_CI` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "CIRRUS_CI") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Cirrus);
+    ctx.commit_sha = env.sourced("CIRRUS_CHANGE_IN_REPO");
+    ctx.repo_name = env
+        .sourced("CIRRUS_REPO_FULL_NAME")
+        .or_else(|| super::slug_from_parts(env, "CIRRUS_REPO_OWNER", "CIRRUS_REPO_NAME"));
+    ctx.pipeline_id = env.sourced("CIRRUS_BUILD_ID");
+    ctx.job_id = env.sourced("CIRRUS_TASK_ID");
+
+    let pipeline_url = env.get("CIRRUS_BUILD_ID").map(|id| {
+        format!(
+            "https://cirrus-ci.com/build/{}",
+            super::encode_component(id)
+        )
+    });
+    let job_url = env
+        .get("CIRRUS_TASK_ID")
+        .map(|id| format!("https://cirrus-ci.com/task/{}", super::encode_component(id)));
+    ctx.add_context("pipeline_url", pipeline_url);
+    ctx.add_context("job_url", job_url);
+    // CIRRUS_BRANCH is a pull request's source branch; a tag build has no branch.
+    let branch = (!env.has("CIRRUS_TAG"))
+        .then(|| env.get("CIRRUS_BRANCH"))
+        .flatten();
+    ctx.add_context("branch", branch);
+    ctx.add_context("workflow", env.get("CIRRUS_TASK_NAME"));
+    Some(ctx)
+}

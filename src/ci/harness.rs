@@ -1,0 +1,65 @@
+//! Harness CI (`HARNESS_BUILD_ID`, or `HARNESS_PIPELINE_ID`).
+//!
+//! Harness CI is built on Drone and sets the Drone variables too (`DRONE=true` in every
+//! build), so [`super::drone`] rules Harness out. The commit, repository, author and times
+//! come from the `DRONE_*` names, which Harness documents as available to every step; the
+//! execution's id, the pipeline's identifier and the build link from Harness' own.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless the `HARNESS_BUILD_ID` or `HARNESS_PIPELINE_ID` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !is_harness(env) {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Harness);
+    ctx.commit_sha = env.sourced_first(&["DRONE_COMMIT_SHA", "CI_COMMIT_SHA"]);
+    ctx.repo_name = env
+        .sourced_first(&["DRONE_REPO", "CI_REPO"])
+        .or_else(|| super::slug_from_parts(env, "DRONE_REPO_NAMESPACE", "DRONE_REPO_NAME"))
+        .or_else(|| super::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
+    // The Git user of the build: the one who pushed or opened the pull request (manual builds
+    // often have none; HARNESS_USER_ID is an internal id, not a name).
+    ctx.triggered_by = env.sourced_first(&[
+        "DRONE_COMMIT_AUTHOR_EMAIL",
+        "CI_COMMIT_AUTHOR_EMAIL",
+        "DRONE_COMMIT_AUTHOR",
+        "CI_COMMIT_AUTHOR",
+    ]);
+    // The execution's UUID is unique; HARNESS_BUILD_ID counts per pipeline, so it is only
+    // used together with the pipeline's identifier. The stage is the job scope.
+    ctx.pipeline_id = env
+        .sourced("HARNESS_EXECUTION_ID")
+        .or_else(|| super::joined(env, &["HARNESS_PIPELINE_ID", "HARNESS_BUILD_ID"]));
+    ctx.job_id = super::joined(env, &["HARNESS_EXECUTION_ID", "HARNESS_STAGE_ID"]);
+    ctx.pipeline_started = ctx.time_from(env, "DRONE_BUILD_STARTED");
+    ctx.job_started = ctx.time_from(env, "DRONE_STAGE_STARTED");
+    ctx.status = super::status_from(
+        &mut ctx,
+        env,
+        "DRONE_BUILD_STATUS",
+        &["success", "failure", "failed"],
+        &[],
+    );
+
+    ctx.add_context(
+        "pipeline_url",
+        env.first(&["CI_BUILD_LINK", "DRONE_BUILD_LINK"])
+            .map(|(_, v)| v),
+    );
+    // On a tag push the branch variables hold `refs/tags/...`, which is not a branch.
+    let branch = (!env.has("DRONE_TAG"))
+        .then(|| env.first(&["DRONE_SOURCE_BRANCH", "DRONE_BRANCH"]))
+        .flatten()
+        .and_then(|(_, v)| super::branch_from_ref(v));
+    ctx.add_context("branch", branch);
+    ctx.add_context("workflow", env.get("HARNESS_PIPELINE_ID"));
+    ctx.add_context("trigger_event", env.get("DRONE_BUILD_EVENT"));
+    Some(ctx)
+}
+
+/// Harness' own markers; Drone's detector uses this to leave Harness builds alone.
+pub fn is_harness(env: &Env) -> bool {
+    super::marker(env, "HARNESS_BUILD_ID") || super::marker(env, "HARNESS_PIPELINE_ID")
+}

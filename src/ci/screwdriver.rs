@@ -1,0 +1,33 @@
+//! Screwdriver (`SCREWDRIVER`; `false` in `sd-local` builds, which are not deploys).
+//!
+//! Screwdriver gives the commit, the pipeline's name (its repository, `owner/name`), the
+//! event id (one run of the pipeline's workflow), the build id (this job's run) and the
+//! build's page. It names no user and has no start time or outcome variable.
+
+use super::{CiContext, Provider};
+use crate::env::Env;
+
+/// `None` unless the `SCREWDRIVER` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "SCREWDRIVER") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Screwdriver);
+    ctx.commit_sha = env.sourced("SD_BUILD_SHA");
+    // A pipeline is named after its SCM repository (`d2lam/myPipeline`).
+    ctx.repo_name = env
+        .sourced("SD_PIPELINE_NAME")
+        .or_else(|| super::slug_from_url(&mut ctx, env, "SCM_URL"));
+    ctx.pipeline_id = env.sourced("SD_EVENT_ID");
+    ctx.job_id = env.sourced("SD_BUILD_ID");
+
+    ctx.add_context("job_url", env.get("SD_UI_BUILD_URL"));
+    // GIT_BRANCH is `origin/main`, or `origin/refs/pull/...` for a pull request.
+    let branch = env
+        .get("GIT_BRANCH")
+        .map(|b| b.strip_prefix("origin/").unwrap_or(b))
+        .and_then(super::branch_from_ref);
+    ctx.add_context("branch", branch);
+    ctx.add_context("workflow", env.get("SD_JOB_NAME"));
+    Some(ctx)
+}

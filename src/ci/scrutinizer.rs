@@ -1,0 +1,40 @@
+//! Scrutinizer (`SCRUTINIZER`).
+//!
+//! Scrutinizer gives the commit, the branch, the inspection's UUID and the project
+//! (`g/owner/name`: a one-letter code for the host, then the repository), from which the
+//! inspection's page is built. It names no user and has no start time or outcome variable.
+
+use super::{CiContext, Provider};
+use crate::env::{Env, Sourced};
+
+/// `None` unless the `SCRUTINIZER` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "SCRUTINIZER") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Scrutinizer);
+    ctx.commit_sha = env.sourced("SCRUTINIZER_SHA1");
+    let project = env.get("SCRUTINIZER_PROJECT").map(|p| p.trim_matches('/'));
+    ctx.repo_name = project
+        .and_then(|p| p.split_once('/'))
+        .map(|(_, repo)| repo)
+        .filter(|repo| repo.contains('/'))
+        .map(|repo| Sourced::new(repo.to_string(), "SCRUTINIZER_PROJECT"));
+    ctx.pipeline_id = env.sourced("SCRUTINIZER_INSPECTION_UUID");
+    ctx.job_id = ctx.pipeline_id.clone();
+
+    let inspection_url = match (project, env.get("SCRUTINIZER_INSPECTION_UUID")) {
+        (Some(project), Some(uuid)) if !project.is_empty() => Some(format!(
+            "https://scrutinizer-ci.com/{project}/inspections/{}",
+            super::encode_component(uuid)
+        )),
+        _ => None,
+    };
+    ctx.add_context("pipeline_url", inspection_url);
+    ctx.add_context(
+        "branch",
+        env.first(&["SCRUTINIZER_PR_SOURCE_BRANCH", "SCRUTINIZER_BRANCH"])
+            .map(|(_, v)| v),
+    );
+    Some(ctx)
+}

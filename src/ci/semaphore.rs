@@ -1,0 +1,91 @@
+//! Semaphore (`SEMAPHORE`).
+//!
+//! Semaphore gives the commit, the repository slug, the workflow and job ids, who triggered
+//! the workflow or promoted the pipeline, the job's creation time, and in epilogues the
+//! job's result; after-pipeline jobs also get the pipeline's start and result.
+
+use super::{CiContext, Provider};
+use crate::env::{Env, Sourced};
+
+/// `None` unless the `SEMAPHORE` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "SEMAPHORE") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Semaphore);
+    ctx.commit_sha = env.sourced("SEMAPHORE_GIT_SHA");
+    ctx.repo_name = env.sourced("SEMAPHORE_GIT_REPO_SLUG");
+    ctx.triggered_by = triggered_by(env);
+    // The workflow holds the initial pipeline and every promotion (a deploy is usually a
+    // promoted pipeline), like a GitHub run or a GitLab pipeline.
+    ctx.pipeline_id = env.sourced("SEMAPHORE_WORKFLOW_ID");
+    ctx.job_id = env.sourced("SEMAPHORE_JOB_ID");
+    // Only after-pipeline jobs know when the pipeline started.
+    ctx.pipeline_started = ctx.time_from(env, "SEMAPHORE_PIPELINE_STARTED_AT");
+    ctx.job_started = ctx.time_from(env, "SEMAPHORE_JOB_CREATION_TIME");
+    ctx.status = status(&mut ctx, env);
+
+    let org = env
+        .get("SEMAPHORE_ORGANIZATION_URL")
+        .map(|u| u.trim_end_matches('/'));
+    let pipeline_url = match (org, env.get("SEMAPHORE_WORKFLOW_ID")) {
+        (Some(org), Some(id)) => Some(format!("{org}/workflows/{}", super::encode_component(id))),
+        _ => None,
+    };
+    let job_url = match (org, env.get("SEMAPHORE_JOB_ID")) {
+        (Some(org), Some(id)) => Some(format!("{org}/jobs/{}", super::encode_component(id))),
+        _ => None,
+    };
+    ctx.add_context("pipeline_url", pipeline_url);
+    ctx.add_context("job_url", job_url);
+    ctx.add_context("branch", branch(env));
+    Some(ctx)
+}
+
+/// Whoever promoted this pipeline (the deploy, usually) beats whoever started the workflow;
+/// `auto-promotion` is not a person. The commit's author is the last resort.
+fn triggered_by(env: &Env) -> Option<Sourced<String>> {
+    env.sourced("SEMAPHORE_PIPELINE_PROMOTED_BY")
+        .filter(|p| p.value != "auto-promotion")
+        .or_else(|| {
+            env.sourced_first(&[
+                "SEMAPHORE_WORKFLOW_TRIGGERED_BY",
+                "SEMAPHORE_GIT_COMMIT_AUTHOR",
+            ])
+        })
+}
+
+/// The pipeline's result in an after-pipeline job, else the job's result in an epilogue;
+/// `none` (not finished yet) is dropped quietly.
+fn status(ctx: &mut CiContext, env: &Env) -> Option<Sourced<String>> {
+    if env.has("SEMAPHORE_PIPELINE_RESULT") {
+        return super::status_from(
+            ctx,
+            env,
+            "SEMAPHORE_PIPELINE_RESULT",
+            &["passed", "failed", "stopped", "canceled"],
+            &[],
+        );
+    }
+    super::status_from(
+        ctx,
+        env,
+        "SEMAPHORE_JOB_RESULT",
+        &["passed", "failed", "stopped"],
+        &["none"],
+    )
+}
+
+/// A pull request's source branch, else the branch; a tag build has no branch
+/// (`SEMAPHORE_GIT_BRANCH` then holds the tag's ref).
+fn branch(env: &Env) -> Option<&str> {
+    if env.get("SEMAPHORE_GIT_REF_TYPE") == Some("tag") || env.has("SEMAPHORE_GIT_TAG_NAME") {
+        return None;
+    }
+    let (_, raw) = env.first(&[
+        "SEMAPHORE_GIT_PR_BRANCH",
+        "SEMAPHORE_GIT_WORKING_BRANCH",
+        "SEMAPHORE_GIT_BRANCH",
+    ])?;
+    super::branch_from_ref(raw)
+}

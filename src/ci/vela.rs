@@ -1,0 +1,64 @@
+//! Vela (`VELA`).
+//!
+//! Vela gives the commit, the repository's full name and clone URL, the build number and
+//! link, the commit author and sender, the build's created and started times (epoch
+//! seconds) and the current step's start, the build's status so far, and for deployment
+//! builds the target environment.
+
+use super::{CiContext, Provider};
+use crate::env::{Env, Sourced};
+
+/// `None` unless the `VELA` marker is set.
+pub fn detect(env: &Env) -> Option<CiContext> {
+    if !super::marker(env, "VELA") {
+        return None;
+    }
+    let mut ctx = CiContext::new(Provider::Vela);
+    ctx.commit_sha = env.sourced("VELA_BUILD_COMMIT");
+    ctx.repo_name = env
+        .sourced("VELA_REPO_FULL_NAME")
+        .or_else(|| super::slug_from_parts(env, "VELA_REPO_ORG", "VELA_REPO_NAME"))
+        .or_else(|| super::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
+    ctx.triggered_by = triggered_by(env);
+    // The build number counts per repository, and the repository is part of the link; the
+    // number is what Vela shows. A Vela build runs its steps in one place: both scopes.
+    ctx.pipeline_id = env.sourced("VELA_BUILD_NUMBER");
+    ctx.job_id = ctx.pipeline_id.clone();
+    // Started, else created (a build waiting for approval has no start yet).
+    ctx.pipeline_started = match env.get("VELA_BUILD_STARTED") {
+        Some(_) => ctx.time_from(env, "VELA_BUILD_STARTED"),
+        None => ctx.time_from(env, "VELA_BUILD_CREATED"),
+    };
+    ctx.job_started = ctx.time_from(env, "VELA_STEP_STARTED");
+    ctx.status = super::status_from(
+        &mut ctx,
+        env,
+        "VELA_BUILD_STATUS",
+        &["success", "failure", "error", "killed", "canceled"],
+        &["running", "pending", "pending approval"],
+    );
+
+    ctx.add_context("pipeline_url", env.get("VELA_BUILD_LINK"));
+    let branch = (!env.has("VELA_BUILD_TAG"))
+        .then(|| env.first(&["VELA_PULL_REQUEST_SOURCE", "VELA_BUILD_BRANCH"]))
+        .flatten()
+        .map(|(_, v)| v);
+    ctx.add_context("branch", branch);
+    ctx.add_context(
+        "environment",
+        env.first(&["VELA_DEPLOYMENT", "VELA_BUILD_TARGET"])
+            .map(|(_, v)| v),
+    );
+    ctx.add_context("trigger_event", env.get("VELA_BUILD_EVENT"));
+    Some(ctx)
+}
+
+/// The sender (who pushed, opened the pull request or created the deployment) is the one
+/// deploying; the commit author's email (push events only) and login come after.
+fn triggered_by(env: &Env) -> Option<Sourced<String>> {
+    env.sourced_first(&[
+        "VELA_BUILD_SENDER",
+        "VELA_BUILD_AUTHOR_EMAIL",
+        "VELA_BUILD_AUTHOR",
+    ])
+}
