@@ -8,11 +8,11 @@ use std::path::Path;
 
 use crate::env::Env;
 
-/// Whether we run as a GitHub Actions step (`GITHUB_ACTIONS=true`, any case): the one test
-/// for detection, annotations and the API start time.
+/// Whether we run as a GitHub Actions step (the marker `GITHUB_ACTIONS` is set to anything but
+/// `false` or `0`, like every provider's marker): the one test for detection, annotations and
+/// the API start time.
 pub fn is_actions(env: &Env) -> bool {
-    env.get("GITHUB_ACTIONS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    crate::ci::marker(env, "GITHUB_ACTIONS")
 }
 
 /// Appends `name=value` outputs to `$GITHUB_OUTPUT`, using the multi-line form with a

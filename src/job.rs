@@ -108,20 +108,102 @@ impl Check {
     fn take<T>(&mut self, field: &str, input: Input<T>) -> Option<Sourced<T>> {
         match input {
             Some(Ok(v)) => Some(v),
-            Some(Err(e)) => {
-                self.errors.push(e);
-                None
-            }
-            None => {
-                self.errors.push(required(field));
-                None
-            }
+            Some(Err(e)) => self.ok(Err(e)),
+            None => self.ok(Err(required(field))),
         }
     }
 
-    fn rule(&mut self, result: Result<(), String>) {
-        if let Err(e) = result {
-            self.errors.push(e);
+    /// The value of a rule that held, or `None` after recording the broken rule.
+    fn ok<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|e| self.errors.push(e)).ok()
+    }
+}
+
+/// A draft whose every rule holds.
+struct Checked {
+    job_id: Sourced<String>,
+    status: Sourced<Status>,
+    commit: Sourced<String>,
+    service_id: Sourced<i64>,
+    start: Sourced<i64>,
+    duration: Sourced<i64>,
+    repo_id: Option<Sourced<String>>,
+    repo_name: Option<Sourced<String>>,
+    triggered_by: Option<Sourced<String>>,
+    job_type: Option<Sourced<String>>,
+    optional: Vec<OptionalField>,
+}
+
+/// Every rule of the contract, over every field: all the problems at once.
+fn check(d: Draft) -> Result<Checked, Vec<String>> {
+    let mut c = Check::default();
+    let job_id = c.take("job_id", d.job_id);
+    let status = c.take("status", d.status);
+    let commit = c
+        .take("commit_sha", d.commit_sha)
+        .and_then(|sha| c.ok(full_sha(sha)));
+    let service_id = c
+        .take("service_id", d.service_id)
+        .and_then(|id| c.ok(positive_service_id(id)));
+    let start = c.take("job_start_time", d.job_start_time);
+    let duration = c
+        .take("job_duration", d.job_duration)
+        .and_then(|t| c.ok(non_negative_duration(t)));
+    c.ok(repo_known(&d.repo_id, &d.repo_name));
+    let triggered_by = d.triggered_by.filter(|t| !t.value.trim().is_empty());
+    let job_type = d.job_type.filter(|t| !t.value.trim().is_empty());
+    check_strings(
+        &mut c,
+        [
+            ("job_id", &job_id, true),
+            ("job_type", &job_type, false),
+            ("triggered_by", &triggered_by, false),
+            ("repo_id", &d.repo_id, true),
+            ("repo_name", &d.repo_name, true),
+        ],
+    );
+    let optional = c.ok(d.optional.and_then(|f| {
+        fields::check_limits(&f).map_err(|e| e.0)?;
+        Ok(f)
+    }));
+    match (
+        job_id, status, commit, service_id, start, duration, optional,
+    ) {
+        (
+            Some(job_id),
+            Some(status),
+            Some(commit),
+            Some(service_id),
+            Some(start),
+            Some(duration),
+            Some(optional),
+        ) if c.errors.is_empty() => Ok(Checked {
+            job_id,
+            status,
+            commit,
+            service_id,
+            start,
+            duration,
+            repo_id: d.repo_id,
+            repo_name: d.repo_name,
+            triggered_by,
+            job_type,
+            optional,
+        }),
+        _ => Err(c.errors),
+    }
+}
+
+/// String fields: not blank (where that matters), no control characters.
+fn check_strings(c: &mut Check, fields: [(&str, &Option<Sourced<String>>, bool); 5]) {
+    for (name, v, not_empty) in fields {
+        if let (Some(v), true) = (v, not_empty) {
+            c.ok(not_blank(name, v));
+        }
+    }
+    for (name, v, _) in fields {
+        if let Some(v) = v {
+            c.ok(no_control_chars(name, &v.value, &v.source));
         }
     }
 }
@@ -130,109 +212,44 @@ impl Job {
     /// Checks every rule of the contract and makes the job, with the provenance of its base
     /// fields; `Err` lists every problem, each naming the field, the rule and the source.
     pub fn new(d: Draft) -> Result<(Job, Provenance), Vec<String>> {
-        let mut c = Check::default();
-        let job_id = c.take("job_id", d.job_id);
-        let status = c.take("status", d.status);
-        let commit = c.take("commit_sha", d.commit_sha).and_then(|sha| {
-            let full = full_sha(&sha);
-            c.rule(full.as_ref().map(|_| ()).map_err(Clone::clone));
-            full.ok()
-        });
-        let service_id = c.take("service_id", d.service_id);
-        let start = c.take("job_start_time", d.job_start_time);
-        let duration = c.take("job_duration", d.job_duration);
-        if let Some(id) = &service_id {
-            c.rule(positive_service_id(id));
-        }
-        if let Some(t) = &duration {
-            c.rule(non_negative_duration(t));
-        }
-        c.rule(repo_known(&d.repo_id, &d.repo_name));
-        let triggered_by = d.triggered_by.filter(|t| !t.value.trim().is_empty());
-        let job_type = d.job_type.filter(|t| !t.value.trim().is_empty());
-        for (name, v) in [
-            ("job_id", &job_id),
-            ("repo_id", &d.repo_id),
-            ("repo_name", &d.repo_name),
-        ] {
-            if let Some(v) = v {
-                c.rule(not_blank(name, v));
-            }
-        }
-        for (name, v) in [
-            ("job_id", &job_id),
-            ("job_type", &job_type),
-            ("triggered_by", &triggered_by),
-            ("repo_id", &d.repo_id),
-            ("repo_name", &d.repo_name),
-        ] {
-            if let Some(v) = v {
-                c.rule(no_control_chars(name, &v.value, &v.source));
-            }
-        }
-        let optional = d.optional.map_err(|e| c.errors.push(e)).ok();
-        if let Some(fields) = &optional {
-            c.rule(fields::check_limits(fields).map_err(|e| e.0));
-        }
-        let (
-            Some(job_id),
-            Some(status),
-            Some(commit),
-            Some(service_id),
-            Some(start),
-            Some(duration),
-            Some(optional),
-            true,
-        ) = (
-            job_id,
-            status,
-            commit,
-            service_id,
-            start,
-            duration,
-            optional,
-            c.errors.is_empty(),
-        )
-        else {
-            return Err(c.errors);
-        };
+        let k = check(d)?;
         let provenance = provenance(&[
-            ("job_id", Some(job_id.clone())),
-            ("status", Some(status.clone().map(|s| s.to_string()))),
-            ("commit_sha", Some(commit.clone())),
-            ("triggered_by", triggered_by.clone()),
-            ("repo_id", d.repo_id.clone()),
-            ("repo_name", d.repo_name.clone()),
+            ("job_id", Some(k.job_id.clone())),
+            ("status", Some(k.status.clone().map(|s| s.to_string()))),
+            ("commit_sha", Some(k.commit.clone())),
+            ("triggered_by", k.triggered_by.clone()),
+            ("repo_id", k.repo_id.clone()),
+            ("repo_name", k.repo_name.clone()),
             (
                 "service_id",
-                Some(service_id.clone().map(|s| s.to_string())),
+                Some(k.service_id.clone().map(|s| s.to_string())),
             ),
             (
                 "job_start_time",
                 Some(
-                    start
+                    k.start
                         .clone()
                         .map(|t| format!("{t} ({})", crate::timefmt::format_rfc3339(t))),
                 ),
             ),
             (
                 "job_duration",
-                Some(duration.clone().map(|t| t.to_string())),
+                Some(k.duration.clone().map(|t| t.to_string())),
             ),
-            ("job_type", job_type.clone()),
+            ("job_type", k.job_type.clone()),
         ]);
         let job = Job {
-            job_id: job_id.value,
-            status: status.value,
-            commit_sha: commit.value,
-            triggered_by: triggered_by.map(|t| t.value),
-            repo_id: d.repo_id.map(|r| r.value),
-            repo_name: d.repo_name.map(|r| r.value),
-            service_id: service_id.value,
-            job_start_time: start.value,
-            job_duration: duration.value,
-            job_type: job_type.map(|t| t.value),
-            optional,
+            job_id: k.job_id.value,
+            status: k.status.value,
+            commit_sha: k.commit.value,
+            triggered_by: k.triggered_by.map(|t| t.value),
+            repo_id: k.repo_id.map(|r| r.value),
+            repo_name: k.repo_name.map(|r| r.value),
+            service_id: k.service_id.value,
+            job_start_time: k.start.value,
+            job_duration: k.duration.value,
+            job_type: k.job_type.map(|t| t.value),
+            optional: k.optional,
         };
         Ok((job, provenance))
     }
@@ -286,7 +303,7 @@ fn provenance(fields: &[(&'static str, Option<Sourced<String>>)]) -> Provenance 
 }
 
 /// A full SHA (40 or 64 hex digits), lowercased.
-fn full_sha(sha: &Sourced<String>) -> Result<Sourced<String>, String> {
+fn full_sha(sha: Sourced<String>) -> Result<Sourced<String>, String> {
     let v = sha.value.trim();
     if git::is_full_sha(v) {
         return Ok(Sourced::new(v.to_ascii_lowercase(), sha.source.clone()));
@@ -297,9 +314,9 @@ fn full_sha(sha: &Sourced<String>) -> Result<Sourced<String>, String> {
     ))
 }
 
-fn positive_service_id(id: &Sourced<i64>) -> Result<(), String> {
+fn positive_service_id(id: Sourced<i64>) -> Result<Sourced<i64>, String> {
     if id.value > 0 {
-        return Ok(());
+        return Ok(id);
     }
     Err(format!(
         "service_id must be a positive integer, got \"{}\" (from {})",
@@ -307,9 +324,9 @@ fn positive_service_id(id: &Sourced<i64>) -> Result<(), String> {
     ))
 }
 
-fn non_negative_duration(d: &Sourced<i64>) -> Result<(), String> {
+fn non_negative_duration(d: Sourced<i64>) -> Result<Sourced<i64>, String> {
     if d.value >= 0 {
-        return Ok(());
+        return Ok(d);
     }
     Err(format!(
         "job_duration must be 0 or more seconds, got {} (from {})",

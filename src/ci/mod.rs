@@ -268,7 +268,7 @@ fn detect_provider(env: &Env) -> Option<CiContext> {
 /// case or surrounding spaces; an empty variable is unset). Runners write `true`, `True`
 /// (`TF_BUILD`, AppVeyor on Windows) or `1` (Vercel, Cloudflare Pages), and some images and
 /// wrappers other values still; `false`/`0` is how a wrapper switches a marker off.
-fn marker(env: &Env, key: &str) -> bool {
+pub(crate) fn marker(env: &Env, key: &str) -> bool {
     env.get(key).is_some_and(|v| {
         let v = v.trim();
         !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
