@@ -409,17 +409,14 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base / 2 + (base as f64 / 2.0 * jitter) as u64)
 }
 
-/// A fraction in [0, 1) from the std hasher's random keys (no rand crate for one number).
+/// A fraction in [0, 1) from the operating system's randomness (the same source as outbox
+/// names); jitter keeps many clients from retrying in step.
 fn random_fraction() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// `Retry-After` as seconds or an HTTP date, capped at 10 minutes.
