@@ -144,6 +144,19 @@ pub struct JobArgs {
     /// Where `start` wrote the start time [env: ALLSTACKS_STATE_FILE]
     #[arg(long, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
+    /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
+    /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
+    #[arg(long, value_name = "LIST")]
+    pub environments: Option<String>,
+    /// GitHub deployment states to report, comma-separated; `inactive` never is
+    /// [env: ALLSTACKS_DEPLOYMENT_STATES] [default: success,failure,error]
+    #[arg(long, value_name = "LIST")]
+    pub deployment_states: Option<String>,
+    /// The status when nothing else gives one (the GitHub Action passes its job's status here,
+    /// below the status of a deployment_status or workflow_run event)
+    /// [env: ALLSTACKS_DEFAULT_STATUS]
+    #[arg(long, value_name = "WORD", allow_negative_numbers = true)]
+    pub default_status: Option<String>,
 }
 
 /// Where and how to deliver.

@@ -43,6 +43,33 @@ pub struct Inputs<'a> {
     pub cwd: &'a Path,
     /// The OS user, the last resort for `triggered_by` outside CI.
     pub os_user: Option<String>,
+    /// Whether a job with no start time starts now (a report from inside the job). A record of
+    /// the past (`backfill`, `serve`) has its own times or is invalid.
+    pub start_now: bool,
+}
+
+/// The job a record describes (an event, an API record, a webhook body, mapped by
+/// [`crate::events`]), under the settings that are not per run (service id, job type, fields,
+/// `--cancelled-as`, `--environments`, ...): the same precedence and contract as `report`, with
+/// no git, state file, API lookup or clock to fill gaps.
+pub fn plan_record(
+    s: &JobSettings,
+    record: &CiContext,
+    now: i64,
+    warnings: &mut Vec<String>,
+) -> Result<Plan, Vec<String>> {
+    let inputs = Inputs {
+        ci: record,
+        git: &GitInfo::default,
+        api_start: &|_| None,
+        state_start: None,
+        wrapped: None,
+        now,
+        cwd: Path::new("."),
+        os_user: None,
+        start_now: false,
+    };
+    plan(s, &inputs, warnings)
 }
 
 /// What `run` knows about the command it wrapped.
@@ -82,7 +109,10 @@ fn plan_with<'g>(
             given.value, given.source
         ));
     }
-    // Status first: a skipped job needs nothing else.
+    // What is not reported at all needs nothing else.
+    if let Some(reason) = not_reported(s, inputs.ci) {
+        return Ok(Plan::Skip { reason });
+    }
     let status = match resolve_status(s, inputs) {
         Resolved::Skip(reason) => return Ok(Plan::Skip { reason }),
         Resolved::Status(status) => status,
@@ -119,13 +149,54 @@ fn plan_with<'g>(
     })
 }
 
+/// Why a job is not reported at all: a deployment state outside `--deployment-states` (or
+/// `inactive`), a job that does not deploy (under scope `job`), an environment outside
+/// `--environments`. `None` to report it.
+fn not_reported(s: &JobSettings, ci: &CiContext) -> Option<String> {
+    if let Some(state) = &ci.deployment_state {
+        if state.value.eq_ignore_ascii_case("inactive") {
+            return Some(format!(
+                "deployment state \"inactive\" (from {}) is never reported (a later deployment \
+                 replaced this one): nothing is sent",
+                state.source
+            ));
+        }
+        if !crate::events::github::state_reported(&state.value, &s.deployment_states) {
+            return Some(format!(
+                "deployment state {:?} (from {}) is not one of --deployment-states ({}): \
+                 nothing is sent",
+                state.value,
+                state.source,
+                s.deployment_states.join(",")
+            ));
+        }
+    }
+    if let (Some(why), Scope::Job) = (&ci.not_a_deployment, s.scope) {
+        return Some(format!("{why}: nothing is sent"));
+    }
+    if s.environments.is_empty() {
+        return None;
+    }
+    let list = s.environments.join(",");
+    match ci.environment() {
+        None => Some(format!(
+            "no environment was detected, and --environments ({list}) reports only jobs that \
+             deploy to one of those: nothing is sent"
+        )),
+        Some(e) if !crate::glob::any(&s.environments, e) => Some(format!(
+            "environment {e:?} is not one of --environments ({list}): nothing is sent"
+        )),
+        Some(_) => None,
+    }
+}
+
 enum Resolved {
     Status(Input<Status>),
     Skip(String),
 }
 
 /// The wrapped command (`run`), else `--status`, else `--needs-json`, else the provider's (or
-/// the event's) status; then `--cancelled-as`.
+/// the event's) status, else `--default-status`; then `--cancelled-as`.
 fn resolve_status(s: &JobSettings, inputs: &Inputs) -> Resolved {
     let outcome = status_word(s, inputs);
     match outcome {
@@ -166,7 +237,12 @@ fn status_word(s: &JobSettings, inputs: &Inputs) -> Input<status::Outcome> {
                 .map_err(|e| format!("needs JSON (from {}) {e}", n.source)),
         );
     }
-    inputs.ci.status.as_ref().map(word)
+    inputs
+        .ci
+        .status
+        .as_ref()
+        .or(s.default_status.as_ref())
+        .map(word)
 }
 
 fn resolve_service_id(s: &JobSettings) -> Input<i64> {
@@ -271,14 +347,15 @@ fn resolve_start(s: &JobSettings, inputs: &Inputs, warnings: &mut Vec<String>) -
         let w = inputs.wrapped.as_ref()?;
         Some(Sourced::new(w.start, "start of the wrapped command"))
     });
-    Some(Ok(found.unwrap_or_else(|| {
-        warnings.push(
-            "no start time known (no --job-start-time, `allstacks-cd start` or CI start \
-             time): using now, so the duration is 0"
-                .into(),
-        );
-        Sourced::new(inputs.now, "now")
-    })))
+    if found.is_some() || !inputs.start_now {
+        return found.map(Ok);
+    }
+    warnings.push(
+        "no start time known (no --job-start-time, `allstacks-cd start` or CI start time): \
+         using now, so the duration is 0"
+            .into(),
+    );
+    Some(Ok(Sourced::new(inputs.now, "now")))
 }
 
 /// `--job-duration`, else the end (the event's, or now) minus the start, never negative.

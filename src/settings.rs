@@ -42,6 +42,12 @@ pub struct JobSettings {
     pub cancelled_as: CancelledAs,
     pub needs_json: Option<Sourced<String>>,
     pub state_file: Option<PathBuf>,
+    /// `--environments`: name globs; empty means every job.
+    pub environments: Vec<String>,
+    /// `--deployment-states`, lower case.
+    pub deployment_states: Vec<String>,
+    /// `--default-status`: below every other status source.
+    pub default_status: Option<Sourced<String>>,
 }
 
 /// How to deliver.
@@ -118,6 +124,9 @@ struct Vars {
     outbox: Option<String>,
     state_file: Option<String>,
     output: Option<String>,
+    environments: Option<String>,
+    deployment_states: Option<String>,
+    default_status: Option<String>,
 }
 
 impl Vars {
@@ -207,7 +216,51 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
         fields_json: pick(args.fields_json, "--fields-json", vars.fields_json),
         needs_json: pick(args.needs_json, "--needs-json", vars.needs_json),
         state_file: pick_path(args.state_file, vars.state_file),
+        environments: pick(args.environments, "--environments", vars.environments)
+            .map(|l| crate::glob::list(&l.value))
+            .unwrap_or_default(),
+        deployment_states: deployment_states(
+            pick(
+                args.deployment_states,
+                "--deployment-states",
+                vars.deployment_states,
+            ),
+            errors,
+        ),
+        default_status: pick(args.default_status, "--default-status", vars.default_status),
     }
+}
+
+/// `--deployment-states`: GitHub's deployment states, checked; the default when not given.
+fn deployment_states(given: Option<Sourced<String>>, errors: &mut Vec<String>) -> Vec<String> {
+    const KNOWN: &[&str] = &[
+        "success",
+        "failure",
+        "error",
+        "inactive",
+        "in_progress",
+        "queued",
+        "pending",
+        "waiting",
+    ];
+    let Some(given) = given else {
+        return crate::events::github::DEFAULT_STATES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    };
+    let states: Vec<String> = crate::glob::list(&given.value.to_ascii_lowercase());
+    for s in &states {
+        if !KNOWN.contains(&s.as_str()) {
+            errors.push(format!(
+                "deployment-states: {s:?} is not a GitHub deployment state (from {}); use \
+                 {}",
+                given.source,
+                KNOWN.join(", ")
+            ));
+        }
+    }
+    states
 }
 
 fn scope(given: Option<Sourced<String>>, errors: &mut Vec<String>) -> Scope {

@@ -4,67 +4,83 @@
 //! the event payload at `GITHUB_EVENT_PATH` on push events (the pusher's email beats a login),
 //! and the deployment environment from a `deployment` event. Start times are not in the
 //! environment at all: they come from the REST API (`crate::github_api`).
-
-use serde::Deserialize;
+//!
+//! Two events describe another job than the one running: `deployment_status` (a deployment
+//! some tool made) and `workflow_run` (a watched run). Then the job is the one in the event
+//! (`crate::events::github`), not the reporting job.
 
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
+use crate::events::github::{self as record, Event};
 
-/// `None` unless `GITHUB_ACTIONS` is `true`.
+/// Where the event payloads come from, as provenance.
+const ORIGIN: &str = "GITHUB_EVENT_PATH";
+
+/// `None` unless `GITHUB_ACTIONS` is set (not to `false` or `0`).
 pub fn detect(env: &Env) -> Option<CiContext> {
     if !crate::github::is_actions(env) {
         return None;
     }
+    let event_name = env.get("GITHUB_EVENT_NAME");
+    let mut warnings = Vec::new();
+    // Only the events whose payload we use are read, so an unreadable payload on, say, a
+    // schedule run does not produce a pointless warning.
+    let event = match event_name {
+        Some("push" | "deployment" | "deployment_status" | "workflow_run") => {
+            read_event(env, &mut warnings)
+        }
+        _ => None,
+    };
+    let mut ctx = match event_name.zip(event.as_ref()) {
+        Some((name, event)) => {
+            described_job(name, event, &mut warnings).unwrap_or_else(|| running_job(env, event))
+        }
+        None => running_job(env, &Event::default()),
+    };
+    ctx.warnings.extend(warnings);
+    Some(ctx)
+}
+
+/// The job an event describes, for the events that describe another job than this one.
+fn described_job(name: &str, event: &Event, warnings: &mut Vec<String>) -> Option<CiContext> {
+    let repo = event.repository.clone().unwrap_or_default();
+    let found = match name {
+        "deployment_status" => event
+            .deployment
+            .as_ref()
+            .zip(event.deployment_status.as_ref())
+            .map(|(d, s)| record::deployment(&repo, d, s, ORIGIN)),
+        "workflow_run" => event
+            .workflow_run
+            .as_ref()
+            .map(|run| record::workflow_run(&repo, run, ORIGIN)),
+        _ => return None,
+    };
+    if found.is_none() {
+        warnings.push(format!(
+            "ignoring GITHUB_EVENT_PATH: the {name} event has no {name} in it; reporting this \
+             job instead"
+        ));
+    }
+    found
+}
+
+/// This job, from the runner's variables (and, for push and deployment events, the payload).
+fn running_job(env: &Env, event: &Event) -> CiContext {
     let mut ctx = CiContext::new(Provider::GitHub);
     ctx.commit_sha = env.sourced("GITHUB_SHA");
     ctx.repo_name = env.sourced("GITHUB_REPOSITORY");
     ctx.repo_id = env.sourced("GITHUB_REPOSITORY_ID");
-
     let event_name = env.get("GITHUB_EVENT_NAME");
-    // Only the events whose payload we use are read, so an unreadable payload on, say, a
-    // schedule run does not produce a pointless warning.
-    let event = match event_name {
-        Some("push" | "deployment" | "deployment_status") => read_event(&mut ctx, env),
-        _ => None,
-    };
-
-    let pusher = match (event_name, &event) {
-        (Some("push"), Some(event)) => {
-            non_empty(event.pusher.as_ref().and_then(|p| p.email.as_deref()))
-        }
+    let pusher = match event_name {
+        Some("push") => non_empty(event.pusher.as_ref().and_then(|p| p.email.as_deref())),
         _ => None,
     };
     ctx.triggered_by = pusher
-        .map(|email| Sourced::new(email, "GITHUB_EVENT_PATH pusher.email"))
+        .map(|email| Sourced::new(email, format!("{ORIGIN} pusher.email")))
         .or_else(|| env.sourced_first(&["GITHUB_TRIGGERING_ACTOR", "GITHUB_ACTOR"]));
-
-    // A re-run keeps GITHUB_RUN_ID, so the attempt is part of the id; runners older than
-    // GITHUB_RUN_ATTEMPT only ever had attempt 1.
-    let attempt = env.get("GITHUB_RUN_ATTEMPT");
-    if let Some(run_id) = env.get("GITHUB_RUN_ID") {
-        let (attempt, source) = match attempt {
-            Some(a) => (a, "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
-            None => ("1", "GITHUB_RUN_ID"),
-        };
-        let pipeline = format!("{run_id}-{attempt}");
-        ctx.job_id = env
-            .get("GITHUB_JOB")
-            .map(|job| Sourced::new(format!("{pipeline}-{job}"), format!("{source}, GITHUB_JOB")));
-        ctx.pipeline_id = Some(Sourced::new(pipeline, source));
-    }
-
-    // GitHub Enterprise Server has its own host, given by GITHUB_SERVER_URL.
-    let pipeline_url = match (env.get("GITHUB_REPOSITORY"), env.get("GITHUB_RUN_ID")) {
-        (Some(repo), Some(run_id)) => {
-            let server = env
-                .get("GITHUB_SERVER_URL")
-                .unwrap_or("https://github.com")
-                .trim_end_matches('/');
-            Some(format!("{server}/{repo}/actions/runs/{run_id}"))
-        }
-        _ => None,
-    };
-    ctx.add_context("pipeline_url", pipeline_url);
+    run_ids(&mut ctx, env);
+    ctx.add_context("pipeline_url", pipeline_url(env));
     ctx.add_context("workflow", env.get("GITHUB_WORKFLOW"));
     // GITHUB_HEAD_REF is the source branch of a pull request (GITHUB_REF_NAME is then
     // `123/merge`); a tag is not a branch.
@@ -74,30 +90,42 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             .flatten()
     });
     ctx.add_context("branch", branch);
-    ctx.add_context("run_attempt", attempt);
+    ctx.add_context("run_attempt", env.get("GITHUB_RUN_ATTEMPT"));
     ctx.add_context("trigger_event", event_name);
     let environment = event
+        .deployment
         .as_ref()
-        .and_then(|e| non_empty(e.deployment.as_ref().and_then(|d| d.environment.as_deref())));
+        .and_then(|d| non_empty(d.environment.as_deref()));
     ctx.add_context("environment", environment);
-    Some(ctx)
+    ctx
 }
 
-/// The parts of the event payload we read; everything else in the file is skipped unread.
-#[derive(Debug, Default, Deserialize)]
-struct Event {
-    pusher: Option<Pusher>,
-    deployment: Option<Deployment>,
+/// `{run_id}-{attempt}` for the run, and `-{job}` added for this job. A re-run keeps
+/// GITHUB_RUN_ID, so the attempt is part of the id; runners older than GITHUB_RUN_ATTEMPT only
+/// ever had attempt 1.
+fn run_ids(ctx: &mut CiContext, env: &Env) {
+    let Some(run_id) = env.get("GITHUB_RUN_ID") else {
+        return;
+    };
+    let (attempt, source) = match env.get("GITHUB_RUN_ATTEMPT") {
+        Some(a) => (a, "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
+        None => ("1", "GITHUB_RUN_ID"),
+    };
+    let pipeline = format!("{run_id}-{attempt}");
+    ctx.job_id = env
+        .get("GITHUB_JOB")
+        .map(|job| Sourced::new(format!("{pipeline}-{job}"), format!("{source}, GITHUB_JOB")));
+    ctx.pipeline_id = Some(Sourced::new(pipeline, source));
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct Pusher {
-    email: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Deployment {
-    environment: Option<String>,
+/// The run's page; GitHub Enterprise Server has its own host, given by GITHUB_SERVER_URL.
+fn pipeline_url(env: &Env) -> Option<String> {
+    let (repo, run_id) = env.get("GITHUB_REPOSITORY").zip(env.get("GITHUB_RUN_ID"))?;
+    let server = env
+        .get("GITHUB_SERVER_URL")
+        .unwrap_or("https://github.com")
+        .trim_end_matches('/');
+    Some(format!("{server}/{repo}/actions/runs/{run_id}"))
 }
 
 /// Event files larger than this (GitHub's own cap on webhook payloads) are skipped.
@@ -105,12 +133,12 @@ pub const MAX_EVENT: u64 = 25 * 1024 * 1024;
 
 /// The event payload; a missing, oversized or malformed file is a warning and `None`. Only the
 /// fields of [`Event`] are kept, so a large file costs its reading, not its size in memory.
-fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Event> {
+fn read_event(env: &Env, warnings: &mut Vec<String>) -> Option<Event> {
     let path = env.get("GITHUB_EVENT_PATH")?;
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            ctx.warnings.push(format!(
+            warnings.push(format!(
                 "ignoring GITHUB_EVENT_PATH: could not read {path}: {e}"
             ));
             return None;
@@ -118,7 +146,7 @@ fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Event> {
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if size > MAX_EVENT {
-        ctx.warnings.push(format!(
+        warnings.push(format!(
             "ignoring GITHUB_EVENT_PATH: {path} is larger than {} MiB ({size} bytes)",
             MAX_EVENT / (1024 * 1024)
         ));
@@ -128,7 +156,7 @@ fn read_event(ctx: &mut CiContext, env: &Env) -> Option<Event> {
     match serde_json::from_reader(reader) {
         Ok(event) => Some(event),
         Err(e) => {
-            ctx.warnings.push(format!(
+            warnings.push(format!(
                 "ignoring GITHUB_EVENT_PATH: {path} is not JSON of an event's shape: {e}"
             ));
             None

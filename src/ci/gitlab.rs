@@ -46,6 +46,19 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         });
     ctx.add_context("branch", branch);
     ctx.add_context("environment", env.get("CI_ENVIRONMENT_NAME"));
+    ctx.add_context("environment_tier", env.get("CI_ENVIRONMENT_TIER"));
+    ctx.add_context("environment_url", env.get("CI_ENVIRONMENT_URL"));
+    // `environment: {action: stop}` (also prepare, verify, access) is a job that touches an
+    // environment without deploying to it.
+    if let Some(action) = env
+        .get("CI_ENVIRONMENT_ACTION")
+        .filter(|a| !a.eq_ignore_ascii_case("start"))
+    {
+        ctx.not_a_deployment = Some(format!(
+            "CI_ENVIRONMENT_ACTION is {action:?}, not \"start\": this job does not deploy to {}",
+            env.get("CI_ENVIRONMENT_NAME").unwrap_or("its environment")
+        ));
+    }
     ctx.add_context("workflow", env.get("CI_PIPELINE_NAME"));
     ctx.add_context("trigger_event", env.get("CI_PIPELINE_SOURCE"));
     Some(ctx)

@@ -155,6 +155,11 @@ pub struct CiContext {
     /// The event the job is taken from (`deployment_status`, `workflow_run`) when it is not the
     /// running CI job: its times then beat a `start` state file of the job that reports it.
     pub event: Option<&'static str>,
+    /// A GitHub deployment's state as the event wrote it, for `--deployment-states`.
+    pub deployment_state: Option<Sourced<String>>,
+    /// Why this CI job is not a deployment (a GitLab job whose environment action is `stop`,
+    /// `prepare`, ...): a job-scope report of it is skipped with this notice.
+    pub not_a_deployment: Option<String>,
     /// The provider's own status word for the job (`success`, `Failed`, an exit code ...),
     /// mapped through [`crate::status`] like `--status`.
     pub status: Option<Sourced<String>>,
@@ -179,6 +184,8 @@ impl CiContext {
             job_started: None,
             finished: None,
             event: None,
+            deployment_state: None,
+            not_a_deployment: None,
             status: None,
             context: Vec::new(),
             warnings: Vec::new(),
@@ -193,6 +200,14 @@ impl CiContext {
                 self.context.push(ContextField { key, value });
             }
         }
+    }
+
+    /// The detected environment (the `environment` context field), for `--environments`.
+    pub fn environment(&self) -> Option<&str> {
+        self.context
+            .iter()
+            .find(|c| c.key == "environment")
+            .map(|c| c.value.as_str())
     }
 
     /// Parses a provider time variable; a malformed one becomes a warning and `None`.

@@ -281,6 +281,8 @@ fn gitlab_job_script() {
             ),
             ("branch", "main"),
             ("environment", "production"),
+            // spec/deployments.md: the tier is a context field too.
+            ("environment_tier", "production"),
             ("trigger_event", "push"),
         ]),
         ..CiContext::new(Provider::GitLab)
@@ -1084,11 +1086,14 @@ pub(super) fn provider_dir(provider: Provider) -> &'static str {
 /// context keys SPEC.md allows, each once.
 #[test]
 fn every_fixture_detects_its_provider() {
-    const KEYS: [&str; 7] = [
+    // `environment_tier` and `environment_url` from spec/deployments.md (GitLab).
+    const KEYS: [&str; 9] = [
         "pipeline_url",
         "job_url",
         "branch",
         "environment",
+        "environment_tier",
+        "environment_url",
         "workflow",
         "run_attempt",
         "trigger_event",

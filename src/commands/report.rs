@@ -113,6 +113,7 @@ fn plan(
         os_user: env
             .first(&["USER", "USERNAME", "LOGNAME"])
             .map(|(_, v)| v.to_string()),
+        start_now: true,
     };
     let planned = resolve::plan(js, &inputs, &mut warnings);
     warnings.extend(api_warnings.into_inner());
