@@ -3,6 +3,7 @@
 
 mod cli;
 mod delivery;
+mod deployments;
 mod docs;
 mod faults;
 mod git_detection;
