@@ -282,6 +282,16 @@ make_release() { # VERSION GOOD|BAD|SUMS-ONLY
 make_release 9.9.9-e2e GOOD
 make_release 9.9.8-bad BAD
 make_release 9.9.6-sums SUMS-ONLY
+make_release 9.9.5-cache GOOD
+
+# An executable that an attacker would plant where an installer might trust it: it records
+# that it ran and reports nothing. `plant FILE MARKER`
+plant() {
+    mkdir -p "$(dirname "$1")"
+    # shellcheck disable=SC2016 # $0 and $* belong to the planted script
+    printf '#!/bin/sh\necho "planted binary ran: $0 $*" >>"%s"\n' "$2" >"$1"
+    chmod 755 "$1"
+}
 
 # Requests received since mark: `mark; ...; since_mark FILE`
 mark() { MARK=$(wc -l <"$REQ"); }
@@ -421,7 +431,24 @@ done
 mkdir -p "\$root/bin" && cp "$E2E_BIN" "\$root/bin/allstacks-cd"
 FAKE
     chmod +x "$WORK/fake-cargo/cargo"
-    ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL"
+    # The runner's tool cache is shared between jobs (and repositories, on a self-hosted
+    # runner): plant a binary where the old installer ran it from (with its `.complete`
+    # marker), and a tampered release archive where the new one caches archives.
+    case "$(uname -m)" in aarch64 | arm64) arch_key=arm64 ;; *) arch_key=x64 ;; esac
+    tool_cache="$WORK/home/.cache/act/tool_cache/allstacks-cd"
+    PLANTED_ACT="$WORK/out/planted-act.txt"
+    plant "$tool_cache/9.9.9-e2e/$arch_key/allstacks-cd" "$PLANTED_ACT"
+    touch "$tool_cache/9.9.9-e2e/$arch_key.complete"
+    tampered="$WORK/tampered/allstacks-cd-9.9.6-sums-$TARGET"
+    plant "$tampered/allstacks-cd" "$PLANTED_ACT"
+    tar -czf "$WORK/tampered.tar.gz" -C "$WORK/tampered" "allstacks-cd-9.9.6-sums-$TARGET"
+    mkdir -p "$tool_cache/9.9.6-sums/$arch_key"
+    cp "$WORK/tampered.tar.gz" "$tool_cache/9.9.6-sums/$arch_key/allstacks-cd-9.9.6-sums-$TARGET.tar.gz"
+    touch "$tool_cache/9.9.6-sums/$arch_key.complete"
+    mkdir -p "$WORK/renamed"
+    cp "$E2E_BIN" "$WORK/renamed/allstacks-cd-e2e-renamed"
+    ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL" \
+        --env E2E_RENAMED_BIN="$WORK/renamed/allstacks-cd-e2e-renamed"
     R="$WORK/req-download.jsonl"
     O="$WORK/out/download-outcomes.txt"
     S='p.get("job_type") == "e2e-github-download"'
@@ -431,9 +458,13 @@ FAKE
     eq "act download: the asset was downloaded once" "$(get_count "$R" "/dl/v9.9.9-e2e/$asset")" 1
     eq "act download: its checksum file was downloaded" "$(get_count "$R" "/dl/v9.9.9-e2e/$asset.sha256")" 1
     eq "act download: the downloaded binary reported (Succeeded)" "$(q "$R" "$S" 'p.get("status")')" Succeeded
-    check "act download: the binary on PATH is the one in the tool cache" \
-        grep -q "tool_cache/allstacks-cd/9.9.9-e2e/" "$WORK/out/download-path.txt"
-    eq "act download: the same version again comes from the tool cache" "$(kv "$O" cached)" success
+    check "act download: the binary on PATH is a fresh private copy under RUNNER_TEMP, not the tool cache" \
+        grep -qE "^on-path=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}/allstacks-cd\$" "$WORK/out/download-path.txt"
+    check "act download: the tool cache keeps the verified archive" \
+        cmp "$tool_cache/9.9.9-e2e/$arch_key/$asset" "$WORK/dl/v9.9.9-e2e/$asset"
+    check "act download: a binary planted in the tool cache (with .complete) never runs" test ! -e "$PLANTED_ACT"
+    eq "act download: the same version again in the job uses the copy this job verified (no network)" "$(kv "$O" cached)" success
+    file_has "act download: ... re-hashed before use" "$LOGS/act-download.log" "verified earlier in this job"
     eq "act download: dry-run sets the status output" "$(kv "$O" dry-run-status)" Succeeded
     eq "act download: dry-run sets the payload output" "$(kv "$O" dry-run-service-id)" 4245
     eq "act download: a wrong checksum fails the install step" "$(kv "$O" bad)" failure
@@ -443,10 +474,27 @@ FAKE
         test ! -e "$WORK/home/.cache/act/tool_cache/allstacks-cd/9.9.8-bad.complete"
     eq "act download: a release with only SHA256SUMS installs" "$(kv "$O" sums)" success
     eq "act download: ... verified against SHA256SUMS" "$(get_count "$R" "/dl/v9.9.6-sums/SHA256SUMS")" 1
+    file_has "act download: a tampered archive in the tool cache is refused" "$LOGS/act-download.log" \
+        "the cached allstacks-cd-9.9.6-sums-$TARGET.tar.gz does not match"
+    eq "act download: ... downloaded again" "$(get_count "$R" "/dl/v9.9.6-sums/allstacks-cd-9.9.6-sums-$TARGET.tar.gz")" 1
+    check "act download: ... and replaced in the cache by the verified archive" \
+        cmp "$tool_cache/9.9.6-sums/$arch_key/allstacks-cd-9.9.6-sums-$TARGET.tar.gz" \
+        "$WORK/dl/v9.9.6-sums/allstacks-cd-9.9.6-sums-$TARGET.tar.gz"
+    eq "act download: a cached archive is used by a later job" "$(kv "$O" cache-hit)" success
+    eq "act download: ... without downloading it again" \
+        "$(get_count "$R" "/dl/v9.9.5-cache/allstacks-cd-9.9.5-cache-$TARGET.tar.gz")" 1
+    eq "act download: ... but re-verified against the published checksum" \
+        "$(get_count "$R" "/dl/v9.9.5-cache/allstacks-cd-9.9.5-cache-$TARGET.tar.gz.sha256")" 2
+    eq "act download: ALLSTACKS_CD_BINARY under another name installs" "$(kv "$O" renamed)" success
+    check "act download: ... copied into a fresh directory with a random name" \
+        grep -qE "^renamed-dir=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}\$" "$WORK/out/renamed-path.txt"
+    eq "act download: ... private to the job (mode 700)" "$(kv "$WORK/out/renamed-path.txt" renamed-mode)" 700
     eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
     check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
         grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
     eq "act download: ... and only for that version" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 1
+    check "act download: ... into a fresh private --root" \
+        grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
     file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
 fi
 
