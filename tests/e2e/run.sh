@@ -526,7 +526,11 @@ if only gitlab; then
     DEPLOY='p.get("job_type") == "e2e-gitlab-deploy"'
     PIPELINE='"job_type" not in p'
 
-    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed)
+    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed).
+    # On a shell runner TMPDIR is shared with other projects' jobs: a binary planted where the
+    # old template cached its download must never run.
+    PLANTED_GL="$WORK/out/planted-gitlab.txt"
+    plant "$WORK/gl-tmp/pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
     gcl_run pass "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
         --variable ALLSTACKS_CD_VERSION=9.9.9-e2e --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-pass.jsonl"
@@ -552,6 +556,12 @@ if only gitlab; then
         "$(q "$R" "$DEPLOY" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$D" job-started-at)")"
     file_has "gitlab pass: the rest of after_script still runs" "$LOGS/gitlab-pass.log" "after-script-continues"
     file_lacks "gitlab pass: pipeline-failed does not run" "$LOGS/gitlab-pass.log" "allstacks-cd:pipeline-failed"
+    check "gitlab pass: a binary planted at the old shared path \$TMPDIR/allstacks-cd-<version>/ never runs" \
+        test ! -e "$PLANTED_GL"
+    eq "gitlab pass: each of the two jobs downloads and verifies its own copy" \
+        "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 2
+    eq "gitlab pass: the jobs leave nothing behind in TMPDIR" \
+        "$(find "$WORK/gl-tmp/pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
     # -- a failing pipeline; allstacks-cd on PATH
     gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1
