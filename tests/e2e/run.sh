@@ -207,23 +207,39 @@ if only lint; then
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
     check "workflows (.github/workflows, tests/e2e/github) match the workflow schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml tests/e2e/github/*.yml
-    check "GitLab template and e2e pipeline match the GitLab CI schema" \
+    check "GitLab template and e2e pipelines match the GitLab CI schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
-        .gitlab-ci-template.yml tests/e2e/gitlab/gitlab-ci.yml
-    check "yamllint (.yamllint) on action, template, workflows, e2e pipelines" \
-        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
-    check "shellcheck scripts/*.sh tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
+        .gitlab-ci-template.yml tests/e2e/gitlab/*.yml
+    # check-jsonschema reads one YAML document per file: the component's spec: header and its
+    # jobs are checked as two files.
+    if "$PY" "$E2E/lint.py" split-component templates/allstacks-cd.yml "$WORK/component"; then
+        check "the component (templates/allstacks-cd.yml: spec: header and jobs) matches the GitLab CI schema" \
+            "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
+            "$WORK/component/component-spec.yml" "$WORK/component/component-jobs.yml"
+    else
+        not_ok "the component has a spec: header and jobs, separated by ---"
+    fi
+    check "yamllint (.yamllint) on action, template, component, workflows, e2e pipelines" \
+        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml templates \
+        .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
+    check "shellcheck scripts/*.sh (scripts/gitlab-install.sh included) tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
     "$PY" "$E2E/lint.py" shell action.yml "$WORK/lint"
     check "shellcheck the run: blocks of action.yml" shellcheck -s bash "$WORK"/lint/*.bash
-    if "$PY" "$E2E/lint.py" shell-gitlab .gitlab-ci-template.yml "$WORK/lint"; then
-        check "shellcheck -s sh the scripts of .gitlab-ci-template.yml" shellcheck -s sh "$WORK"/lint/*.sh
+    if "$PY" "$E2E/lint.py" shell-gitlab .gitlab-ci-template.yml "$WORK/lint" &&
+        "$PY" "$E2E/lint.py" shell-gitlab templates/allstacks-cd.yml "$WORK/lint"; then
+        check "shellcheck -s sh the scripts of .gitlab-ci-template.yml and templates/allstacks-cd.yml" \
+            shellcheck -s sh "$WORK"/lint/*.sh
     else
-        not_ok "the GitLab template has scripts to shellcheck"
+        not_ok "the GitLab template and the component have scripts to shellcheck"
     fi
+    check "the install shell in the template and the component is a current copy of scripts/gitlab-install.sh" \
+        "$PY" scripts/sync-gitlab-install.py --check
     check "action.yml: every input reaches the binary through env: \${{ inputs.NAME }}, shell: bash everywhere, token masked first" \
         "$PY" "$E2E/lint.py" action action.yml
-    check "the GitLab template's ALLSTACKS_CD_VERSION is the Cargo.toml version" \
-        "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml
+    check "the component's inputs are those of spec/gitlab-component.md, each described and used" \
+        "$PY" "$E2E/lint.py" component templates/allstacks-cd.yml
+    check "the template's ALLSTACKS_CD_VERSION and the component's version input are the Cargo.toml version" \
+        "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml templates/allstacks-cd.yml
 fi
 
 if ! only github && ! only gitlab; then
