@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the ways users run allstacks-cd: the GitHub Action under act, the
-# GitLab template under gitlab-ci-local, and lints of both plus the workflows and scripts.
+# GitLab template and the GitLab CI/CD component under gitlab-ci-local, and lints of them
+# plus the workflows and scripts.
 #
 #   bash tests/e2e/run.sh
 #
@@ -202,6 +203,7 @@ ln -s "$E2E_BIN" "$BIN_DIR/allstacks-cd"
 # Lint
 if only lint; then
     note "lint"
+    group_start=$SECONDS
     cd "$ROOT"
     check "action.yml matches the GitHub Actions metadata schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
@@ -240,6 +242,7 @@ if only lint; then
         "$PY" "$E2E/lint.py" component templates/allstacks-cd.yml
     check "the template's ALLSTACKS_CD_VERSION and the component's version input are the Cargo.toml version" \
         "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml templates/allstacks-cd.yml
+    note "lint took $((SECONDS - group_start))s"
 fi
 
 if ! only github && ! only gitlab; then
@@ -295,10 +298,16 @@ make_release() { # VERSION GOOD|BAD|SUMS-ONLY
         ;;
     esac
 }
-make_release 9.9.9-e2e GOOD
-make_release 9.9.8-bad BAD
-make_release 9.9.6-sums SUMS-ONLY
-make_release 9.9.5-cache GOOD
+# Each packs the whole debug binary (a few seconds): side by side.
+release_pids=()
+for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD"; do
+    # shellcheck disable=SC2086 # two words: VERSION KIND
+    make_release $release &
+    release_pids+=($!)
+done
+for pid in "${release_pids[@]}"; do
+    wait "$pid" || { not_ok "packaging the test releases" "$(tail -n 5 "$LOGS"/package-*.log)"; }
+done
 
 # An executable that an attacker would plant where an installer might trust it: it records
 # that it ran and reports nothing. `plant FILE MARKER`
@@ -337,6 +346,7 @@ make_repo() { # DIR REMOTE
 # GitHub Actions under act
 if only github; then
     note "GitHub Action under act"
+    group_start=$SECONDS
     mkdir -p "$WORK/repo"
     rsync -a --exclude /target --exclude /.git --exclude node_modules "$ROOT/" "$WORK/repo/"
     make_repo "$WORK/repo" https://github.com/e2e-owner/e2e-repo.git
@@ -512,12 +522,14 @@ FAKE
     check "act download: ... into a fresh private --root" \
         grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
     file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
+    note "GitHub Action under act took $((SECONDS - group_start))s"
 fi
 
 # ---------------------------------------------------------------------------------------
 # GitLab template under gitlab-ci-local
 if only gitlab; then
     note "GitLab template under gitlab-ci-local"
+    group_start=$SECONDS
     GL="$WORK/gl"
     mkdir -p "$GL"
     cp "$ROOT/.gitlab-ci-template.yml" "$GL/.gitlab-ci-template.yml"
@@ -525,13 +537,13 @@ if only gitlab; then
     make_repo "$GL" https://gitlab.example.com/e2e-group/e2e-project.git
     GL_SHA=$(git -C "$GL" rev-parse HEAD)
 
-    gcl_run() { # NAME PATH [gitlab-ci-local args...]: sets GCL_RC, requests in $WORK/req-NAME.jsonl
+    gcl_run() { # NAME PATH [gitlab-ci-local args...]: sets GCL_RC, requests in $WORK/req-NAME.jsonl; runs in $GCL_CWD (default $GL)
         local name=$1 path=$2
         shift 2
         mark
         mkdir -p "$WORK/out/$name" "$WORK/gl-tmp/$name"
         GCL_RC=0
-        (cd "$GL" && env -i HOME="$WORK/home" PATH="$path" LANG=C.UTF-8 TMPDIR="$WORK/gl-tmp/$name" \
+        (cd "${GCL_CWD:-$GL}" && env -i HOME="$WORK/home" PATH="$path" LANG=C.UTF-8 TMPDIR="$WORK/gl-tmp/$name" \
             timeout -k 10 "$RUN_TIMEOUT" "$GCL" --no-color \
             --variable E2E_OUT="$WORK/out/$name" \
             --variable ALLSTACKS_URL="$URL" --variable ALLSTACKS_COMPANY_ID=88 \
@@ -617,6 +629,119 @@ if only gitlab; then
     eq "gitlab no token: nothing is reported" "$(q "$R" count True)" 0
     file_lacks "gitlab no token: no allstacks-cd:pipeline-* job" "$LOGS/gitlab-notoken.log" "allstacks-cd:pipeline-"
     file_has "gitlab no token: the after_script snippet says it skipped" "$LOGS/gitlab-notoken.log" "ALLSTACKS_TOKEN is not set"
+
+    # -----------------------------------------------------------------------------------
+    # The CI/CD component, included from the same commit by tests/e2e/gitlab/component.yml
+    # (twice: services A and B). Its pipeline jobs have an image; --force-shell-executor runs
+    # them in a shell like the rest (a shell runner ignores image: too).
+    note "GitLab template under gitlab-ci-local took $((SECONDS - group_start))s"
+    note "GitLab CI/CD component under gitlab-ci-local"
+    group_start=$SECONDS
+    GC="$WORK/glc"
+    mkdir -p "$GC/templates"
+    cp "$ROOT/templates/allstacks-cd.yml" "$GC/templates/allstacks-cd.yml"
+    cp "$E2E/gitlab/component.yml" "$GC/.gitlab-ci.yml"
+    for bad in "scope: everything" 'service-id: "seven"'; do
+        # One wrong input each; the job must not run.
+        name=$(printf '%s' "${bad%%:*}" | tr -c 'a-z\n' -)
+        cat >"$GC/bad-$name.yml" <<EOF
+include:
+  - component: \$CI_SERVER_FQDN/\$CI_PROJECT_PATH/allstacks-cd@\$CI_COMMIT_SHA
+    inputs:
+      service-id: 4403
+      $bad
+must-not-run:
+  script:
+    - echo "must-not-run-ran"
+EOF
+    done
+    make_repo "$GC" https://gitlab.example.com/e2e-group/e2e-project.git
+    CO=(--force-shell-executor --variable ALLSTACKS_TOKEN="$TOKEN")
+
+    # -- a passing pipeline, the binary downloaded by each job (a binary planted at the old
+    # shared path must not run here either)
+    plant "$WORK/gl-tmp/comp-pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
+    GCL_CWD=$GC gcl_run comp-pass "$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+    R="$WORK/req-comp-pass.jsonl"
+    P="$WORK/out/comp-pass/pipeline.txt"
+    A="$WORK/out/comp-pass/deploy-a.txt"
+    B="$WORK/out/comp-pass/deploy-b.txt"
+    SP="p.get('job_id') == '$(kv "$P" pipeline-id)'"
+    SA="p.get('job_id') == '$(kv "$A" job-id)'"
+    SB="p.get('job_id') == '$(kv "$B" job-id)'"
+    eq "component pass: the pipeline succeeds" "$GCL_RC" 0
+    eq "component pass: three reports (pipeline and deploy-a of service A, deploy-b of service B)" "$(q "$R" count True)" 3
+    eq "component pass: each job downloads and verifies the release itself" \
+        "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 3
+    check "component pass: a binary planted at the old shared path never runs" test ! -e "$PLANTED_GL"
+    eq "component pass: A's pipeline-succeeded posts Succeeded" "$(q "$R" "$SP" 'p.get("status")')" Succeeded
+    eq "component pass: ... with the service-id input (not the project's ALLSTACKS_SERVICE_ID)" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
+    eq "component pass: ... to the project's ALLSTACKS_COMPANY_ID (company-id input left empty)" \
+        "$(q "$R" "$SP" 'r["path"]')" /webhook/company/88/cicd_job
+    eq "component pass: ... Authorization: Bearer <token>" "$(q "$R" "$SP" 'r["headers"].get("authorization")')" "Bearer $TOKEN"
+    eq "component pass: ... start is CI_PIPELINE_CREATED_AT" \
+        "$(q "$R" "$SP" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$P" pipeline-created-at)")"
+    eq "component pass: ... the fields input, quotes, commas and escapes intact" \
+        "$(q "$R" "$SP" '[opt("region"), opt("replicas"), opt("note")]')" \
+        '["eu-west-1", 3, "a \"quoted\", <odd> & \\back/slashed value"]'
+    eq "component pass: ... no job_type (input and variable empty)" "$(q "$R" "$SP" '"job_type" in p')" false
+    eq "component pass: deploy-a's snippet reports it as Succeeded" "$(q "$R" "$SA" 'p.get("status")')" Succeeded
+    eq "component pass: ... service A" "$(q "$R" "$SA" 'p.get("service_id")')" 4401
+    eq "component pass: ... with deploy-a's own ALLSTACKS_JOB_TYPE (job-type input left empty)" \
+        "$(q "$R" "$SA" 'p.get("job_type")')" e2e-component-deploy-a
+    eq "component pass: ... start is CI_JOB_STARTED_AT" \
+        "$(q "$R" "$SA" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$A" job-started-at)")"
+    file_has "component pass: the rest of deploy-a's after_script still runs" "$LOGS/gitlab-comp-pass.log" "after-script-a-continues"
+    eq "component pass: deploy-b's snippet reports service B" "$(q "$R" "$SB" 'p.get("service_id")')" 4402
+    eq "component pass: ... to B's company-id input (over the project's variable)" \
+        "$(q "$R" "$SB" 'r["path"]')" /webhook/company/99/cicd_job
+    eq "component pass: ... with B's job-type input (over deploy-b's variable)" "$(q "$R" "$SB" 'p.get("job_type")')" e2e-component-b
+    eq "component pass: ... as Succeeded" "$(q "$R" "$SB" 'p.get("status")')" Succeeded
+    eq "component pass: B's environments input reaches ALLSTACKS_ENVIRONMENTS" "$(kv "$B" environments)" 'prod*,staging'
+    eq "component pass: B's strict input reaches ALLSTACKS_STRICT" "$(kv "$B" strict)" true
+    file_lacks "component pass: B (scope: job) has no pipeline jobs" "$LOGS/gitlab-comp-pass.log" "svc-b:pipeline-"
+    file_lacks "component pass: A's pipeline-failed does not run" "$LOGS/gitlab-comp-pass.log" "allstacks-cd:pipeline-failed"
+    eq "component pass: the jobs leave nothing behind in TMPDIR" \
+        "$(find "$WORK/gl-tmp/comp-pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
+
+    # -- a failing pipeline (deploy-a fails); allstacks-cd on PATH
+    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1
+    R="$WORK/req-comp-fail.jsonl"
+    SP="p.get('job_id') == '$(kv "$WORK/out/comp-fail/pipeline.txt" pipeline-id)'"
+    SA="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-a.txt" job-id)'"
+    SB="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-b.txt" job-id)'"
+    ne "component fail: the pipeline fails" "$GCL_RC" 0
+    eq "component fail: three reports" "$(q "$R" count True)" 3
+    eq "component fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "component fail: A's pipeline-failed posts Failed" "$(q "$R" "$SP" 'p.get("status")')" Failed
+    eq "component fail: ... service A" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
+    eq "component fail: deploy-a's snippet reports it as Failed" "$(q "$R" "$SA" 'p.get("status")')" Failed
+    eq "component fail: deploy-b's snippet reports it as Succeeded" "$(q "$R" "$SB" 'p.get("status")')" Succeeded
+    file_lacks "component fail: A's pipeline-succeeded does not run" "$LOGS/gitlab-comp-fail.log" "allstacks-cd:pipeline-succeeded"
+
+    # -- no ALLSTACKS_TOKEN: no pipeline jobs, the snippets only say so
+    GCL_CWD=$GC gcl_run comp-notoken "$BIN_DIR:$BASE_PATH" --force-shell-executor
+    R="$WORK/req-comp-notoken.jsonl"
+    eq "component no token: the pipeline succeeds" "$GCL_RC" 0
+    eq "component no token: nothing is reported" "$(q "$R" count True)" 0
+    file_lacks "component no token: no pipeline report jobs" "$LOGS/gitlab-comp-notoken.log" ":pipeline-"
+    eq "component no token: both snippets say they skipped" \
+        "$(grep -c "ALLSTACKS_TOKEN is not set; not reporting this job" "$LOGS/gitlab-comp-notoken.log")" 2
+
+    # -- a wrong input is refused when the pipeline is created: no job runs
+    GCL_CWD=$GC gcl_run comp-bad-scope "$BIN_DIR:$BASE_PATH" "${CO[@]}" --file bad-scope.yml
+    ne "component bad scope: refused" "$GCL_RC" 0
+    check "component bad scope: ... naming the input and its options" \
+        grep -qE "scope.*everything.*not in the list of allowed options" "$LOGS/gitlab-comp-bad-scope.log"
+    file_lacks "component bad scope: ... before any job runs" "$LOGS/gitlab-comp-bad-scope.log" "must-not-run-ran"
+    eq "component bad scope: ... and nothing is reported" "$(q "$WORK/req-comp-bad-scope.jsonl" count True)" 0
+    GCL_CWD=$GC gcl_run comp-bad-service-id "$BIN_DIR:$BASE_PATH" "${CO[@]}" --file bad-service-id.yml
+    ne "component non-number service-id: refused" "$GCL_RC" 0
+    check "component non-number service-id: ... naming the input" \
+        grep -qE "service-id.*not a number" "$LOGS/gitlab-comp-bad-service-id.log"
+    file_lacks "component non-number service-id: ... before any job runs" "$LOGS/gitlab-comp-bad-service-id.log" "must-not-run-ran"
+
+    note "GitLab CI/CD component under gitlab-ci-local took $((SECONDS - group_start))s"
 fi
 
 if [ "$failed" != 0 ]; then
