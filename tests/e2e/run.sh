@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the ways users run allstacks-cd: the GitHub Action under act, the
 # GitLab template and the GitLab CI/CD component under gitlab-ci-local, and lints of them
-# plus the workflows and scripts.
+# plus the workflows, the project's .gitlab-ci.yml and the scripts.
 #
 #   bash tests/e2e/run.sh
 #
@@ -209,9 +209,9 @@ if only lint; then
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
     check "workflows (.github/workflows, tests/e2e/github) match the workflow schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml tests/e2e/github/*.yml
-    check "GitLab template and e2e pipelines match the GitLab CI schema" \
+    check "GitLab template, project .gitlab-ci.yml and e2e pipelines match the GitLab CI schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
-        .gitlab-ci-template.yml tests/e2e/gitlab/*.yml
+        .gitlab-ci-template.yml .gitlab-ci.yml tests/e2e/gitlab/*.yml
     # check-jsonschema reads one YAML document per file: the component's spec: header and its
     # jobs are checked as two files.
     if "$PY" "$E2E/lint.py" split-component templates/allstacks-cd.yml "$WORK/component"; then
@@ -221,8 +221,8 @@ if only lint; then
     else
         not_ok "the component has a spec: header and jobs, separated by ---"
     fi
-    check "yamllint (.yamllint) on action, template, component, workflows, e2e pipelines" \
-        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml templates \
+    check "yamllint (.yamllint) on action, template, component, .gitlab-ci.yml, workflows, e2e pipelines" \
+        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml templates .gitlab-ci.yml \
         .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
     check "shellcheck scripts/*.sh (scripts/gitlab-install.sh included) tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
     "$PY" "$E2E/lint.py" shell action.yml "$WORK/lint"
@@ -641,6 +641,7 @@ if only gitlab; then
     mkdir -p "$GC/templates"
     cp "$ROOT/templates/allstacks-cd.yml" "$GC/templates/allstacks-cd.yml"
     cp "$E2E/gitlab/component.yml" "$GC/.gitlab-ci.yml"
+    cp "$ROOT/.gitlab-ci.yml" "$GC/project-ci.yml"
     for bad in "scope: everything" 'service-id: "seven"'; do
         # One wrong input each; the job must not run.
         name=$(printf '%s' "${bad%%:*}" | tr -c 'a-z\n' -)
@@ -741,6 +742,19 @@ EOF
         grep -qE "service-id.*not a number" "$LOGS/gitlab-comp-bad-service-id.log"
     file_lacks "component non-number service-id: ... before any job runs" "$LOGS/gitlab-comp-bad-service-id.log" "must-not-run-ran"
 
+    # -- the project's own .gitlab-ci.yml (for a GitLab mirror): it includes the component from
+    # the same commit, and creates a Catalog release only on a semver tag
+    gcl_list() { # TAG: the job names gitlab-ci-local would run for project-ci.yml
+        (cd "$GC" && env -i HOME="$WORK/home" PATH="$BASE_PATH" LANG=C.UTF-8 TMPDIR="$WORK/tmp" \
+            "$GCL" --no-color --file project-ci.yml --list ${1:+--variable CI_COMMIT_TAG="$1"} 2>>"$LOGS/gitlab-project-ci.log") |
+            awk 'NR > 1 && $1 ~ /^[a-z]/ { print $1 }' | sort | tr '\n' ' '
+    }
+    jobs=$(gcl_list "")
+    eq "project .gitlab-ci.yml: the component's jobs from this commit, built binary, no release without a tag" \
+        "$jobs" "allstacks-cd:pipeline-failed allstacks-cd:pipeline-succeeded build deploy-snippet "
+    check "project .gitlab-ci.yml: a Catalog release on tag v1.2.3" grep -q "release-catalog" <<<"$(gcl_list v1.2.3)"
+    check "project .gitlab-ci.yml: ... and on tag 1.2.3" grep -q "release-catalog" <<<"$(gcl_list 1.2.3)"
+    eq "project .gitlab-ci.yml: ... but not on tag v1.2.3-rc1" "$(gcl_list v1.2.3-rc1)" "$jobs"
     note "GitLab CI/CD component under gitlab-ci-local took $((SECONDS - group_start))s"
 fi
 
