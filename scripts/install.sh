@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Installs the allstacks-cd binary for the composite GitHub Action (action.yml).
 #
-# Order: ALLSTACKS_CD_BINARY if set; else the runner's tool cache; else the prebuilt
-# release asset for RUNNER_OS/RUNNER_ARCH, checked against its published SHA-256; else (no
-# asset for this platform, or the download failed) `cargo install --locked --path` from the
-# action's own source. A checksum that does not match stops the install: it never falls back.
+# Order: ALLSTACKS_CD_BINARY if set; else the copy an earlier step of this job verified;
+# else the prebuilt release asset for RUNNER_OS/RUNNER_ARCH, checked against its published
+# SHA-256 (taken from the runner's tool cache when an earlier job stored it there, else
+# downloaded); else (no asset for this platform, or the download failed) `cargo install
+# --locked --path` from the action's own source. A checksum that does not match stops the
+# install: it never falls back.
+#
+# Nothing on a shared or predictable path is run: the tool cache of a self-hosted runner is
+# shared by every job and repository on it, so it holds only release archives, each checked
+# against the checksum fetched again from the release in this job before it is unpacked.
+# Every binary runs from a directory this job created with mktemp -d (mode 700, random name).
 #
 # Reads:  ALLSTACKS_CD_BINARY, ALLSTACKS_CD_VERSION (empty: the version in the action's
 #         Cargo.toml), ALLSTACKS_CD_DOWNLOAD_URL (empty: GitHub releases of
 #         ALLSTACKS_CD_REPOSITORY, else of the repository named in Cargo.toml),
-#         GITHUB_ACTION_PATH, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
-# Writes: `bin` and `dir` to $GITHUB_OUTPUT, the binary's directory to $GITHUB_PATH.
+#         ALLSTACKS_CD_VERIFIED_BIN (written to $GITHUB_ENV by an earlier install in this
+#         job), GITHUB_ACTION_PATH, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
+# Writes: `bin` and `dir` to $GITHUB_OUTPUT, the binary's directory to $GITHUB_PATH, and
+#         ALLSTACKS_CD_VERIFIED_BIN to $GITHUB_ENV after a verified install.
 set -euo pipefail
 
 log() { printf 'allstacks-cd install: %s\n' "$*"; }
@@ -28,6 +37,11 @@ to_native() { if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else 
 action_path=$(to_unix "${GITHUB_ACTION_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}")
 github_output=${GITHUB_OUTPUT:-/dev/null}
 github_path=${GITHUB_PATH:-/dev/null}
+github_env=${GITHUB_ENV:-/dev/null}
+tmp_root=$(to_unix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")
+
+# A new directory only this job can use: mode 700, a name nobody could have guessed.
+private_dir() { mktemp -d "$tmp_root/$1.XXXXXXXX"; }
 
 # The value of KEY = "..." in the [package] table of the action's Cargo.toml.
 manifest_value() {
@@ -68,10 +82,8 @@ if [ -n "${ALLSTACKS_CD_BINARY:-}" ]; then
     case $(basename "$bin") in
     allstacks-cd | allstacks-cd.exe) ;;
     *)
-        # Later steps call it by name: give it that name.
-        named="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/allstacks-cd-bin"
-        named=$(to_unix "$named")
-        mkdir -p "$named"
+        # Later steps call it by name: give it that name, in a directory of our own.
+        named=$(private_dir allstacks-cd-bin) || die "cannot create a directory under $tmp_root"
         case $bin in *.exe) suffix=.exe ;; *) suffix= ;; esac
         cp "$bin" "$named/allstacks-cd$suffix"
         bin="$named/allstacks-cd$suffix"
@@ -110,7 +122,6 @@ Windows | MINGW* | MSYS* | CYGWIN*)
 esac
 arch_key=$(printf '%s' "$arch" | tr '[:upper:]' '[:lower:]')
 
-tmp_root=$(to_unix "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")
 cache_root=$(to_unix "${RUNNER_TOOL_CACHE:-$tmp_root}")
 cache_dir="$cache_root/allstacks-cd/$version/$arch_key"
 
@@ -119,16 +130,39 @@ install_from_source() {
     warn "$1; building allstacks-cd $version from the action's source with cargo (slow)"
     command -v cargo >/dev/null 2>&1 ||
         die "$1, and cargo is not installed to build it from source: set up Rust first (e.g. dtolnay/rust-toolchain) or set ALLSTACKS_CD_BINARY"
-    local root="$tmp_root/allstacks-cd-cargo"
+    local root
+    root=$(private_dir allstacks-cd-cargo) || die "cannot create a directory under $tmp_root"
     cargo install --locked --path "$action_path" --root "$root" --bin allstacks-cd ||
         die "cargo install --locked --path $action_path failed"
     publish "$root/bin/allstacks-cd$exe"
 }
 
-# 4. The tool cache (filled only after a verified download).
-if [ -f "$cache_dir.complete" ] && [ -x "$cache_dir/allstacks-cd$exe" ]; then
-    log "found allstacks-cd $version in the tool cache"
-    publish "$cache_dir/allstacks-cd$exe"
+sha256_of() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        sha256sum "$1" | cut -d ' ' -f 1
+    elif command -v shasum >/dev/null 2>&1; then
+        shasum -a 256 "$1" | cut -d ' ' -f 1
+    else
+        die "neither sha256sum nor shasum is installed to verify $1"
+    fi
+}
+
+# 4. The copy an earlier install verified in this job (two steps of one job, e.g. `start`
+# then `report`). $GITHUB_ENV is the job's own: no other job can set this record. The
+# binary is hashed again before use and must sit in a private directory of this job.
+if [ -n "${ALLSTACKS_CD_VERIFIED_BIN:-}" ] && [ -n "$target" ]; then
+    read -r seen_version seen_target seen_sha seen_bin <<<"$ALLSTACKS_CD_VERIFIED_BIN" || true
+    case ${seen_bin:-} in
+    */../*) ;;
+    "$tmp_root"/allstacks-cd-bin.*/allstacks-cd$exe)
+        if [ "$seen_version" = "$version" ] && [ "$seen_target" = "$target" ] &&
+            [ -f "$seen_bin" ] && [ ! -L "$seen_bin" ] &&
+            [ "$(sha256_of "$seen_bin" | tr '[:upper:]' '[:lower:]')" = "$seen_sha" ]; then
+            log "allstacks-cd $version was verified earlier in this job; its copy is unchanged"
+            publish "$seen_bin"
+        fi
+        ;;
+    esac
 fi
 
 [ -n "$target" ] || install_from_source "no prebuilt allstacks-cd for $os/$arch"
@@ -157,25 +191,14 @@ fetch() {
     fi
 }
 
-sha256_of() {
-    if command -v sha256sum >/dev/null 2>&1; then
-        sha256sum "$1" | cut -d ' ' -f 1
-    elif command -v shasum >/dev/null 2>&1; then
-        shasum -a 256 "$1" | cut -d ' ' -f 1
-    else
-        die "neither sha256sum nor shasum is installed to verify $asset"
-    fi
-}
-
-work=$(mktemp -d "$tmp_root/allstacks-cd.XXXXXX")
+work=$(private_dir allstacks-cd) || die "cannot create a directory under $tmp_root"
 trap 'rm -rf "$work"' EXIT
 
-log "downloading $base/$asset"
-fetch "$base/$asset" "$work/$asset" || install_from_source "could not download $base/$asset"
-
-# The checksum: `<asset>.sha256`, else the release's SHA256SUMS. Without one the asset
-# is not used at all.
+# The published checksum: `<asset>.sha256`, else the release's SHA256SUMS. It is fetched
+# in every job, also when the archive comes from the tool cache. Without one the asset is
+# not used at all.
 expected=
+checksum_source=
 if fetch "$base/$asset.sha256" "$work/checksum" 2>/dev/null; then
     expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
     checksum_source="$base/$asset.sha256"
@@ -183,13 +206,31 @@ elif fetch "$base/SHA256SUMS" "$work/checksum" 2>/dev/null; then
     expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
     checksum_source="$base/SHA256SUMS"
 fi
-[ -n "$expected" ] || install_from_source "no SHA-256 checksum for $asset at $base"
 expected=$(printf '%s' "$expected" | tr -d '\r' | tr '[:upper:]' '[:lower:]')
-actual=$(sha256_of "$work/$asset" | tr '[:upper:]' '[:lower:]')
-if [ "$expected" != "$actual" ]; then
-    die "checksum mismatch for $asset: expected $expected (from $checksum_source), got $actual. The download was not installed; check download-url and version, or report it if the release itself is wrong"
+
+# 6. The archive: from the tool cache when an earlier job stored it and it still matches
+# (copied first, so what is checked is what is unpacked), else downloaded.
+from_cache=
+if [ -n "$expected" ] && [ -f "$cache_dir.complete" ] && [ -f "$cache_dir/$asset" ]; then
+    cp "$cache_dir/$asset" "$work/$asset" 2>/dev/null || rm -f "$work/$asset"
+    if [ -f "$work/$asset" ] && [ "$(sha256_of "$work/$asset" | tr '[:upper:]' '[:lower:]')" = "$expected" ]; then
+        log "the cached $asset matches $checksum_source"
+        from_cache=1
+    else
+        warn "the cached $asset does not match $checksum_source; not using it, downloading the release again"
+        rm -f "$work/$asset"
+    fi
 fi
-log "checksum OK ($actual)"
+if [ -z "$from_cache" ]; then
+    log "downloading $base/$asset"
+    fetch "$base/$asset" "$work/$asset" || install_from_source "could not download $base/$asset"
+    [ -n "$expected" ] || install_from_source "no SHA-256 checksum for $asset at $base"
+    actual=$(sha256_of "$work/$asset" | tr '[:upper:]' '[:lower:]')
+    if [ "$expected" != "$actual" ]; then
+        die "checksum mismatch for $asset: expected $expected (from $checksum_source), got $actual. The download was not installed; check download-url and version, or report it if the release itself is wrong"
+    fi
+    log "checksum OK ($actual)"
+fi
 
 mkdir -p "$work/x"
 if [ "$ext" = zip ]; then
@@ -206,8 +247,24 @@ fi
 found=$(find "$work/x" -type f -name "allstacks-cd$exe" | head -n 1)
 [ -n "$found" ] || die "$asset does not contain allstacks-cd$exe"
 
-mkdir -p "$cache_dir"
-cp "$found" "$cache_dir/allstacks-cd$exe"
-chmod +x "$cache_dir/allstacks-cd$exe"
-touch "$cache_dir.complete"
-publish "$cache_dir/allstacks-cd$exe"
+bin_dir=$(private_dir allstacks-cd-bin) || die "cannot create a directory under $tmp_root"
+cp "$found" "$bin_dir/allstacks-cd$exe"
+chmod 755 "$bin_dir/allstacks-cd$exe"
+
+# Keep the verified archive for later jobs on this runner (best effort: a cache we cannot
+# write to only costs a download). Written under a temporary name, then renamed.
+if [ -z "$from_cache" ]; then
+    if mkdir -p "$cache_dir" 2>/dev/null &&
+        cp "$work/$asset" "$cache_dir/.$asset.$$" 2>/dev/null &&
+        mv -f "$cache_dir/.$asset.$$" "$cache_dir/$asset" 2>/dev/null &&
+        touch "$cache_dir.complete" 2>/dev/null; then
+        log "cached $asset in $cache_dir"
+    else
+        rm -f "$cache_dir/.$asset.$$" 2>/dev/null || true
+        log "could not cache $asset in $cache_dir (not needed: the next job downloads it again)"
+    fi
+fi
+
+printf 'ALLSTACKS_CD_VERIFIED_BIN=%s %s %s %s\n' "$version" "$target" \
+    "$(sha256_of "$bin_dir/allstacks-cd$exe" | tr '[:upper:]' '[:lower:]')" "$bin_dir/allstacks-cd$exe" >>"$github_env"
+publish "$bin_dir/allstacks-cd$exe"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Static checks of action.yml and the GitLab template, for tests/e2e/run.sh.
+"""Static checks of action.yml, the GitLab template and the CI/CD component, for tests/e2e/run.sh.
 
     lint.py action ACTION_YML          every input is read as ${{ inputs.NAME }} in an env:
                                         mapping, every step has shell: bash, the first step
@@ -10,8 +10,20 @@
                                         OUT_DIR/*.sh (POSIX sh), so shellcheck can read them
     lint.py release-package RELEASE_YML OUT
                                         writes the run: script of the build job's Package step
-    lint.py versions CARGO_TOML TEMPLATE
-                                        the template's ALLSTACKS_CD_VERSION is the crate's
+    lint.py versions CARGO_TOML TEMPLATE COMPONENT
+                                        the template's ALLSTACKS_CD_VERSION and the default of
+                                        the component's `version` input are the crate's version
+    lint.py component COMPONENT         the component's inputs are those of
+                                        spec/gitlab-component.md (names, types, defaults,
+                                        options), each described and used, none undeclared
+    lint.py split-component COMPONENT OUT_DIR
+                                        writes the component's two YAML documents (the
+                                        `spec:` header and the jobs) to OUT_DIR/component-spec.yml
+                                        and OUT_DIR/component-jobs.yml, for check-jsonschema
+                                        (which reads one document per file)
+
+A component is two YAML documents (`spec:` then `---` and the jobs); the shell-gitlab and
+versions commands read the right one of each file.
 """
 
 import os
@@ -31,6 +43,18 @@ Loader.add_constructor("!reference", lambda loader, node: None)
 def load(path):
     with open(path, encoding="utf-8") as f:
         return yaml.load(f, Loader=Loader)
+
+
+def load_docs(path):
+    """The (header, jobs) of a GitLab CI file: header is the `spec:` document of a component,
+    None for a file with one document."""
+    with open(path, encoding="utf-8") as f:
+        docs = list(yaml.load_all(f, Loader=Loader))
+    if len(docs) == 1:
+        return None, docs[0]
+    if len(docs) == 2 and isinstance(docs[0], dict) and "spec" in docs[0]:
+        return docs[0], docs[1]
+    raise SystemExit("%s: expected one document, or a spec: header and one more" % path)
 
 
 def check_action(path):
@@ -81,7 +105,7 @@ def extract_action_shell(path, out):
 
 def extract_gitlab_shell(path, out):
     os.makedirs(out, exist_ok=True)
-    doc = load(path)
+    doc = load_docs(path)[1]
     n = 0
     for job, body in doc.items():
         if not isinstance(body, dict):
@@ -93,18 +117,102 @@ def extract_gitlab_shell(path, out):
             if text:
                 n += 1
                 safe = re.sub(r"[^A-Za-z0-9]+", "-", job).strip("-")
-                with open(os.path.join(out, "%s-%s.sh" % (safe, key)), "w") as f:
+                prefix = os.path.splitext(os.path.basename(path))[0].strip(".")
+                with open(os.path.join(out, "%s-%s-%s.sh" % (prefix, safe, key)), "w") as f:
                     f.write("#!/bin/sh\n" + text + "\n")
     return 0 if n else 1
 
 
-def check_versions(cargo, template):
+def check_versions(cargo, template, component):
     with open(cargo, encoding="utf-8") as f:
         m = re.search(r'^\[package\][^\[]*?^version\s*=\s*"([^"]+)"', f.read(), re.M | re.S)
     crate = m.group(1) if m else None
     tpl = (load(template).get("variables") or {}).get("ALLSTACKS_CD_VERSION")
-    print("Cargo.toml %s, template %s" % (crate, tpl))
-    return 0 if crate and crate == tpl else 1
+    header = load_docs(component)[0] or {}
+    comp = (((header.get("spec") or {}).get("inputs") or {}).get("version") or {}).get("default")
+    print("Cargo.toml %s, template %s, component %s" % (crate, tpl, comp))
+    return 0 if crate and crate == tpl == comp else 1
+
+
+# The component's inputs as spec/gitlab-component.md lists them: type, default, options.
+# `version` defaults to the crate's version (checked by `versions`); service-id is required.
+COMPONENT_INPUTS = {
+    "service-id": ("number", None, None),
+    "url": ("string", "", None),
+    "company-id": ("string", "", None),
+    "job-type": ("string", "", None),
+    "scope": ("string", "pipeline", ["pipeline", "job"]),
+    "stage": ("string", ".post", None),
+    "job-prefix": ("string", "allstacks-cd", None),
+    "fields": ("array", [], None),
+    "environments": ("string", "", None),
+    "strict": ("boolean", False, None),
+    "version": ("string", None, None),
+    "image": ("string", "", None),
+}
+
+
+def check_component(path):
+    header, jobs = load_docs(path)
+    problems = []
+    inputs = ((header or {}).get("spec") or {}).get("inputs") or {}
+    with open(path, encoding="utf-8") as f:
+        body = f.read().split("\n---\n", 1)[-1]
+    used = set(re.findall(r"\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]", body))
+    for name in sorted(set(COMPONENT_INPUTS) | set(inputs)):
+        if name not in inputs:
+            problems.append("input %r is missing" % name)
+            continue
+        if name not in COMPONENT_INPUTS:
+            problems.append("input %r is not in spec/gitlab-component.md" % name)
+            continue
+        spec = inputs[name] or {}
+        want_type, want_default, want_options = COMPONENT_INPUTS[name]
+        if spec.get("type", "string") != want_type:
+            problems.append("input %r: type %r, want %r" % (name, spec.get("type", "string"), want_type))
+        if name == "service-id":
+            if "default" in spec:
+                problems.append("input 'service-id' must be required (no default)")
+        elif name != "version" and spec.get("default") != want_default:
+            problems.append("input %r: default %r, want %r" % (name, spec.get("default"), want_default))
+        if want_options is not None and spec.get("options") != want_options:
+            problems.append("input %r: options %r, want %r" % (name, spec.get("options"), want_options))
+        if not str(spec.get("description") or "").strip():
+            problems.append("input %r has no description" % name)
+        if "regex" in spec:
+            try:
+                re.compile(spec["regex"])
+            except re.error as e:
+                problems.append("input %r: regex %r: %s" % (name, spec["regex"], e))
+            if want_type != "string":
+                problems.append("input %r: regex only applies to string inputs" % name)
+            elif isinstance(spec.get("default"), str) and not re.search(spec["regex"], spec["default"]):
+                problems.append("input %r: its default %r does not match its regex" % (name, spec["default"]))
+        if name not in used:
+            problems.append("input %r is not used ($[[ inputs.%s ]])" % (name, name))
+    for name in sorted(used - set(inputs)):
+        problems.append("$[[ inputs.%s ]] is used but not declared" % name)
+    if not isinstance(jobs, dict) or not jobs:
+        problems.append("no jobs after the spec: header")
+    for p in problems:
+        print(p)
+    print("%d inputs checked" % len(inputs))
+    return 1 if problems else 0
+
+
+def split_component(path, out):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if "\n---\n" not in text:
+        print("%s has no --- line between its spec: header and its jobs" % path, file=sys.stderr)
+        return 1
+    head, jobs = text.split("\n---\n", 1)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "component-spec.yml"), "w", encoding="utf-8") as f:
+        f.write(head + "\n")
+    with open(os.path.join(out, "component-jobs.yml"), "w", encoding="utf-8") as f:
+        f.write(jobs)
+    return 0
 
 
 def extract_release_package(path, out):
@@ -126,8 +234,12 @@ def main(argv):
         return extract_gitlab_shell(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "release-package":
         return extract_release_package(argv[2], argv[3])
-    if len(argv) == 4 and argv[1] == "versions":
-        return check_versions(argv[2], argv[3])
+    if len(argv) == 5 and argv[1] == "versions":
+        return check_versions(argv[2], argv[3], argv[4])
+    if len(argv) == 3 and argv[1] == "component":
+        return check_component(argv[2])
+    if len(argv) == 4 and argv[1] == "split-component":
+        return split_component(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
     return 2
 

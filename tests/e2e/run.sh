@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the ways users run allstacks-cd: the GitHub Action under act, the
-# GitLab template under gitlab-ci-local, and lints of both plus the workflows and scripts.
+# GitLab template and the GitLab CI/CD component under gitlab-ci-local, and lints of them
+# plus the workflows, the project's .gitlab-ci.yml and the scripts.
 #
 #   bash tests/e2e/run.sh
 #
@@ -202,28 +203,46 @@ ln -s "$E2E_BIN" "$BIN_DIR/allstacks-cd"
 # Lint
 if only lint; then
     note "lint"
+    group_start=$SECONDS
     cd "$ROOT"
     check "action.yml matches the GitHub Actions metadata schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
     check "workflows (.github/workflows, tests/e2e/github) match the workflow schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml tests/e2e/github/*.yml
-    check "GitLab template and e2e pipeline match the GitLab CI schema" \
+    check "GitLab template, project .gitlab-ci.yml and e2e pipelines match the GitLab CI schema" \
         "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
-        .gitlab-ci-template.yml tests/e2e/gitlab/gitlab-ci.yml
-    check "yamllint (.yamllint) on action, template, workflows, e2e pipelines" \
-        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
-    check "shellcheck scripts/*.sh tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
+        .gitlab-ci-template.yml .gitlab-ci.yml tests/e2e/gitlab/*.yml
+    # check-jsonschema reads one YAML document per file: the component's spec: header and its
+    # jobs are checked as two files.
+    if "$PY" "$E2E/lint.py" split-component templates/allstacks-cd.yml "$WORK/component"; then
+        check "the component (templates/allstacks-cd.yml: spec: header and jobs) matches the GitLab CI schema" \
+            "$VENV/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
+            "$WORK/component/component-spec.yml" "$WORK/component/component-jobs.yml"
+    else
+        not_ok "the component has a spec: header and jobs, separated by ---"
+    fi
+    check "yamllint (.yamllint) on action, template, component, .gitlab-ci.yml, workflows, e2e pipelines" \
+        "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml templates .gitlab-ci.yml \
+        .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
+    check "shellcheck scripts/*.sh (scripts/gitlab-install.sh included) tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
     "$PY" "$E2E/lint.py" shell action.yml "$WORK/lint"
     check "shellcheck the run: blocks of action.yml" shellcheck -s bash "$WORK"/lint/*.bash
-    if "$PY" "$E2E/lint.py" shell-gitlab .gitlab-ci-template.yml "$WORK/lint"; then
-        check "shellcheck -s sh the scripts of .gitlab-ci-template.yml" shellcheck -s sh "$WORK"/lint/*.sh
+    if "$PY" "$E2E/lint.py" shell-gitlab .gitlab-ci-template.yml "$WORK/lint" &&
+        "$PY" "$E2E/lint.py" shell-gitlab templates/allstacks-cd.yml "$WORK/lint"; then
+        check "shellcheck -s sh the scripts of .gitlab-ci-template.yml and templates/allstacks-cd.yml" \
+            shellcheck -s sh "$WORK"/lint/*.sh
     else
-        not_ok "the GitLab template has scripts to shellcheck"
+        not_ok "the GitLab template and the component have scripts to shellcheck"
     fi
+    check "the install shell in the template and the component is a current copy of scripts/gitlab-install.sh" \
+        "$PY" scripts/sync-gitlab-install.py --check
     check "action.yml: every input reaches the binary through env: \${{ inputs.NAME }}, shell: bash everywhere, token masked first" \
         "$PY" "$E2E/lint.py" action action.yml
-    check "the GitLab template's ALLSTACKS_CD_VERSION is the Cargo.toml version" \
-        "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml
+    check "the component's inputs are those of spec/gitlab-component.md, each described and used" \
+        "$PY" "$E2E/lint.py" component templates/allstacks-cd.yml
+    check "the template's ALLSTACKS_CD_VERSION and the component's version input are the Cargo.toml version" \
+        "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml templates/allstacks-cd.yml
+    note "lint took $((SECONDS - group_start))s"
 fi
 
 if ! only github && ! only gitlab; then
@@ -279,9 +298,25 @@ make_release() { # VERSION GOOD|BAD|SUMS-ONLY
         ;;
     esac
 }
-make_release 9.9.9-e2e GOOD
-make_release 9.9.8-bad BAD
-make_release 9.9.6-sums SUMS-ONLY
+# Each packs the whole debug binary (a few seconds): side by side.
+release_pids=()
+for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD"; do
+    # shellcheck disable=SC2086 # two words: VERSION KIND
+    make_release $release &
+    release_pids+=($!)
+done
+for pid in "${release_pids[@]}"; do
+    wait "$pid" || { not_ok "packaging the test releases" "$(tail -n 5 "$LOGS"/package-*.log)"; }
+done
+
+# An executable that an attacker would plant where an installer might trust it: it records
+# that it ran and reports nothing. `plant FILE MARKER`
+plant() {
+    mkdir -p "$(dirname "$1")"
+    # shellcheck disable=SC2016 # $0 and $* belong to the planted script
+    printf '#!/bin/sh\necho "planted binary ran: $0 $*" >>"%s"\n' "$2" >"$1"
+    chmod 755 "$1"
+}
 
 # Requests received since mark: `mark; ...; since_mark FILE`
 mark() { MARK=$(wc -l <"$REQ"); }
@@ -311,6 +346,7 @@ make_repo() { # DIR REMOTE
 # GitHub Actions under act
 if only github; then
     note "GitHub Action under act"
+    group_start=$SECONDS
     mkdir -p "$WORK/repo"
     rsync -a --exclude /target --exclude /.git --exclude node_modules "$ROOT/" "$WORK/repo/"
     make_repo "$WORK/repo" https://github.com/e2e-owner/e2e-repo.git
@@ -421,7 +457,24 @@ done
 mkdir -p "\$root/bin" && cp "$E2E_BIN" "\$root/bin/allstacks-cd"
 FAKE
     chmod +x "$WORK/fake-cargo/cargo"
-    ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL"
+    # The runner's tool cache is shared between jobs (and repositories, on a self-hosted
+    # runner): plant a binary where the old installer ran it from (with its `.complete`
+    # marker), and a tampered release archive where the new one caches archives.
+    case "$(uname -m)" in aarch64 | arm64) arch_key=arm64 ;; *) arch_key=x64 ;; esac
+    tool_cache="$WORK/home/.cache/act/tool_cache/allstacks-cd"
+    PLANTED_ACT="$WORK/out/planted-act.txt"
+    plant "$tool_cache/9.9.9-e2e/$arch_key/allstacks-cd" "$PLANTED_ACT"
+    touch "$tool_cache/9.9.9-e2e/$arch_key.complete"
+    tampered="$WORK/tampered/allstacks-cd-9.9.6-sums-$TARGET"
+    plant "$tampered/allstacks-cd" "$PLANTED_ACT"
+    tar -czf "$WORK/tampered.tar.gz" -C "$WORK/tampered" "allstacks-cd-9.9.6-sums-$TARGET"
+    mkdir -p "$tool_cache/9.9.6-sums/$arch_key"
+    cp "$WORK/tampered.tar.gz" "$tool_cache/9.9.6-sums/$arch_key/allstacks-cd-9.9.6-sums-$TARGET.tar.gz"
+    touch "$tool_cache/9.9.6-sums/$arch_key.complete"
+    mkdir -p "$WORK/renamed"
+    cp "$E2E_BIN" "$WORK/renamed/allstacks-cd-e2e-renamed"
+    ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL" \
+        --env E2E_RENAMED_BIN="$WORK/renamed/allstacks-cd-e2e-renamed"
     R="$WORK/req-download.jsonl"
     O="$WORK/out/download-outcomes.txt"
     S='p.get("job_type") == "e2e-github-download"'
@@ -431,9 +484,13 @@ FAKE
     eq "act download: the asset was downloaded once" "$(get_count "$R" "/dl/v9.9.9-e2e/$asset")" 1
     eq "act download: its checksum file was downloaded" "$(get_count "$R" "/dl/v9.9.9-e2e/$asset.sha256")" 1
     eq "act download: the downloaded binary reported (Succeeded)" "$(q "$R" "$S" 'p.get("status")')" Succeeded
-    check "act download: the binary on PATH is the one in the tool cache" \
-        grep -q "tool_cache/allstacks-cd/9.9.9-e2e/" "$WORK/out/download-path.txt"
-    eq "act download: the same version again comes from the tool cache" "$(kv "$O" cached)" success
+    check "act download: the binary on PATH is a fresh private copy under RUNNER_TEMP, not the tool cache" \
+        grep -qE "^on-path=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}/allstacks-cd\$" "$WORK/out/download-path.txt"
+    check "act download: the tool cache keeps the verified archive" \
+        cmp "$tool_cache/9.9.9-e2e/$arch_key/$asset" "$WORK/dl/v9.9.9-e2e/$asset"
+    check "act download: a binary planted in the tool cache (with .complete) never runs" test ! -e "$PLANTED_ACT"
+    eq "act download: the same version again in the job uses the copy this job verified (no network)" "$(kv "$O" cached)" success
+    file_has "act download: ... re-hashed before use" "$LOGS/act-download.log" "verified earlier in this job"
     eq "act download: dry-run sets the status output" "$(kv "$O" dry-run-status)" Succeeded
     eq "act download: dry-run sets the payload output" "$(kv "$O" dry-run-service-id)" 4245
     eq "act download: a wrong checksum fails the install step" "$(kv "$O" bad)" failure
@@ -443,17 +500,36 @@ FAKE
         test ! -e "$WORK/home/.cache/act/tool_cache/allstacks-cd/9.9.8-bad.complete"
     eq "act download: a release with only SHA256SUMS installs" "$(kv "$O" sums)" success
     eq "act download: ... verified against SHA256SUMS" "$(get_count "$R" "/dl/v9.9.6-sums/SHA256SUMS")" 1
+    file_has "act download: a tampered archive in the tool cache is refused" "$LOGS/act-download.log" \
+        "the cached allstacks-cd-9.9.6-sums-$TARGET.tar.gz does not match"
+    eq "act download: ... downloaded again" "$(get_count "$R" "/dl/v9.9.6-sums/allstacks-cd-9.9.6-sums-$TARGET.tar.gz")" 1
+    check "act download: ... and replaced in the cache by the verified archive" \
+        cmp "$tool_cache/9.9.6-sums/$arch_key/allstacks-cd-9.9.6-sums-$TARGET.tar.gz" \
+        "$WORK/dl/v9.9.6-sums/allstacks-cd-9.9.6-sums-$TARGET.tar.gz"
+    eq "act download: a cached archive is used by a later job" "$(kv "$O" cache-hit)" success
+    eq "act download: ... without downloading it again" \
+        "$(get_count "$R" "/dl/v9.9.5-cache/allstacks-cd-9.9.5-cache-$TARGET.tar.gz")" 1
+    eq "act download: ... but re-verified against the published checksum" \
+        "$(get_count "$R" "/dl/v9.9.5-cache/allstacks-cd-9.9.5-cache-$TARGET.tar.gz.sha256")" 2
+    eq "act download: ALLSTACKS_CD_BINARY under another name installs" "$(kv "$O" renamed)" success
+    check "act download: ... copied into a fresh directory with a random name" \
+        grep -qE "^renamed-dir=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}\$" "$WORK/out/renamed-path.txt"
+    eq "act download: ... private to the job (mode 700)" "$(kv "$WORK/out/renamed-path.txt" renamed-mode)" 700
     eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
     check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
         grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
     eq "act download: ... and only for that version" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 1
+    check "act download: ... into a fresh private --root" \
+        grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
     file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
+    note "GitHub Action under act took $((SECONDS - group_start))s"
 fi
 
 # ---------------------------------------------------------------------------------------
 # GitLab template under gitlab-ci-local
 if only gitlab; then
     note "GitLab template under gitlab-ci-local"
+    group_start=$SECONDS
     GL="$WORK/gl"
     mkdir -p "$GL"
     cp "$ROOT/.gitlab-ci-template.yml" "$GL/.gitlab-ci-template.yml"
@@ -461,13 +537,13 @@ if only gitlab; then
     make_repo "$GL" https://gitlab.example.com/e2e-group/e2e-project.git
     GL_SHA=$(git -C "$GL" rev-parse HEAD)
 
-    gcl_run() { # NAME PATH [gitlab-ci-local args...]: sets GCL_RC, requests in $WORK/req-NAME.jsonl
+    gcl_run() { # NAME PATH [gitlab-ci-local args...]: sets GCL_RC, requests in $WORK/req-NAME.jsonl; runs in $GCL_CWD (default $GL)
         local name=$1 path=$2
         shift 2
         mark
         mkdir -p "$WORK/out/$name" "$WORK/gl-tmp/$name"
         GCL_RC=0
-        (cd "$GL" && env -i HOME="$WORK/home" PATH="$path" LANG=C.UTF-8 TMPDIR="$WORK/gl-tmp/$name" \
+        (cd "${GCL_CWD:-$GL}" && env -i HOME="$WORK/home" PATH="$path" LANG=C.UTF-8 TMPDIR="$WORK/gl-tmp/$name" \
             timeout -k 10 "$RUN_TIMEOUT" "$GCL" --no-color \
             --variable E2E_OUT="$WORK/out/$name" \
             --variable ALLSTACKS_URL="$URL" --variable ALLSTACKS_COMPANY_ID=88 \
@@ -478,7 +554,11 @@ if only gitlab; then
     DEPLOY='p.get("job_type") == "e2e-gitlab-deploy"'
     PIPELINE='"job_type" not in p'
 
-    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed)
+    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed).
+    # On a shell runner TMPDIR is shared with other projects' jobs: a binary planted where the
+    # old template cached its download must never run.
+    PLANTED_GL="$WORK/out/planted-gitlab.txt"
+    plant "$WORK/gl-tmp/pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
     gcl_run pass "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
         --variable ALLSTACKS_CD_VERSION=9.9.9-e2e --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-pass.jsonl"
@@ -504,6 +584,12 @@ if only gitlab; then
         "$(q "$R" "$DEPLOY" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$D" job-started-at)")"
     file_has "gitlab pass: the rest of after_script still runs" "$LOGS/gitlab-pass.log" "after-script-continues"
     file_lacks "gitlab pass: pipeline-failed does not run" "$LOGS/gitlab-pass.log" "allstacks-cd:pipeline-failed"
+    check "gitlab pass: a binary planted at the old shared path \$TMPDIR/allstacks-cd-<version>/ never runs" \
+        test ! -e "$PLANTED_GL"
+    eq "gitlab pass: each of the two jobs downloads and verifies its own copy" \
+        "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 2
+    eq "gitlab pass: the jobs leave nothing behind in TMPDIR" \
+        "$(find "$WORK/gl-tmp/pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
     # -- a failing pipeline; allstacks-cd on PATH
     gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1
@@ -543,6 +629,133 @@ if only gitlab; then
     eq "gitlab no token: nothing is reported" "$(q "$R" count True)" 0
     file_lacks "gitlab no token: no allstacks-cd:pipeline-* job" "$LOGS/gitlab-notoken.log" "allstacks-cd:pipeline-"
     file_has "gitlab no token: the after_script snippet says it skipped" "$LOGS/gitlab-notoken.log" "ALLSTACKS_TOKEN is not set"
+
+    # -----------------------------------------------------------------------------------
+    # The CI/CD component, included from the same commit by tests/e2e/gitlab/component.yml
+    # (twice: services A and B). Its pipeline jobs have an image; --force-shell-executor runs
+    # them in a shell like the rest (a shell runner ignores image: too).
+    note "GitLab template under gitlab-ci-local took $((SECONDS - group_start))s"
+    note "GitLab CI/CD component under gitlab-ci-local"
+    group_start=$SECONDS
+    GC="$WORK/glc"
+    mkdir -p "$GC/templates"
+    cp "$ROOT/templates/allstacks-cd.yml" "$GC/templates/allstacks-cd.yml"
+    cp "$E2E/gitlab/component.yml" "$GC/.gitlab-ci.yml"
+    cp "$ROOT/.gitlab-ci.yml" "$GC/project-ci.yml"
+    for bad in "scope: everything" 'service-id: "seven"'; do
+        # One wrong input each; the job must not run.
+        name=$(printf '%s' "${bad%%:*}" | tr -c 'a-z\n' -)
+        cat >"$GC/bad-$name.yml" <<EOF
+include:
+  - component: \$CI_SERVER_FQDN/\$CI_PROJECT_PATH/allstacks-cd@\$CI_COMMIT_SHA
+    inputs:
+      service-id: 4403
+      $bad
+must-not-run:
+  script:
+    - echo "must-not-run-ran"
+EOF
+    done
+    make_repo "$GC" https://gitlab.example.com/e2e-group/e2e-project.git
+    CO=(--force-shell-executor --variable ALLSTACKS_TOKEN="$TOKEN")
+
+    # -- a passing pipeline, the binary downloaded by each job (a binary planted at the old
+    # shared path must not run here either)
+    plant "$WORK/gl-tmp/comp-pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
+    GCL_CWD=$GC gcl_run comp-pass "$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+    R="$WORK/req-comp-pass.jsonl"
+    P="$WORK/out/comp-pass/pipeline.txt"
+    A="$WORK/out/comp-pass/deploy-a.txt"
+    B="$WORK/out/comp-pass/deploy-b.txt"
+    SP="p.get('job_id') == '$(kv "$P" pipeline-id)'"
+    SA="p.get('job_id') == '$(kv "$A" job-id)'"
+    SB="p.get('job_id') == '$(kv "$B" job-id)'"
+    eq "component pass: the pipeline succeeds" "$GCL_RC" 0
+    eq "component pass: three reports (pipeline and deploy-a of service A, deploy-b of service B)" "$(q "$R" count True)" 3
+    eq "component pass: each job downloads and verifies the release itself" \
+        "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 3
+    check "component pass: a binary planted at the old shared path never runs" test ! -e "$PLANTED_GL"
+    eq "component pass: A's pipeline-succeeded posts Succeeded" "$(q "$R" "$SP" 'p.get("status")')" Succeeded
+    eq "component pass: ... with the service-id input (not the project's ALLSTACKS_SERVICE_ID)" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
+    eq "component pass: ... to the project's ALLSTACKS_COMPANY_ID (company-id input left empty)" \
+        "$(q "$R" "$SP" 'r["path"]')" /webhook/company/88/cicd_job
+    eq "component pass: ... Authorization: Bearer <token>" "$(q "$R" "$SP" 'r["headers"].get("authorization")')" "Bearer $TOKEN"
+    eq "component pass: ... start is CI_PIPELINE_CREATED_AT" \
+        "$(q "$R" "$SP" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$P" pipeline-created-at)")"
+    eq "component pass: ... the fields input, quotes, commas and escapes intact" \
+        "$(q "$R" "$SP" '[opt("region"), opt("replicas"), opt("note")]')" \
+        '["eu-west-1", 3, "a \"quoted\", <odd> & \\back/slashed value"]'
+    eq "component pass: ... no job_type (input and variable empty)" "$(q "$R" "$SP" '"job_type" in p')" false
+    eq "component pass: deploy-a's snippet reports it as Succeeded" "$(q "$R" "$SA" 'p.get("status")')" Succeeded
+    eq "component pass: ... service A" "$(q "$R" "$SA" 'p.get("service_id")')" 4401
+    eq "component pass: ... with deploy-a's own ALLSTACKS_JOB_TYPE (job-type input left empty)" \
+        "$(q "$R" "$SA" 'p.get("job_type")')" e2e-component-deploy-a
+    eq "component pass: ... start is CI_JOB_STARTED_AT" \
+        "$(q "$R" "$SA" 'p.get("job_start_time")')" "$(iso_epoch "$(kv "$A" job-started-at)")"
+    file_has "component pass: the rest of deploy-a's after_script still runs" "$LOGS/gitlab-comp-pass.log" "after-script-a-continues"
+    eq "component pass: deploy-b's snippet reports service B" "$(q "$R" "$SB" 'p.get("service_id")')" 4402
+    eq "component pass: ... to B's company-id input (over the project's variable)" \
+        "$(q "$R" "$SB" 'r["path"]')" /webhook/company/99/cicd_job
+    eq "component pass: ... with B's job-type input (over deploy-b's variable)" "$(q "$R" "$SB" 'p.get("job_type")')" e2e-component-b
+    eq "component pass: ... as Succeeded" "$(q "$R" "$SB" 'p.get("status")')" Succeeded
+    eq "component pass: B's environments input reaches ALLSTACKS_ENVIRONMENTS" "$(kv "$B" environments)" 'prod*,staging'
+    eq "component pass: B's strict input reaches ALLSTACKS_STRICT" "$(kv "$B" strict)" true
+    file_lacks "component pass: B (scope: job) has no pipeline jobs" "$LOGS/gitlab-comp-pass.log" "svc-b:pipeline-"
+    file_lacks "component pass: A's pipeline-failed does not run" "$LOGS/gitlab-comp-pass.log" "allstacks-cd:pipeline-failed"
+    eq "component pass: the jobs leave nothing behind in TMPDIR" \
+        "$(find "$WORK/gl-tmp/comp-pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
+
+    # -- a failing pipeline (deploy-a fails); allstacks-cd on PATH
+    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1
+    R="$WORK/req-comp-fail.jsonl"
+    SP="p.get('job_id') == '$(kv "$WORK/out/comp-fail/pipeline.txt" pipeline-id)'"
+    SA="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-a.txt" job-id)'"
+    SB="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-b.txt" job-id)'"
+    ne "component fail: the pipeline fails" "$GCL_RC" 0
+    eq "component fail: three reports" "$(q "$R" count True)" 3
+    eq "component fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "component fail: A's pipeline-failed posts Failed" "$(q "$R" "$SP" 'p.get("status")')" Failed
+    eq "component fail: ... service A" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
+    eq "component fail: deploy-a's snippet reports it as Failed" "$(q "$R" "$SA" 'p.get("status")')" Failed
+    eq "component fail: deploy-b's snippet reports it as Succeeded" "$(q "$R" "$SB" 'p.get("status")')" Succeeded
+    file_lacks "component fail: A's pipeline-succeeded does not run" "$LOGS/gitlab-comp-fail.log" "allstacks-cd:pipeline-succeeded"
+
+    # -- no ALLSTACKS_TOKEN: no pipeline jobs, the snippets only say so
+    GCL_CWD=$GC gcl_run comp-notoken "$BIN_DIR:$BASE_PATH" --force-shell-executor
+    R="$WORK/req-comp-notoken.jsonl"
+    eq "component no token: the pipeline succeeds" "$GCL_RC" 0
+    eq "component no token: nothing is reported" "$(q "$R" count True)" 0
+    file_lacks "component no token: no pipeline report jobs" "$LOGS/gitlab-comp-notoken.log" ":pipeline-"
+    eq "component no token: both snippets say they skipped" \
+        "$(grep -c "ALLSTACKS_TOKEN is not set; not reporting this job" "$LOGS/gitlab-comp-notoken.log")" 2
+
+    # -- a wrong input is refused when the pipeline is created: no job runs
+    GCL_CWD=$GC gcl_run comp-bad-scope "$BIN_DIR:$BASE_PATH" "${CO[@]}" --file bad-scope.yml
+    ne "component bad scope: refused" "$GCL_RC" 0
+    check "component bad scope: ... naming the input and its options" \
+        grep -qE "scope.*everything.*not in the list of allowed options" "$LOGS/gitlab-comp-bad-scope.log"
+    file_lacks "component bad scope: ... before any job runs" "$LOGS/gitlab-comp-bad-scope.log" "must-not-run-ran"
+    eq "component bad scope: ... and nothing is reported" "$(q "$WORK/req-comp-bad-scope.jsonl" count True)" 0
+    GCL_CWD=$GC gcl_run comp-bad-service-id "$BIN_DIR:$BASE_PATH" "${CO[@]}" --file bad-service-id.yml
+    ne "component non-number service-id: refused" "$GCL_RC" 0
+    check "component non-number service-id: ... naming the input" \
+        grep -qE "service-id.*not a number" "$LOGS/gitlab-comp-bad-service-id.log"
+    file_lacks "component non-number service-id: ... before any job runs" "$LOGS/gitlab-comp-bad-service-id.log" "must-not-run-ran"
+
+    # -- the project's own .gitlab-ci.yml (for a GitLab mirror): it includes the component from
+    # the same commit, and creates a Catalog release only on a semver tag
+    gcl_list() { # TAG: the job names gitlab-ci-local would run for project-ci.yml
+        (cd "$GC" && env -i HOME="$WORK/home" PATH="$BASE_PATH" LANG=C.UTF-8 TMPDIR="$WORK/tmp" \
+            "$GCL" --no-color --file project-ci.yml --list ${1:+--variable CI_COMMIT_TAG="$1"} 2>>"$LOGS/gitlab-project-ci.log") |
+            awk 'NR > 1 && $1 ~ /^[a-z]/ { print $1 }' | sort | tr '\n' ' '
+    }
+    jobs=$(gcl_list "")
+    eq "project .gitlab-ci.yml: the component's jobs from this commit, built binary, no release without a tag" \
+        "$jobs" "allstacks-cd:pipeline-failed allstacks-cd:pipeline-succeeded build deploy-snippet "
+    check "project .gitlab-ci.yml: a Catalog release on tag v1.2.3" grep -q "release-catalog" <<<"$(gcl_list v1.2.3)"
+    check "project .gitlab-ci.yml: ... and on tag 1.2.3" grep -q "release-catalog" <<<"$(gcl_list 1.2.3)"
+    eq "project .gitlab-ci.yml: ... but not on tag v1.2.3-rc1" "$(gcl_list v1.2.3-rc1)" "$jobs"
+    note "GitLab CI/CD component under gitlab-ci-local took $((SECONDS - group_start))s"
 fi
 
 if [ "$failed" != 0 ]; then
