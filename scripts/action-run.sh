@@ -2,14 +2,14 @@
 # The report step of the composite GitHub Action (action.yml): runs the installed binary
 # with the ALLSTACKS_* variables that action.yml mapped from its inputs.
 #
-# Reads ALLSTACKS_CD_BIN (from the install step), ALLSTACKS_CD_COMMAND (report|start) and
-# ALLSTACKS_CD_JOB_STATUS (this job's own `job.status`).
+# Reads ALLSTACKS_CD_BIN (from the install step) and ALLSTACKS_CD_COMMAND (report|start). This
+# job's own status arrives as ALLSTACKS_DEFAULT_STATUS: the binary uses it only when no event,
+# `needs` or explicit status says otherwise.
 set -euo pipefail
 
 bin=${ALLSTACKS_CD_BIN:-}
 command=${ALLSTACKS_CD_COMMAND:-report}
-job_status=${ALLSTACKS_CD_JOB_STATUS:-}
-unset ALLSTACKS_CD_BIN ALLSTACKS_CD_COMMAND ALLSTACKS_CD_JOB_STATUS
+unset ALLSTACKS_CD_BIN ALLSTACKS_CD_COMMAND
 
 # A workflow command's message with %, CR and LF encoded, so a value cannot end the command
 # and start another one.
@@ -31,13 +31,6 @@ report | start) ;;
     exit 2
     ;;
 esac
-
-# The `status` input defaults to this job's own status. A final job given `needs` reports
-# the whole workflow, so there the default must not hide the needed jobs' results: a status
-# equal to job.status is taken as that default and dropped.
-if [ -n "${ALLSTACKS_NEEDS_JSON:-}" ] && [ "${ALLSTACKS_STATUS:-}" = "$job_status" ]; then
-    unset ALLSTACKS_STATUS
-fi
 
 # An empty input means "not set": drop it so the binary's own defaults and detection apply.
 while IFS= read -r name; do

@@ -368,13 +368,14 @@ EOF
     }
 
     act_run() { # NAME WORKFLOW [act args...]: sets ACT_RC, requests in $WORK/req-NAME.jsonl
+        # (ACT_EVENT_NAME and ACT_EVENT_FILE choose another event than the push event.json)
         local name=$1 wf=$2
         shift 2
         mark
         ACT_RC=0
         (cd "$WORK/repo" && env -i HOME="$WORK/home" PATH="${ACT_PATH:-$BASE_PATH}" LANG=C.UTF-8 TMPDIR="$WORK/tmp" \
-            timeout -k 10 "$RUN_TIMEOUT" "$ACT" push -W "tests/e2e/github/$wf" \
-            -P ubuntu-latest=-self-hosted --no-cache-server -e "$WORK/event.json" \
+            timeout -k 10 "$RUN_TIMEOUT" "$ACT" "${ACT_EVENT_NAME:-push}" -W "tests/e2e/github/$wf" \
+            -P ubuntu-latest=-self-hosted --no-cache-server -e "${ACT_EVENT_FILE:-$WORK/event.json}" \
             --env E2E_URL="$URL" --env E2E_TOKEN="$TOKEN" --env E2E_OUT="$WORK/out" "$@") \
             >"$LOGS/act-$name.log" 2>&1 || ACT_RC=$?
         since_mark "$WORK/req-$name.jsonl"
@@ -442,6 +443,63 @@ EOF
     S='p.get("job_type") == "e2e-github-needs"'
     eq "act needs: one report received" "$(q "$R" count "$S")" 1
     eq "act needs: a failed needed job makes the workflow Failed" "$(q "$R" "$S" 'p.get("status")')" Failed
+
+    # -- deployments made by other tools (spec/deployments.md): the event is the job
+    cat >"$WORK/deployment-status-event.json" <<EOF
+{"action": "created",
+ "deployment": {"id": 5550001, "sha": "$SHA", "ref": "main", "environment": "production",
+   "created_at": "2026-05-01T10:00:00Z", "creator": {"login": "vercel[bot]"},
+   "performed_via_github_app": {"slug": "vercel"}},
+ "deployment_status": {"id": 9990001, "state": "failure", "created_at": "2026-05-01T10:03:20Z",
+   "log_url": "https://vercel.example/logs/1", "environment_url": "https://web.example"},
+ "repository": {"id": 4242, "full_name": "e2e-owner/e2e-repo", "name": "e2e-repo", "owner": {"login": "e2e-owner"}},
+ "sender": {"login": "vercel[bot]"}}
+EOF
+    ACT_EVENT_NAME=deployment_status ACT_EVENT_FILE="$WORK/deployment-status-event.json" \
+        act_run deployment-status deployment-status.yml --env ALLSTACKS_CD_BINARY="$BIN_DIR/allstacks-cd"
+    R="$WORK/req-deployment-status.jsonl"
+    O="$WORK/out/deployment-status-outputs.txt"
+    S='p.get("job_type") == "e2e-github-deployment-status"'
+    eq "act deployment_status: the reporting workflow succeeds" "$ACT_RC" 0
+    eq "act deployment_status: one report received" "$(q "$R" count "$S")" 1
+    eq "act deployment_status: Failed from the event, though the reporting job succeeded" "$(q "$R" "$S" 'p.get("status")')" Failed
+    eq "act deployment_status: job_id deployment-{id}" "$(q "$R" "$S" 'p.get("job_id")')" deployment-5550001
+    eq "act deployment_status: commit_sha is deployment.sha" "$(q "$R" "$S" 'p.get("commit_sha")')" "$SHA"
+    eq "act deployment_status: repo from repository" "$(q "$R" "$S" '[p.get("repo_name"), p.get("repo_id")]')" '["e2e-owner/e2e-repo", "4242"]'
+    eq "act deployment_status: triggered_by is the deployment's creator" "$(q "$R" "$S" 'p.get("triggered_by")')" 'vercel[bot]'
+    eq "act deployment_status: start deployment.created_at, duration to the status" \
+        "$(q "$R" "$S" '[p.get("job_start_time"), p.get("job_duration")]')" "[$(iso_epoch 2026-05-01T10:00:00Z), 200]"
+    eq "act deployment_status: context fields" \
+        "$(q "$R" "$S" '[opt("environment"), opt("environment_url"), opt("log_url"), opt("deployed_by_app"), opt("trigger_event")]')" \
+        '["production", "https://web.example", "https://vercel.example/logs/1", "vercel", "deployment_status"]'
+    eq "act deployment_status: status output Failed" "$(kv "$O" status)" Failed
+
+    cat >"$WORK/workflow-run-event.json" <<EOF
+{"action": "completed",
+ "workflow_run": {"id": 8880001, "run_attempt": 3, "name": "Deploy", "head_sha": "$SHA",
+   "head_branch": "main", "event": "push", "status": "completed", "conclusion": "success",
+   "html_url": "https://github.com/e2e-owner/e2e-repo/actions/runs/8880001",
+   "run_started_at": "2026-05-01T10:00:00Z", "updated_at": "2026-05-01T10:06:40Z",
+   "actor": {"login": "octocat"}, "triggering_actor": {"login": "monalisa"}},
+ "workflow": {"name": "Deploy"},
+ "repository": {"id": 4242, "full_name": "e2e-owner/e2e-repo", "name": "e2e-repo", "owner": {"login": "e2e-owner"}},
+ "sender": {"login": "monalisa"}}
+EOF
+    ACT_EVENT_NAME=workflow_run ACT_EVENT_FILE="$WORK/workflow-run-event.json" \
+        act_run workflow-run workflow-run.yml --env ALLSTACKS_CD_BINARY="$BIN_DIR/allstacks-cd"
+    R="$WORK/req-workflow-run.jsonl"
+    S='p.get("job_type") == "e2e-github-workflow-run"'
+    eq "act workflow_run: the reporting workflow succeeds" "$ACT_RC" 0
+    eq "act workflow_run: one report received" "$(q "$R" count "$S")" 1
+    eq "act workflow_run: Succeeded from the watched run's conclusion" "$(q "$R" "$S" 'p.get("status")')" Succeeded
+    eq "act workflow_run: job_id {run id}-{attempt} of the watched run" "$(q "$R" "$S" 'p.get("job_id")')" 8880001-3
+    eq "act workflow_run: commit_sha is head_sha" "$(q "$R" "$S" 'p.get("commit_sha")')" "$SHA"
+    eq "act workflow_run: triggered_by is the triggering actor" "$(q "$R" "$S" 'p.get("triggered_by")')" monalisa
+    eq "act workflow_run: start run_started_at, duration to updated_at" \
+        "$(q "$R" "$S" '[p.get("job_start_time"), p.get("job_duration")]')" "[$(iso_epoch 2026-05-01T10:00:00Z), 400]"
+    eq "act workflow_run: context fields of the watched run" \
+        "$(q "$R" "$S" '[opt("workflow"), opt("pipeline_url"), opt("run_attempt")]')" \
+        '["Deploy", "https://github.com/e2e-owner/e2e-repo/actions/runs/8880001", "3"]'
 
     # -- the install step's download path. A stand-in cargo records how the fallback calls it
     # and "installs" the built binary (a real build would take minutes).
@@ -629,6 +687,20 @@ if only gitlab; then
     eq "gitlab no token: nothing is reported" "$(q "$R" count True)" 0
     file_lacks "gitlab no token: no allstacks-cd:pipeline-* job" "$LOGS/gitlab-notoken.log" "allstacks-cd:pipeline-"
     file_has "gitlab no token: the after_script snippet says it skipped" "$LOGS/gitlab-notoken.log" "ALLSTACKS_TOKEN is not set"
+
+    # -- environments (spec/deployments.md): a stop job reports nothing, a deploy its tier
+    cp "$E2E/gitlab/environments.yml" "$GL/environments.yml"
+    gcl_run environments "$BIN_DIR:$BASE_PATH" --file environments.yml --variable ALLSTACKS_TOKEN="$TOKEN"
+    R="$WORK/req-environments.jsonl"
+    eq "gitlab environments: the pipeline succeeds" "$GCL_RC" 0
+    eq "gitlab environments: the stop job reports nothing" "$(q "$R" count 'p.get("job_type") == "e2e-gitlab-env-stop"')" 0
+    file_has "gitlab environments: ... and says why" "$LOGS/gitlab-environments.log" 'CI_ENVIRONMENT_ACTION is "stop", not "start"'
+    S='p.get("job_type") == "e2e-gitlab-env-start"'
+    eq "gitlab environments: the deploy job reports itself" "$(q "$R" count "$S")" 1
+    eq "gitlab environments: ... as CI_JOB_ID" "$(q "$R" "$S" 'p.get("job_id")')" "$(kv "$WORK/out/environments/start.txt" job-id)"
+    eq "gitlab environments: ... with environment, environment_tier and environment_url" \
+        "$(q "$R" "$S" '[opt("environment"), opt("environment_tier"), opt("environment_url")]')" \
+        '["production", "production", "https://api.example.com"]'
 
     # -----------------------------------------------------------------------------------
     # The CI/CD component, included from the same commit by tests/e2e/gitlab/component.yml
