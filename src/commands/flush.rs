@@ -104,10 +104,12 @@ fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
     for path in &found.files {
         match outbox::read(path) {
             Ok(saved) => {
+                // A file saved by an older version may name a URL with credentials.
+                let shown = crate::client::redact_userinfo(&saved.url);
                 let target = match url {
                     Some(u) if u == saved.url => "the configured endpoint".to_string(),
-                    Some(_) => format!("another endpoint ({}): not sent", saved.url),
-                    None => saved.url.clone(),
+                    Some(_) => format!("another endpoint ({shown}): not sent"),
+                    None => shown,
                 };
                 let job_id = saved.payload.get("job_id").and_then(|j| j.as_str());
                 ui.plain(&format!(
