@@ -113,6 +113,20 @@ fn a_url_with_credentials_is_refused_and_never_shown() {
     assert!(server.received().is_empty(), "nothing was sent");
     assert!(!outbox.exists(), "nothing was saved");
 
+    // A report saved by an older version for such a URL is listed without its credentials.
+    let old = private_dir(&dir, "old-outbox");
+    save(&old, &webhook(&url), "old-creds");
+    let out = tool(&["flush", "--dry-run"])
+        .env("ALLSTACKS_OUTBOX", &old)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("http://***@127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("hunter2-pw"), "{}", out.stderr);
+
     // The same for the GitHub API: no request, a warning, the start falls back.
     let api = Server::start(vec![Reply::status(200).body("{}")]);
     let out = tool(&["report", "--dry-run", "--status", "ok"])
