@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{Output, Reply, Server, tool};
+use crate::support::{Output, Reply, Server, has_line, tool};
 
 const EVENT_SHA: &str = "0b4c0f4f5b1e2a9d8c7b6a5f4e3d2c1b0a998877";
 /// 2026-05-01T10:00:00Z, the deployment's (and the run's) start.
@@ -52,23 +52,6 @@ fn dry_run(env: &[(&str, String)], args: &[&str]) -> Output {
         t = t.env(k, v);
     }
     t.run()
-}
-
-/// Asserts a provenance line `field  value  source`.
-fn has_line(out: &Output, field: &str, value: &str, source: &str) {
-    let found = out.stderr.lines().any(|l| {
-        let cols: Vec<&str> = l
-            .split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        cols.len() >= 3 && cols[0] == field && cols[1] == value && cols[2..].join("  ") == source
-    });
-    assert!(
-        found,
-        "no line {field} | {value} | {source} in:\n{}",
-        out.stderr
-    );
 }
 
 fn deployment_payload(status: &str) -> Value {

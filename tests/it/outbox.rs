@@ -5,32 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use allstacks_cd::outbox::{self, Saved};
+use allstacks_cd::outbox::Saved;
 use serde_json::json;
 
 use crate::support::{
-    Reply, ReservedPort, Server, TOKEN, assert_no_token, job_payload, outbox_files, temp_path, tool,
+    Reply, ReservedPort, Server, TOKEN, assert_no_token, job_payload, outbox_files, save_report,
+    temp_path, tool, webhook,
 };
-
-fn webhook(base: &str) -> String {
-    format!("{base}/webhook/company/42/cicd_job")
-}
-
-/// Saves a report for `url` the way `report` does, and returns its file.
-fn save(dir: &Path, url: &str, job_id: &str) -> PathBuf {
-    outbox::save(
-        dir,
-        &Saved {
-            version: 1,
-            url: url.to_string(),
-            saved_at: 1_704_018_100,
-            last_error: "could not connect".into(),
-            payload: job_payload(job_id),
-            rejected: None,
-        },
-    )
-    .expect("save")
-}
 
 /// `flush ARGS` with the token and the endpoint `base` + company 42 configured: saved reports
 /// are sent only to the endpoint configured now.
@@ -205,7 +186,7 @@ fn flush_sends_oldest_first_and_keeps_what_still_fails() {
     let url = webhook(&server.url());
     let paths: Vec<PathBuf> = ["s1", "s2", "s3"]
         .iter()
-        .map(|id| save(dir.path(), &url, id))
+        .map(|id| save_report(dir.path(), &url, id))
         .collect();
     let out = flush(&["--strict", "--retries", "0", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
@@ -274,7 +255,7 @@ fn a_saved_report_rejected_on_flush_moves_to_rejected_with_the_message() {
     let url = webhook(&server.url());
     let paths: Vec<PathBuf> = ["r1", "r2", "r3"]
         .iter()
-        .map(|id| save(dir.path(), &url, id))
+        .map(|id| save_report(dir.path(), &url, id))
         .collect();
     let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
@@ -328,7 +309,7 @@ fn a_refused_token_on_flush_keeps_everything() {
     let server = Server::start(vec![Reply::status(401)]);
     let url = webhook(&server.url());
     for id in ["t1", "t2"] {
-        save(dir.path(), &url, id);
+        save_report(dir.path(), &url, id);
     }
     let before = listing(dir.path());
     let out = flush(&["--strict", "-vv"], &server.url())
@@ -369,7 +350,7 @@ fn a_redirect_or_a_final_5xx_on_flush_keeps_the_report() {
         let server = Server::start(vec![reply]);
         let url = webhook(&server.url());
         for id in ["k1", "k2"] {
-            save(dir.path(), &url, id);
+            save_report(dir.path(), &url, id);
         }
         let before = listing(dir.path());
         let out = flush(&["--strict", "-vv"], &server.url())
@@ -393,7 +374,7 @@ fn flush_dry_run_prints_the_payloads_and_sends_nothing() {
     let server = Server::start(vec![Reply::status(201)]);
     let url = webhook(&server.url());
     for id in ["p1", "p2"] {
-        save(dir.path(), &url, id);
+        save_report(dir.path(), &url, id);
     }
     std::fs::write(dir.path().join("garbage.json"), "{not json").expect("write");
     let before = listing(dir.path());
@@ -419,9 +400,9 @@ fn report_flushes_its_own_servers_reports_first_one_attempt_each() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::status(201)]);
     let other = Server::start(vec![Reply::status(201)]);
-    save(dir.path(), &webhook(&server.url()), "old-1");
-    let elsewhere = save(dir.path(), &webhook(&other.url()), "old-other");
-    save(dir.path(), &webhook(&server.url()), "old-2");
+    save_report(dir.path(), &webhook(&server.url()), "old-1");
+    let elsewhere = save_report(dir.path(), &webhook(&other.url()), "old-other");
+    save_report(dir.path(), &webhook(&server.url()), "old-2");
     let out = tool(&["report", "--strict", "-vv"])
         .server(&server)
         .with_job("new")
@@ -467,7 +448,7 @@ fn report_flushes_its_own_servers_reports_first_one_attempt_each() {
 fn run_flushes_the_outbox_too() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::status(201)]);
-    save(dir.path(), &webhook(&server.url()), "old");
+    save_report(dir.path(), &webhook(&server.url()), "old");
     let out = tool(&["run", "--strict", "-vv", "--", "true"])
         .server(&server)
         .with_job("wrapped")
@@ -486,7 +467,7 @@ fn a_dead_server_and_a_full_outbox_stay_within_one_timeout() {
     let url = webhook(&server.url());
     let saved: Vec<PathBuf> = ["h1", "h2"]
         .iter()
-        .map(|id| save(dir.path(), &url, id))
+        .map(|id| save_report(dir.path(), &url, id))
         .collect();
     let started = Instant::now();
     let out = tool(&["report", "--strict", "--timeout", "4", "-vv"])
@@ -521,7 +502,7 @@ fn flush_applies_the_plain_http_guard_and_never_uses_a_proxy_for_plain_http() {
     let proxy = Server::start(vec![Reply::status(201)]);
     // `.invalid` never resolves: a direct attempt leaves nothing but a failure here.
     let base = "http://allstacks.invalid";
-    let path = save(dir.path(), &webhook(base), "plain");
+    let path = save_report(dir.path(), &webhook(base), "plain");
     let out = flush(&["--strict", "-vv"], base)
         .env("ALLSTACKS_OUTBOX", dir.path())
         .env("HTTP_PROXY", proxy.url())
@@ -567,7 +548,7 @@ fn two_reports_flushing_one_outbox_deliver_each_saved_report_once() {
         let url = webhook(&server.url());
         let saved: Vec<String> = (0..10).map(|i| format!("saved-{round}-{i}")).collect();
         for id in &saved {
-            save(dir.path(), &url, id);
+            save_report(dir.path(), &url, id);
         }
         let runs: Vec<_> = ["own-a", "own-b"]
             .iter()
@@ -598,7 +579,7 @@ fn a_saved_file_that_is_not_a_report_is_moved_aside() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = Server::start(vec![Reply::status(201)]);
     std::fs::write(dir.path().join("0000-broken.json"), "{\"half\": ").expect("write");
-    save(dir.path(), &webhook(&server.url()), "fine");
+    save_report(dir.path(), &webhook(&server.url()), "fine");
     let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", dir.path())
         .run();
@@ -618,8 +599,8 @@ fn flush_output_json_counts_what_happened() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["delivered"], json!(0));
     let server = Server::start(vec![Reply::status(201), Reply::status(400)]);
-    save(&outbox, &webhook(&server.url()), "a");
-    save(&outbox, &webhook(&server.url()), "b");
+    save_report(&outbox, &webhook(&server.url()), "a");
+    save_report(&outbox, &webhook(&server.url()), "b");
     let out = flush(&["--output", "json"], &server.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();

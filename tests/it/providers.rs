@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::support::{Output, Reply, Server, tool};
+use crate::support::{Output, Reply, Server, has_line, tool};
 
 fn fixture(rel: &str) -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -34,23 +34,6 @@ fn dry_run(rel: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
         t = t.env(&k, v);
     }
     t.envs(extra).run()
-}
-
-/// Asserts a provenance line `field  value  source` (columns separated by two spaces).
-fn has_line(out: &Output, field: &str, value: &str, source: &str) {
-    let found = out.stderr.lines().any(|l| {
-        let cols: Vec<&str> = l
-            .split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .collect();
-        cols.len() >= 3 && cols[0] == field && cols[1] == value && cols[2..].join("  ") == source
-    });
-    assert!(
-        found,
-        "no line {field} | {value} | {source} in:\n{}",
-        out.stderr
-    );
 }
 
 /// What one fixture must yield through the binary.

@@ -9,17 +9,13 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use allstacks_cd::outbox::{self, Claim, Saved};
+use allstacks_cd::outbox::Claim;
 use serde_json::json;
 
 use crate::support::{
     Output, Reply, ReservedPort, SHA, Server, TOKEN, assert_no_token, job_payload, outbox_files,
-    temp_path, tool,
+    save_report, temp_path, tool, webhook,
 };
-
-fn webhook(base: &str) -> String {
-    format!("{base}/webhook/company/42/cicd_job")
-}
 
 /// A private directory (mode 0700), as the tool itself creates them.
 fn private_dir(parent: &tempfile::TempDir, name: &str) -> PathBuf {
@@ -30,21 +26,6 @@ fn private_dir(parent: &tempfile::TempDir, name: &str) -> PathBuf {
         .create(&dir)
         .expect("mkdir");
     dir
-}
-
-fn save(dir: &Path, url: &str, job_id: &str) -> PathBuf {
-    outbox::save(
-        dir,
-        &Saved {
-            version: 1,
-            url: url.to_string(),
-            saved_at: 1_704_018_100,
-            last_error: "could not connect".into(),
-            payload: job_payload(job_id),
-            rejected: None,
-        },
-    )
-    .expect("save")
 }
 
 /// No line of stderr starts a workflow command other than the tool's own annotations.
@@ -115,7 +96,7 @@ fn a_url_with_credentials_is_refused_and_never_shown() {
 
     // A report saved by an older version for such a URL is listed without its credentials.
     let old = private_dir(&dir, "old-outbox");
-    save(&old, &webhook(&url), "old-creds");
+    save_report(&old, &webhook(&url), "old-creds");
     let out = tool(&["flush", "--dry-run"])
         .env("ALLSTACKS_OUTBOX", &old)
         .run();
@@ -320,8 +301,8 @@ fn flush_never_sends_a_planted_report_to_the_host_it_names() {
     let outbox = private_dir(&dir, "outbox");
     let planter = Server::start(vec![Reply::status(201)]);
     let ours = Server::start(vec![Reply::status(201)]);
-    let planted = save(&outbox, &webhook(&planter.url()), "planted");
-    let mine = save(&outbox, &webhook(&ours.url()), "mine");
+    let planted = save_report(&outbox, &webhook(&planter.url()), "planted");
+    let mine = save_report(&outbox, &webhook(&ours.url()), "mine");
     let out = tool(&["flush", "--strict", "-vv", "--output", "json"])
         .envs(&[
             ("ALLSTACKS_TOKEN", TOKEN),
@@ -370,7 +351,7 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = private_dir(&dir, "outbox");
     let server = Server::start(vec![Reply::status(201)]);
-    save(&outbox, &webhook(&server.url()), "w1");
+    save_report(&outbox, &webhook(&server.url()), "w1");
     std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let flush = || {
         tool(&["flush", "--strict", "--output", "json"])
@@ -418,7 +399,7 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
 
     std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     require_root("a file owned by another user");
-    let foreign = save(&outbox, &webhook(&server.url()), "theirs");
+    let foreign = save_report(&outbox, &webhook(&server.url()), "theirs");
     std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).expect("chown");
     let out = flush();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -441,8 +422,8 @@ fn flush_strict_fails_when_reports_cannot_be_claimed() {
     let dir = tempfile::tempdir().expect("tmp");
     let staged = private_dir(&dir, "staged");
     let server = Server::start(vec![Reply::status(201)]);
-    save(&staged, &webhook(&server.url()), "ro-1");
-    save(&staged, &webhook(&server.url()), "ro-2");
+    save_report(&staged, &webhook(&server.url()), "ro-1");
+    save_report(&staged, &webhook(&server.url()), "ro-2");
     let mount = private_dir(&dir, "ro");
     // The outbox is a read-only volume (mounted in a namespace of the flush's own).
     let script = r#"mount -t tmpfs -o mode=700 none "$RO" && cp "$STAGED"/*.json "$RO"/ &&
@@ -482,7 +463,7 @@ fn a_claim_is_never_taken_for_stale_while_its_owner_sends() {
     let dir = tempfile::tempdir().expect("tmp");
     let outbox = private_dir(&dir, "outbox");
     let server = Server::start(vec![Reply::status(201)]);
-    let path = save(&outbox, &webhook(&server.url()), "once");
+    let path = save_report(&outbox, &webhook(&server.url()), "once");
     let claim = Claim::take(&path).expect("claim").expect("not taken yet");
     let long_ago = SystemTime::now() - Duration::from_secs(3600);
     std::fs::File::options()

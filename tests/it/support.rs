@@ -547,29 +547,10 @@ impl Tool {
             return self.run_sampling_hwm();
         }
         let report = tempfile::NamedTempFile::new().expect("temp file");
-        let mut timed = Command::new(gnu_time);
-        timed
-            .arg("-f")
-            .arg("%M")
-            .arg("-o")
-            .arg(report.path())
-            .arg(self.cmd.get_program())
-            .args(self.cmd.get_args())
-            .env_clear()
-            .stdin(Stdio::null());
-        for (k, v) in self.cmd.get_envs() {
-            if let Some(v) = v {
-                timed.env(k, v);
-            }
-        }
-        if let Some(dir) = self.cmd.get_current_dir() {
-            timed.current_dir(dir);
-        }
-        let out = Tool {
-            cmd: timed,
-            _home: self._home,
-        }
-        .run();
+        let path = report.path().to_str().expect("utf-8 temp path");
+        let out = self
+            .under(&[gnu_time.to_str().expect("utf-8"), "-f", "%M", "-o", path])
+            .run();
         let text = std::fs::read_to_string(report.path()).unwrap_or_default();
         // GNU time writes "Command exited with non-zero status N" before the numbers.
         let kib = text.lines().last().and_then(|l| l.trim().parse().ok());
@@ -652,4 +633,43 @@ impl Tool {
         self.cmd.env_remove(k);
         self
     }
+}
+
+/// The webhook URL for `base` and company 42 (what [`Tool::server`] configures).
+pub fn webhook(base: &str) -> String {
+    format!("{base}/webhook/company/42/cicd_job")
+}
+
+/// Saves a report for `url` in `dir` the way `report` does, and returns its file.
+pub fn save_report(dir: &Path, url: &str, job_id: &str) -> PathBuf {
+    allstacks_cd::outbox::save(
+        dir,
+        &allstacks_cd::outbox::Saved {
+            version: 1,
+            url: url.to_string(),
+            saved_at: 1_704_018_100,
+            last_error: "could not connect".into(),
+            payload: job_payload(job_id),
+            rejected: None,
+        },
+    )
+    .expect("save")
+}
+
+/// Asserts a `--dry-run` provenance line `field  value  source` (columns separated by two
+/// spaces) on stderr.
+pub fn has_line(out: &Output, field: &str, value: &str, source: &str) {
+    let found = out.stderr.lines().any(|l| {
+        let cols: Vec<&str> = l
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        cols.len() >= 3 && cols[0] == field && cols[1] == value && cols[2..].join("  ") == source
+    });
+    assert!(
+        found,
+        "no line {field} | {value} | {source} in:\n{}",
+        out.stderr
+    );
 }
