@@ -44,6 +44,22 @@ fn no_injected_command(out: &Output, injected: &str) {
     );
 }
 
+/// `report --dry-run --status ok ARGS` in a GitHub run whose start time is asked of the API at
+/// `api` (with a GitHub token).
+fn github_run(api: &str, args: &[&str]) -> crate::support::Tool {
+    let mut all = vec!["report", "--dry-run", "--status", "ok"];
+    all.extend_from_slice(args);
+    tool(&all).envs(&[
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", "acme/web"),
+        ("GITHUB_RUN_ID", "42"),
+        ("GITHUB_SHA", SHA),
+        ("GITHUB_TOKEN", "ghs_apitoken123"),
+        ("GITHUB_API_URL", api),
+        ("ALLSTACKS_SERVICE_ID", "5"),
+    ])
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -110,20 +126,7 @@ fn a_url_with_credentials_is_refused_and_never_shown() {
 
     // The same for the GitHub API: no request, a warning, the start falls back.
     let api = Server::start(vec![Reply::status(200).body("{}")]);
-    let out = tool(&["report", "--dry-run", "--status", "ok"])
-        .envs(&[
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/web"),
-            ("GITHUB_RUN_ID", "42"),
-            ("GITHUB_SHA", SHA),
-            ("GITHUB_TOKEN", "ghs_apitoken123"),
-            ("ALLSTACKS_SERVICE_ID", "5"),
-        ])
-        .env(
-            "GITHUB_API_URL",
-            api.url().replace("http://", "http://x:hunter2-api@"),
-        )
-        .run();
+    let out = github_run(&api.url().replace("http://", "http://x:hunter2-api@"), &[]).run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(api.received().is_empty(), "no request to the API");
     assert!(
@@ -269,17 +272,7 @@ fn a_github_api_that_drips_its_answer_is_cut_off_at_the_deadline() {
             .drip(Duration::from_millis(300)),
     ]);
     let started = Instant::now();
-    let out = tool(&["report", "--dry-run", "--status", "ok"])
-        .envs(&[
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/web"),
-            ("GITHUB_RUN_ID", "42"),
-            ("GITHUB_SHA", SHA),
-            ("GITHUB_TOKEN", "ghs_apitoken123"),
-            ("GITHUB_API_URL", &api.url()),
-            ("ALLSTACKS_SERVICE_ID", "5"),
-        ])
-        .run();
+    let out = github_run(&api.url(), &[]).run();
     let took = started.elapsed();
     assert_eq!(out.code, 0, "{}", out.stderr);
     // The lookup has 5 s; the answer would take 30 s to drip.
@@ -724,18 +717,11 @@ fn five_8_mb_api_pages_stay_in_little_memory() {
         Reply::status(200).body(json!({"total_count": 500, "jobs": jobs}).to_string())
     };
     let api = Server::start((0..5).map(page).collect());
-    let (out, rss) = tool(&["report", "--dry-run", "--status", "ok", "--scope", "job"])
+    let (out, rss) = github_run(&api.url(), &["--scope", "job"])
         .envs(&[
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/web"),
-            ("GITHUB_RUN_ID", "42"),
             ("GITHUB_RUN_ATTEMPT", "1"),
             ("GITHUB_JOB", "deploy"),
             ("RUNNER_NAME", "runner-ours"),
-            ("GITHUB_SHA", SHA),
-            ("GITHUB_TOKEN", "ghs_apitoken123"),
-            ("GITHUB_API_URL", &api.url()),
-            ("ALLSTACKS_SERVICE_ID", "5"),
         ])
         .run_measured();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -804,17 +790,7 @@ fn times_before_2000_or_a_day_ahead_are_refused_from_users_and_skipped_from_prov
     let api = Server::start(vec![
         Reply::status(200).body(r#"{"run_started_at": "0000-01-01T00:00:00Z"}"#),
     ]);
-    let out = tool(&["report", "--dry-run", "--status", "ok"])
-        .envs(&[
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_REPOSITORY", "acme/web"),
-            ("GITHUB_RUN_ID", "42"),
-            ("GITHUB_SHA", SHA),
-            ("GITHUB_TOKEN", "ghs_apitoken123"),
-            ("GITHUB_API_URL", &api.url()),
-            ("ALLSTACKS_SERVICE_ID", "5"),
-        ])
-        .run();
+    let out = github_run(&api.url(), &[]).run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stderr
