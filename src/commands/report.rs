@@ -29,7 +29,12 @@ pub fn report(
     let d = settings::delivery(conn, env, &mut errors);
     let ui = ui_for(&d, env);
     let js = settings::job(job_args, env, &mut errors);
-    let outcome = Outcome::new(&d);
+    let cx = Cx {
+        d: &d,
+        ui: &ui,
+        env,
+        outcome: Outcome::new(&d),
+    };
     let ci = ci::detect(env);
     ui.debug(&format!("CI provider: {}", ci.provider.id()));
     let state_file = state::StateFile::read(
@@ -46,15 +51,15 @@ pub fn report(
     errors.extend(conn.invalid);
     let (job, provenance) = match planned {
         // Nothing is sent for a skipped job, so a missing connection setting does not matter.
-        Ok(Plan::Skip { reason }) => return skipped(&d, &ui, env, &reason, outcome),
+        Ok(Plan::Skip { reason }) => return cx.skipped(&reason),
         Ok(Plan::Send { job, provenance }) => (job, provenance),
         Err(job_errors) => {
             errors.extend(job_errors);
-            return invalid(&d, &ui, &errors, &missing, outcome);
+            return cx.invalid(&errors, &missing);
         }
     };
     if !errors.is_empty() || (!missing.is_empty() && !d.dry_run) {
-        return invalid(&d, &ui, &errors, &missing, outcome);
+        return cx.invalid(&errors, &missing);
     }
     sink::github_outputs(env, &ui, &job);
     if d.dry_run {
@@ -62,10 +67,10 @@ pub fn report(
             ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
         }
         dry_run(&job, &provenance, conn.url.as_deref(), &ui, env);
-        return outcome;
+        return cx.outcome;
     }
     let (Some(url), Some(token)) = (conn.url, d.token.as_deref()) else {
-        return outcome; // both present: `missing` was empty
+        return cx.outcome; // both present: `missing` was empty
     };
     let outbox = delivery::outbox_dir(&d, env, in_ci(&ci, env));
     let delivery = match Delivery::new(&d, env, token, &url, outbox) {
@@ -74,19 +79,18 @@ pub fn report(
             // An unreadable --ca-cert, a token that cannot go in a header: our configuration,
             // not the delivery (exit 2 under --strict, like any invalid setting).
             fail(&ui, d.strict, f.message());
-            return outcome.with(Trouble::Invalid);
+            return cx.outcome.with(Trouble::Invalid);
         }
     };
-    deliver(
-        &d,
-        &delivery,
-        &job,
-        &provenance,
-        &state_file,
-        &ui,
-        env,
-        outcome,
-    )
+    cx.deliver(&delivery, &job, &provenance, &state_file)
+}
+
+/// What every ending of a report needs: the settings, where to say things, how it stands.
+struct Cx<'a> {
+    d: &'a DeliverySettings,
+    ui: &'a Ui,
+    env: &'a Env,
+    outcome: Outcome,
 }
 
 /// The job from the environment: detection, git, the `start` state file, the GitHub API.
@@ -149,44 +153,94 @@ fn in_ci(ci: &CiContext, env: &Env) -> bool {
             .is_some_and(|v| !v.eq_ignore_ascii_case("false") && v != "0")
 }
 
-fn skipped(d: &DeliverySettings, ui: &Ui, env: &Env, reason: &str, outcome: Outcome) -> Outcome {
-    ui.info(reason);
-    sink::github_skipped(env);
-    result_line(d, None, "skipped", None);
-    outcome
+impl Cx<'_> {
+    fn skipped(&self, reason: &str) -> Outcome {
+        self.ui.info(reason);
+        sink::github_skipped(self.env);
+        result_line(self.d, None, "skipped", None);
+        self.outcome
+    }
+
+    /// Nothing is sent: the problems are errors under `--strict`/`--dry-run`, else warnings.
+    fn invalid(&self, errors: &[String], missing: &[String]) -> Outcome {
+        let (d, ui) = (self.d, self.ui);
+        let hard = d.strict || d.dry_run;
+        // With --dry-run a missing setting is only a warning: nothing would be sent anyway.
+        let missing_are_errors = !d.dry_run;
+        for e in errors
+            .iter()
+            .chain(missing.iter().filter(|_| missing_are_errors))
+        {
+            if hard {
+                ui.error(e);
+            } else {
+                ui.warn(&format!("not reported: {e}"));
+            }
+        }
+        if d.dry_run {
+            for e in missing {
+                ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
+            }
+        }
+        if !hard {
+            ui.warn("nothing was sent; the step goes on (use --strict to fail it)");
+        }
+        result_line(d, None, "invalid", None);
+        self.outcome.with(Trouble::Invalid)
+    }
+
+    /// Flushes what was saved for this endpoint, sends the job, and says what became of it.
+    fn deliver(
+        &self,
+        delivery: &Delivery,
+        job: &Job,
+        provenance: &Provenance,
+        state_file: &state::StateFile,
+    ) -> Outcome {
+        let (d, ui) = (self.d, self.ui);
+        // One --timeout for everything this command sends.
+        let deadline = Instant::now() + d.timeout;
+        delivery.flush_first(ui);
+        let delivered = delivery.send(job, ui, deadline);
+        let status = job.status().to_string();
+        let summary = match &delivered.result {
+            Ok(()) => {
+                ui.info(&reported(job, provenance, delivery.url(), &delivered));
+                state_file.consume();
+                "delivered".to_string()
+            }
+            Err(failure) => {
+                let reason = ui.redact(failure.message());
+                let kept = kept_message(&delivered, state_file);
+                let message = format!("could not report job {}: {reason}{kept}", job.job_id());
+                fail(ui, d.strict, &message);
+                format!("failed: {reason}")
+            }
+        };
+        sink::github_summary(self.env, "allstacks-cd report", job, &summary);
+        result_line(d, Some(job.job_id()), &status, Some(&delivered));
+        match delivered.result {
+            Ok(()) => self.outcome,
+            Err(_) => self.outcome.with(Trouble::Delivery),
+        }
+    }
 }
 
-/// Nothing is sent: the problems are errors under `--strict`/`--dry-run`, else warnings.
-fn invalid(
-    d: &DeliverySettings,
-    ui: &Ui,
-    errors: &[String],
-    missing: &[String],
-    outcome: Outcome,
-) -> Outcome {
-    let hard = d.strict || d.dry_run;
-    // With --dry-run a missing setting is only a warning: nothing would be sent anyway.
-    let missing_are_errors = !d.dry_run;
-    for e in errors
+/// `reported job 1234-1 (Succeeded, from --status) to URL (HTTP 201, 1 attempt)`.
+fn reported(job: &Job, provenance: &Provenance, url: &str, delivered: &Delivered) -> String {
+    let from = provenance
         .iter()
-        .chain(missing.iter().filter(|_| missing_are_errors))
-    {
-        if hard {
-            ui.error(e);
-        } else {
-            ui.warn(&format!("not reported: {e}"));
-        }
-    }
-    if d.dry_run {
-        for e in missing {
-            ui.warn(&format!("{e} (nothing is sent with --dry-run)"));
-        }
-    }
-    if !hard {
-        ui.warn("nothing was sent; the step goes on (use --strict to fail it)");
-    }
-    result_line(d, None, "invalid", None);
-    outcome.with(Trouble::Invalid)
+        .find(|p| p.0 == "status")
+        .map(|p| p.2.as_str())
+        .unwrap_or_default();
+    format!(
+        "reported job {} ({}, from {from}) to {url} (HTTP {}, {} attempt{})",
+        job.job_id(),
+        job.status(),
+        delivered.http_status.unwrap_or(0),
+        delivered.attempts,
+        if delivered.attempts == 1 { "" } else { "s" }
+    )
 }
 
 /// `--dry-run`: the payload on stdout, where each field came from on stderr.
@@ -206,60 +260,6 @@ fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: 
         job,
         "dry run: nothing sent",
     );
-}
-
-/// Flushes what was saved for this endpoint, sends the job, and says what became of it.
-#[allow(clippy::too_many_arguments)]
-fn deliver(
-    d: &DeliverySettings,
-    delivery: &Delivery,
-    job: &Job,
-    provenance: &Provenance,
-    state_file: &state::StateFile,
-    ui: &Ui,
-    env: &Env,
-    outcome: Outcome,
-) -> Outcome {
-    // One --timeout for everything this command sends.
-    let deadline = Instant::now() + d.timeout;
-    delivery.flush_first(ui);
-    let delivered = delivery.send(job, ui, deadline);
-    let status = job.status().to_string();
-    let summary = match &delivered.result {
-        Ok(()) => {
-            let from = provenance
-                .iter()
-                .find(|p| p.0 == "status")
-                .map(|p| p.2.as_str())
-                .unwrap_or_default();
-            ui.info(&format!(
-                "reported job {} ({status}, from {from}) to {} (HTTP {}, {} attempt{})",
-                job.job_id(),
-                delivery.url(),
-                delivered.http_status.unwrap_or(0),
-                delivered.attempts,
-                if delivered.attempts == 1 { "" } else { "s" }
-            ));
-            state_file.consume();
-            "delivered".to_string()
-        }
-        Err(failure) => {
-            let reason = ui.redact(failure.message());
-            let kept = kept_message(&delivered, state_file);
-            fail(
-                ui,
-                d.strict,
-                &format!("could not report job {}: {reason}{kept}", job.job_id()),
-            );
-            format!("failed: {reason}")
-        }
-    };
-    sink::github_summary(env, "allstacks-cd report", job, &summary);
-    result_line(d, Some(job.job_id()), &status, Some(&delivered));
-    match delivered.result {
-        Ok(()) => outcome,
-        Err(_) => outcome.with(Trouble::Delivery),
-    }
 }
 
 /// What the failure message adds about the outbox.
