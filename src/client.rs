@@ -744,6 +744,12 @@ impl Api {
         })
     }
 
+    /// Whether `url` is on the API's own origin (scheme, host, port), where the token may go.
+    pub fn same_origin(&self, url: &str) -> bool {
+        reqwest::Url::parse(url)
+            .is_ok_and(|u| u.origin() == self.origin.origin() && u.username().is_empty())
+    }
+
     /// The base URL, without a trailing `/`.
     pub fn base(&self) -> String {
         self.origin.as_str().trim_end_matches('/').to_string()
@@ -756,7 +762,7 @@ impl Api {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| format!("{:?} is not a valid URL: {e}", redact_userinfo(url)))?;
         let shown = redact(&parsed);
-        if parsed.origin() != self.origin.origin() || !parsed.username().is_empty() {
+        if !self.same_origin(url) {
             return Err(format!(
                 "refusing to follow {shown}: it is not on the API's own host {}, and the token \
                  must not go elsewhere",
@@ -783,7 +789,14 @@ impl Api {
         } else {
             read_until(response.take(MAX_RESPONSE), MAX_RESPONSE, deadline)
         }
-        .map_err(|e| format!("reading the answer from {shown}: {e}"))?;
+        .map_err(|e| {
+            // A body cut off by the request's timeout reads as a generic body error.
+            if Instant::now() + Duration::from_millis(100) >= deadline {
+                format!("the server did not finish its answer from {shown} in time")
+            } else {
+                format!("reading the answer from {shown}: {e}")
+            }
+        })?;
         Ok(ApiAnswer {
             status,
             headers,

@@ -413,7 +413,13 @@ fn tags_by_libgit2(
         if !crate::glob::matches(pattern, name) {
             continue;
         }
-        let Ok(object) = r.peel(git2::ObjectType::Any) else {
+        // The object the ref names (`peel(Any)` would go through an annotated tag).
+        let object = r
+            .resolve()
+            .ok()
+            .and_then(|r| r.target())
+            .and_then(|id| repo.find_object(id, None).ok());
+        let Some(object) = object else {
             warnings.push(format!("tag {name:?}: its target cannot be read; skipped"));
             continue;
         };
@@ -472,60 +478,63 @@ fn tags_by_command(
     let text = String::from_utf8_lossy(&out.stdout);
     let mut tags = Vec::new();
     for line in text.lines() {
-        let f: Vec<&str> = line.split('\0').collect();
-        let [
-            refname,
-            kind,
-            object,
-            peeled_kind,
-            peeled,
-            tagger,
-            tagged,
-            committer,
-            committed,
-            p_committer,
-            p_committed,
-        ] = f[..]
-        else {
-            continue;
-        };
-        let Some(name) = refname.strip_prefix("refs/tags/") else {
-            continue;
-        };
-        if !crate::glob::matches(pattern, name) {
-            continue;
+        match for_each_ref_tag(line, pattern) {
+            Some(Ok(tag)) => tags.push(tag),
+            Some(Err(name)) => warnings.push(format!(
+                "tag {name:?} marks no commit (a tree, a blob or another tag); skipped"
+            )),
+            None => {}
         }
-        let email =
-            |e: &str| Some(e.trim_matches(['<', '>']).to_string()).filter(|e| !e.is_empty());
-        let tag = match (kind, peeled_kind) {
-            ("commit", _) => Tag {
-                name: name.to_string(),
-                commit: object.to_ascii_lowercase(),
-                annotated: false,
-                tagger_email: None,
-                tagger_time: None,
-                committer_email: email(committer),
-                committer_time: committed.parse().unwrap_or_default(),
-            },
-            ("tag", "commit") => Tag {
-                name: name.to_string(),
-                commit: peeled.to_ascii_lowercase(),
-                annotated: true,
-                tagger_email: email(tagger),
-                tagger_time: tagged.parse().ok(),
-                committer_email: email(p_committer),
-                committer_time: p_committed.parse().unwrap_or_default(),
-            },
-            _ => {
-                warnings.push(format!(
-                    "tag {name:?} marks no commit (a tree, a blob or another tag); skipped"
-                ));
-                continue;
-            }
-        };
-        tags.push(tag);
     }
     Ok(tags)
+}
+
+/// One line of [`TAG_FORMAT`]: the tag, `Err(name)` for a tag that marks no commit, `None`
+/// for a line that is not a tag matching `pattern`.
+fn for_each_ref_tag(line: &str, pattern: &str) -> Option<Result<Tag, String>> {
+    let f: Vec<&str> = line.split('\0').collect();
+    let [
+        refname,
+        kind,
+        object,
+        peeled_kind,
+        peeled,
+        tagger,
+        tagged,
+        committer,
+        committed,
+        p_committer,
+        p_committed,
+    ] = f[..]
+    else {
+        return None;
+    };
+    let name = refname.strip_prefix("refs/tags/")?;
+    if !crate::glob::matches(pattern, name) {
+        return None;
+    }
+    let email = |e: &str| Some(e.trim_matches(['<', '>']).to_string()).filter(|e| !e.is_empty());
+    Some(match (kind, peeled_kind) {
+        ("commit", _) => Ok(Tag {
+            name: name.to_string(),
+            commit: object.to_ascii_lowercase(),
+            annotated: false,
+            tagger_email: None,
+            tagger_time: None,
+            committer_email: email(committer),
+            committer_time: committed.parse().unwrap_or_default(),
+        }),
+        ("tag", "commit") => Ok(Tag {
+            name: name.to_string(),
+            commit: peeled.to_ascii_lowercase(),
+            annotated: true,
+            tagger_email: email(tagger),
+            tagger_time: tagged.parse().ok(),
+            committer_email: email(p_committer),
+            committer_time: p_committed.parse().unwrap_or_default(),
+        }),
+        _ => Err(name.to_string()),
+    })
 }
 
 #[cfg(test)]

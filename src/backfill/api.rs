@@ -102,6 +102,14 @@ impl Client {
 
     /// GETs `url`: waits out rate limits, retries transient failures, and returns a 2xx answer.
     pub fn get(&mut self, url: &str, ctl: &Control) -> Result<ApiAnswer, ApiError> {
+        if !self.api.same_origin(url) {
+            return Err(ApiError::Other(format!(
+                "refusing to follow {}: it is not on the API's own host {}, and the token must \
+                 not go elsewhere",
+                crate::client::redact_userinfo(url),
+                self.base()
+            )));
+        }
         let (mut failures, mut waits) = (0u32, 0u32);
         loop {
             if let Some(until) = self.paused_until.take() {
