@@ -190,7 +190,11 @@ impl Progress {
         let s = self.counts.snapshot();
         if let Some(bar) = &self.bar {
             bar.set_position(s.examined);
-            bar.set_message(s.line(self.dry_run));
+            bar.set_message(format!(
+                "{}, {:.0} jobs/s",
+                s.line(self.dry_run),
+                self.rate()
+            ));
         } else if self.lines {
             let total = self.total.load(Ordering::Relaxed);
             let of = if total > 0 {
@@ -220,8 +224,8 @@ impl Progress {
 }
 
 const WITH_TOTAL: &str =
-    "{spinner} {elapsed_precise} [{bar:24}] {pos}/{len} listed, {msg} ({per_sec}, ETA {eta})";
-const WITHOUT_TOTAL: &str = "{spinner} {elapsed_precise} {pos} listed, {msg} ({per_sec})";
+    "{spinner} {elapsed_precise} [{bar:24}] {pos}/{len} listed, {msg}, ETA {eta}";
+const WITHOUT_TOTAL: &str = "{spinner} {elapsed_precise} {pos} listed, {msg}";
 
 fn style(known_total: bool) -> ProgressStyle {
     let template = if known_total {

@@ -313,14 +313,25 @@ impl Tool {
 fn a_github_that_has_no_requests_left_is_waited_for_until_its_reset() {
     let state = tempfile::tempdir().expect("tmp");
     let runs = vec![run(202, 1, "success"), run(201, 1, "success")];
-    let api = Server::route(move |r| match path_of(&r.path) {
-        "/repos/acme/web" => json_reply(json!({"id": 4242, "full_name": "acme/web"}))
-            .header("X-RateLimit-Remaining", "0")
-            .header(
-                "X-RateLimit-Reset",
-                &(allstacks_cd::now_epoch() + 2).to_string(),
-            ),
-        _ => github_page(r, &runs, 1, Some("workflow_runs")),
+    let refused = Arc::new(AtomicUsize::new(0));
+    let api = Server::route(move |r| {
+        let reset = (allstacks_cd::now_epoch() + 2).to_string();
+        match path_of(&r.path) {
+            // The answer uses the last request of the hour.
+            "/repos/acme/web" => json_reply(json!({"id": 4242, "full_name": "acme/web"}))
+                .header("X-RateLimit-Remaining", "0")
+                .header("X-RateLimit-Reset", &reset),
+            // The primary limit: a 403 that is not a refusal of the token.
+            _ if query(&r.path, "page").as_deref() == Some("2")
+                && refused.fetch_add(1, Ordering::SeqCst) == 0 =>
+            {
+                Reply::status(403)
+                    .header("X-RateLimit-Remaining", "0")
+                    .header("X-RateLimit-Reset", &reset)
+                    .body(r#"{"message":"API rate limit exceeded"}"#)
+            }
+            _ => github_page(r, &runs, 1, Some("workflow_runs")),
+        }
     });
     let receiver = Server::start(vec![Reply::status(201)]);
     let started = Instant::now();
@@ -343,11 +354,20 @@ fn a_github_that_has_no_requests_left_is_waited_for_until_its_reset() {
         "{}",
         out.stderr
     );
-    let calls = api.received();
     assert!(
-        calls[1].at.duration_since(calls[0].at) >= Duration::from_millis(900),
-        "no wait"
+        out.stderr.contains(
+            "GitHub API rate limit (HTTP 403, X-RateLimit-Remaining 0 until X-RateLimit-Reset): \
+             waiting until"
+        ),
+        "{}",
+        out.stderr
     );
+    let calls = api.received();
+    assert_eq!(calls.len(), 4, "repo, page 1, page 2 refused, page 2");
+    for (a, b) in [(0, 1), (2, 3)] {
+        let waited = calls[b].at.duration_since(calls[a].at);
+        assert!(waited >= Duration::from_millis(900), "no wait: {waited:?}");
+    }
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(by_job_id(&receiver.received()).len(), 2);
 }
