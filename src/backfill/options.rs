@@ -241,7 +241,7 @@ pub fn parse_when(text: &str, now: i64) -> Result<i64, String> {
     }
 }
 
-/// `owner/name`: two parts of letters, digits, `.`, `_` and `-` (it goes into API paths).
+/// GitHub's `owner/name`: two parts of letters, digits, `.`, `_` and `-`.
 fn check_repo(o: &Options, errors: &mut Vec<String>) {
     let Some(repo) = &o.repo else {
         errors.push(format!(
@@ -258,8 +258,13 @@ fn check_repo(o: &Options, errors: &mut Vec<String>) {
             && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     };
-    let ok = o.source == BackfillSource::GitTags && !repo.value.chars().any(char::is_control)
-        || matches!(repo.value.split('/').collect::<Vec<_>>()[..], [a, b] if part(a) && part(b));
+    let ok = if o.source == BackfillSource::GitTags {
+        // Only sent as `repo_name`: any name the contract takes (`group/sub/name` too).
+        !repo.value.trim().is_empty() && !repo.value.chars().any(char::is_control)
+    } else {
+        // It goes into API paths.
+        matches!(repo.value.split('/').collect::<Vec<_>>()[..], [a, b] if part(a) && part(b))
+    };
     if !ok {
         errors.push(format!(
             "repo must be OWNER/NAME, got {:?} (from {})",
