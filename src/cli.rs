@@ -38,6 +38,9 @@ pub enum Command {
     Start(StartArgs),
     /// Re-send the reports saved in the outbox, oldest first.
     Flush(FlushArgs),
+    /// Report past deployments: GitHub Actions runs or Deployments, GitLab deployments or
+    /// pipelines, or the repository's tags, each exactly as a live report would have been.
+    Backfill(Box<BackfillArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +80,195 @@ pub struct StartArgs {
 pub struct FlushArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Where the history is read from
+    #[arg(value_enum, value_name = "SOURCE")]
+    pub source: BackfillSource,
+    #[command(flatten)]
+    pub select: BackfillSelect,
+    #[command(flatten)]
+    pub job: BackfillJobArgs,
+    #[command(flatten)]
+    pub conn: BackfillConnArgs,
+}
+
+/// The sources of `backfill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackfillSource {
+    /// Completed runs of one GitHub Actions workflow (`--workflow`)
+    GithubRuns,
+    /// GitHub Deployments, each with its latest status
+    GithubDeployments,
+    /// GitLab deployments that succeeded, failed or were canceled
+    GitlabDeployments,
+    /// Finished GitLab pipelines
+    GitlabPipelines,
+    /// The local repository's tags (`--pattern`)
+    GitTags,
+}
+
+/// Which records of the source.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Backfill")]
+pub struct BackfillSelect {
+    /// GitHub repository, OWNER/NAME (github-*; git-tags: the repo_name sent)
+    /// [env: ALLSTACKS_REPO] [default: GITHUB_REPOSITORY, else the git remote]
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The workflow whose runs are deployments: its file name or id (github-runs, required)
+    /// [env: ALLSTACKS_WORKFLOW]
+    #[arg(long, value_name = "FILE_OR_ID")]
+    pub workflow: Option<String>,
+    /// Only runs of this branch (github-runs) [env: ALLSTACKS_BRANCH]
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Only runs triggered by this event, e.g. push (github-runs) [env: ALLSTACKS_EVENT]
+    #[arg(long, value_name = "EVENT")]
+    pub event: Option<String>,
+    /// Only deployments to this environment, repeatable (github-deployments,
+    /// gitlab-deployments) [env: ALLSTACKS_ENVIRONMENT, comma-separated]
+    #[arg(long = "environment", value_name = "NAME")]
+    pub environment: Vec<String>,
+    /// GitLab project id or path (gitlab-*)
+    /// [env: ALLSTACKS_PROJECT] [default: CI_PROJECT_ID, else the git remote's path]
+    #[arg(long, value_name = "ID_OR_PATH")]
+    pub project: Option<String>,
+    /// Tags to report, a glob with `*` (git-tags) [env: ALLSTACKS_PATTERN] [default: *]
+    #[arg(long, value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// Only records created at or after WHEN: RFC 3339, epoch seconds, or an age like 90d,
+    /// 12h [env: ALLSTACKS_SINCE] [default: everything]
+    #[arg(long, value_name = "WHEN", allow_negative_numbers = true)]
+    pub since: Option<String>,
+    /// Only records created at or before WHEN (same forms as --since) [env: ALLSTACKS_UNTIL]
+    #[arg(long, value_name = "WHEN", allow_negative_numbers = true)]
+    pub until: Option<String>,
+    /// Send (or print) at most N jobs, newest first [env: ALLSTACKS_LIMIT]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub limit: Option<String>,
+    /// POSTs in flight, 1 to 32 [env: ALLSTACKS_CONCURRENCY] [default: 4]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub concurrency: Option<String>,
+    /// The file of delivered job ids [env: ALLSTACKS_LEDGER]
+    /// [default: $XDG_STATE_HOME/allstacks-cd/backfill/SOURCE-REPO.ledger]
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+}
+
+/// The settings of `report` that apply to every backfilled job.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Job")]
+pub struct BackfillJobArgs {
+    /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
+    pub service_id: Option<String>,
+    /// Job type, e.g. "Production Deploy" [env: ALLSTACKS_JOB_TYPE]
+    #[arg(long, value_name = "TYPE")]
+    pub job_type: Option<String>,
+    /// Optional field for every job, repeatable (see report) [env: ALLSTACKS_FIELDS]
+    #[arg(long = "field", value_name = "NAME[:TYPE]=VALUE")]
+    pub fields: Vec<String>,
+    /// Optional fields in the webhook's array format [env: ALLSTACKS_FIELDS_JSON]
+    #[arg(long, value_name = "JSON")]
+    pub fields_json: Option<String>,
+    /// Do not add the context fields (branch, pipeline_url, ...) [env: ALLSTACKS_NO_CONTEXT]
+    #[arg(long)]
+    pub no_context: bool,
+    /// What a cancelled job is reported as: failed, on-hold or skip
+    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS")]
+    pub cancelled_as: Option<String>,
+    /// Report only jobs whose environment matches one of these globs, comma-separated
+    /// [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
+    #[arg(long, value_name = "LIST")]
+    pub environments: Option<String>,
+    /// GitHub deployment states to report (github-deployments)
+    /// [env: ALLSTACKS_DEPLOYMENT_STATES] [default: success,failure,error]
+    #[arg(long, value_name = "LIST")]
+    pub deployment_states: Option<String>,
+}
+
+/// Where and how backfilled jobs are delivered. Always strict; no outbox (the ledger says what
+/// a re-run retries).
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Delivery")]
+pub struct BackfillConnArgs {
+    /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Company id in the webhook path [env: ALLSTACKS_COMPANY_ID]
+    #[arg(long, value_name = "ID")]
+    pub company_id: Option<String>,
+    /// Personal access token; prefer the variable [env: ALLSTACKS_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Read the token from a file [env: ALLSTACKS_TOKEN_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Print each payload as one line of JSON on stdout; send nothing, no ledger
+    /// [env: ALLSTACKS_DRY_RUN]
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds for each report (retries included) and for each API call
+    /// [env: ALLSTACKS_TIMEOUT] [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<String>,
+    /// Extra attempts on transient failures, per report [env: ALLSTACKS_RETRIES] [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub retries: Option<String>,
+    /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+    /// Permit http:// to a non-loopback webhook host [env: ALLSTACKS_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// `json` prints the counts as one JSON object on stdout [env: ALLSTACKS_OUTPUT]
+    /// [default: text] [possible values: text, json]
+    #[arg(long, value_name = "FORMAT")]
+    pub output: Option<String>,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+impl BackfillConnArgs {
+    /// The delivery flags as `report` has them: always strict, no outbox.
+    pub fn into_conn(self) -> ConnArgs {
+        ConnArgs {
+            url: self.url,
+            company_id: self.company_id,
+            token: self.token,
+            token_file: self.token_file,
+            dry_run: self.dry_run,
+            strict: true,
+            timeout: self.timeout,
+            retries: self.retries,
+            ca_cert: self.ca_cert,
+            allow_http: self.allow_http,
+            outbox: None,
+            output: self.output,
+            verbosity: self.verbosity,
+        }
+    }
+}
+
+impl BackfillJobArgs {
+    /// The job flags as `report` has them, with none of the per-run ones.
+    pub fn into_job(self) -> JobArgs {
+        JobArgs {
+            service_id: self.service_id,
+            job_type: self.job_type,
+            fields: self.fields,
+            fields_json: self.fields_json,
+            no_context: self.no_context,
+            cancelled_as: self.cancelled_as,
+            environments: self.environments,
+            deployment_states: self.deployment_states,
+            ..JobArgs::default()
+        }
+    }
 }
 
 /// The job's fields and how to work them out.

@@ -655,6 +655,156 @@ fn redact(url: &reqwest::Url) -> String {
     url.to_string()
 }
 
+/// A read-only client for one REST API (GitHub's, GitLab's), made once and reused for every
+/// page so connections are kept alive. The guards of SPEC.md's Security rules hold for every
+/// call: no credentials in the URL, the token only over https (or plain http to this machine),
+/// never through a proxy to loopback, only to the API's own origin (a `Link` to another host is
+/// refused, so a page cannot send the token elsewhere), answers read up to [`MAX_JSON`], and
+/// every call over by its deadline even when the server drips.
+pub struct Api {
+    client: Client,
+    origin: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+}
+
+/// One answer of an [`Api`]: its status, the headers pagination and rate limits need, and the
+/// body (up to [`MAX_JSON`] for a 2xx, [`MAX_RESPONSE`] otherwise).
+#[derive(Debug, Clone)]
+pub struct ApiAnswer {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiAnswer {
+    /// The value of header `name` (any case), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    }
+
+    /// The body as text for a message, cut to 2 KiB.
+    pub fn message(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        cut(text.trim(), MAX_MESSAGE).to_string()
+    }
+}
+
+impl Api {
+    /// A client for the API at `base` (named `what` in messages, e.g. `GITHUB_API_URL`), sending
+    /// `headers` with every request (`sensitive` ones are never logged). `Err` says which guard
+    /// refused the URL, without repeating any credentials.
+    pub fn new(base: &str, what: &str, headers: &[(&str, &str, bool)]) -> Result<Api, String> {
+        let shown = redact_userinfo(base.trim());
+        let origin = reqwest::Url::parse(base.trim())
+            .map_err(|e| format!("{what} {shown:?} is not a valid URL: {e}"))?;
+        refuse_credentials(&origin, what, what)?;
+        let loopback = is_loopback(&origin);
+        match origin.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(format!(
+                    "{what} {shown:?} must be https:// (plain http:// only to this machine): the \
+                     token would travel in clear"
+                ));
+            }
+        }
+        let mut builder = Client::builder()
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(2);
+        if origin.scheme() == "http" {
+            builder = builder.tls_built_in_root_certs(false);
+        }
+        if bypasses_proxy(&origin) {
+            builder = builder.no_proxy();
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client for {what}: {e}"))?;
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value, sensitive) in headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("bad header name {name:?}: {e}"))?;
+            let mut value = HeaderValue::from_str(value).map_err(|_| {
+                format!("the value of {name} contains characters that cannot go in a header")
+            })?;
+            value.set_sensitive(*sensitive);
+            map.insert(name, value);
+        }
+        Ok(Api {
+            client,
+            origin,
+            headers: map,
+        })
+    }
+
+    /// Whether `url` is on the API's own origin (scheme, host, port), where the token may go.
+    pub fn same_origin(&self, url: &str) -> bool {
+        reqwest::Url::parse(url)
+            .is_ok_and(|u| u.origin() == self.origin.origin() && u.username().is_empty())
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base(&self) -> String {
+        self.origin.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// One GET of `url` (the base plus a path, or a `next` link of an earlier answer), over by
+    /// `deadline`. Any HTTP status is an answer; `Err` is a URL refused by the guards, no
+    /// answer in time, or a transport failure, as a message that names the URL.
+    pub fn get(&self, url: &str, deadline: Instant) -> Result<ApiAnswer, String> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| format!("{:?} is not a valid URL: {e}", redact_userinfo(url)))?;
+        let shown = redact(&parsed);
+        if !self.same_origin(url) {
+            return Err(format!(
+                "refusing to follow {shown}: it is not on the API's own host {}, and the token \
+                 must not go elsewhere",
+                redact(&self.origin)
+            ));
+        }
+        let timeout = remaining(deadline).ok_or_else(|| format!("no time left to ask {shown}"))?;
+        let response = self
+            .client
+            .get(parsed)
+            .headers(self.headers.clone())
+            .timeout(timeout)
+            .send()
+            .map_err(|e| describe(&e, &shown, timeout))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        // An error page is only read for its message: its start is enough.
+        let body = if (200..300).contains(&status) {
+            read_until(response, MAX_JSON, deadline)
+        } else {
+            read_until(response.take(MAX_RESPONSE), MAX_RESPONSE, deadline)
+        }
+        .map_err(|e| {
+            // A body cut off by the request's timeout reads as a generic body error.
+            if Instant::now() + Duration::from_millis(100) >= deadline {
+                format!("the server did not finish its answer from {shown} in time")
+            } else {
+                format!("reading the answer from {shown}: {e}")
+            }
+        })?;
+        Ok(ApiAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -350,6 +350,193 @@ pub fn repo_slug_from_url(url: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
+/// A tag, peeled to the commit it marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// The name without `refs/tags/`.
+    pub name: String,
+    /// Full lowercase hex SHA of the commit.
+    pub commit: String,
+    /// An annotated tag (a tag object, with a tagger), not a lightweight one.
+    pub annotated: bool,
+    pub tagger_email: Option<String>,
+    pub tagger_time: Option<i64>,
+    pub committer_email: Option<String>,
+    pub committer_time: i64,
+}
+
+/// The tags of the repository containing `dir` whose names match `pattern` ([`crate::glob`]),
+/// newest first. A tag that marks no commit (a tree or a blob) is left out with a warning.
+/// SHA-256 repositories, which libgit2 cannot open, are read with `git for-each-ref`. `Err`
+/// when there is no repository or it cannot be read.
+pub fn tags(dir: &Path, pattern: &str, warnings: &mut Vec<String>) -> Result<Vec<Tag>, String> {
+    let git_dir =
+        discover(dir).ok_or_else(|| format!("no git repository at or above {}", dir.display()))?;
+    let mut tags = if object_format(&git_dir).as_deref() == Some("sha256") {
+        tags_by_command(&git_dir, pattern, warnings)?
+    } else {
+        tags_by_libgit2(&git_dir, pattern, warnings)?
+    };
+    tags.sort_by(|a, b| tag_time(b).cmp(&tag_time(a)).then(a.name.cmp(&b.name)));
+    Ok(tags)
+}
+
+/// When a tag was made: its tagger date, else its commit's committer date.
+pub fn tag_time(t: &Tag) -> i64 {
+    t.tagger_time
+        .filter(|_| t.annotated)
+        .unwrap_or(t.committer_time)
+}
+
+/// `extensions.objectformat` (`sha256`), lower case; `None` for SHA-1 repositories.
+fn object_format(git_dir: &Path) -> Option<String> {
+    let config = git2::Config::open(&common_dir(git_dir).join("config")).ok()?;
+    let format = config.get_string("extensions.objectformat").ok()?;
+    Some(format.to_ascii_lowercase())
+}
+
+fn tags_by_libgit2(
+    git_dir: &Path,
+    pattern: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Tag>, String> {
+    let repo = git2::Repository::open(git_dir)
+        .map_err(|e| format!("cannot open the git repository {}: {e}", git_dir.display()))?;
+    let refs = repo
+        .references_glob("refs/tags/*")
+        .map_err(|e| format!("cannot list the tags: {e}"))?;
+    let mut out = Vec::new();
+    for r in refs.flatten() {
+        let Some(name) = r.name().ok().and_then(|n| n.strip_prefix("refs/tags/")) else {
+            continue;
+        };
+        if !crate::glob::matches(pattern, name) {
+            continue;
+        }
+        // The object the ref names (`peel(Any)` would go through an annotated tag).
+        let object = r
+            .resolve()
+            .ok()
+            .and_then(|r| r.target())
+            .and_then(|id| repo.find_object(id, None).ok());
+        let Some(object) = object else {
+            warnings.push(format!("tag {name:?}: its target cannot be read; skipped"));
+            continue;
+        };
+        let tag = object.as_tag();
+        let Ok(commit) = object.peel_to_commit() else {
+            warnings.push(format!(
+                "tag {name:?} marks no commit (a tree or a blob); skipped"
+            ));
+            continue;
+        };
+        let committer = commit.committer();
+        let tagger = tag.and_then(|t| t.tagger());
+        out.push(Tag {
+            name: name.to_string(),
+            commit: commit.id().to_string(),
+            annotated: tag.is_some(),
+            tagger_email: tagger
+                .as_ref()
+                .and_then(|s| s.email().ok().map(str::to_string)),
+            tagger_time: tagger.as_ref().map(|s| s.when().seconds()),
+            committer_email: committer.email().ok().map(str::to_string),
+            committer_time: committer.when().seconds(),
+        });
+    }
+    Ok(out)
+}
+
+/// The `git for-each-ref` fields, NUL-separated, one tag a line.
+const TAG_FORMAT: &str = "%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00\
+    %(*objectname)%00%(taggeremail)%00%(taggerdate:unix)%00%(committeremail)%00\
+    %(committerdate:unix)%00%(*committeremail)%00%(*committerdate:unix)";
+
+/// SHA-256 repositories: libgit2 cannot open them, so the `git` command lists the tags.
+fn tags_by_command(
+    git_dir: &Path,
+    pattern: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Tag>, String> {
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(git_dir)
+        .args(["for-each-ref", &format!("--format={TAG_FORMAT}"), "refs/tags"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            format!(
+                "reading the tags of a SHA-256 repository needs the git command (libgit2 cannot                  open those): {e}"
+            )
+        })?;
+    if !out.status.success() {
+        return Err(format!(
+            "git for-each-ref failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut tags = Vec::new();
+    for line in text.lines() {
+        match for_each_ref_tag(line, pattern) {
+            Some(Ok(tag)) => tags.push(tag),
+            Some(Err(name)) => warnings.push(format!(
+                "tag {name:?} marks no commit (a tree, a blob or another tag); skipped"
+            )),
+            None => {}
+        }
+    }
+    Ok(tags)
+}
+
+/// One line of [`TAG_FORMAT`]: the tag, `Err(name)` for a tag that marks no commit, `None`
+/// for a line that is not a tag matching `pattern`.
+fn for_each_ref_tag(line: &str, pattern: &str) -> Option<Result<Tag, String>> {
+    let f: Vec<&str> = line.split('\0').collect();
+    let [
+        refname,
+        kind,
+        object,
+        peeled_kind,
+        peeled,
+        tagger,
+        tagged,
+        committer,
+        committed,
+        p_committer,
+        p_committed,
+    ] = f[..]
+    else {
+        return None;
+    };
+    let name = refname.strip_prefix("refs/tags/")?;
+    if !crate::glob::matches(pattern, name) {
+        return None;
+    }
+    let email = |e: &str| Some(e.trim_matches(['<', '>']).to_string()).filter(|e| !e.is_empty());
+    Some(match (kind, peeled_kind) {
+        ("commit", _) => Ok(Tag {
+            name: name.to_string(),
+            commit: object.to_ascii_lowercase(),
+            annotated: false,
+            tagger_email: None,
+            tagger_time: None,
+            committer_email: email(committer),
+            committer_time: committed.parse().unwrap_or_default(),
+        }),
+        ("tag", "commit") => Ok(Tag {
+            name: name.to_string(),
+            commit: peeled.to_ascii_lowercase(),
+            annotated: true,
+            tagger_email: email(tagger),
+            tagger_time: tagged.parse().ok(),
+            committer_email: email(p_committer),
+            committer_time: p_committed.parse().unwrap_or_default(),
+        }),
+        _ => Err(name.to_string()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! Data flows one way: settings + environment → detected context → validated job → delivery
 //! → outcome. `main.rs` only calls [`run`], which produces every exit code.
 
+pub mod backfill;
 pub mod ci;
 pub mod cli;
 pub mod client;
@@ -48,6 +49,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
         Command::Run(a) => commands::run(a, env, cwd),
         Command::Start(a) => commands::start(a, env, cwd).exit_code(),
         Command::Flush(a) => commands::flush(a, env).exit_code(),
+        Command::Backfill(a) => commands::backfill(*a, env, cwd),
     }
 }
 

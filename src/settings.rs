@@ -141,7 +141,7 @@ impl Vars {
 
 /// The flag when given (and not blank), else the variable named after it
 /// (`--service-id` ↔ `ALLSTACKS_SERVICE_ID`), each tagged with its name.
-fn pick(
+pub(crate) fn pick(
     flag: Option<String>,
     flag_name: &str,
     var_value: Option<String>,
@@ -162,7 +162,7 @@ fn var_of(flag_name: &str) -> String {
     )
 }
 
-fn pick_path(flag: Option<PathBuf>, var_value: Option<String>) -> Option<PathBuf> {
+pub(crate) fn pick_path(flag: Option<PathBuf>, var_value: Option<String>) -> Option<PathBuf> {
     flag.filter(|p| !p.as_os_str().is_empty())
         .or_else(|| var_value.map(PathBuf::from))
 }

@@ -112,6 +112,21 @@ impl Ui {
         }
     }
 
+    /// A command's closing line (`backfill: found ...`), without a prefix: shown unless `-qq`.
+    pub fn result(&self, msg: &str) {
+        if self.level >= -1 {
+            self.plain_line(msg);
+        }
+    }
+
+    fn plain_line(&self, msg: &str) {
+        if msg.trim_start().starts_with("::") {
+            self.line(&format!(" {msg}"));
+        } else {
+            self.line(msg);
+        }
+    }
+
     /// `-v`.
     pub fn verbose(&self, msg: &str) {
         if self.level >= 1 {

@@ -2,11 +2,13 @@
 //! (settings → a job source → [`crate::job::Job`] → [`crate::delivery`] → sinks) and returns an
 //! [`Outcome`]; [`crate::run`] turns that into the exit code in one place.
 
+mod backfill;
 mod flush;
 mod report;
 mod run;
 mod start;
 
+pub use backfill::backfill;
 pub use flush::flush;
 pub use report::report;
 pub use run::run;

@@ -64,6 +64,8 @@ pub struct WorkflowRun {
     pub html_url: Option<String>,
     pub run_started_at: Option<String>,
     pub updated_at: Option<String>,
+    /// When the run (its first attempt) was created: `backfill --since/--until` select by it.
+    pub created_at: Option<String>,
     pub actor: Option<Login>,
     pub triggering_actor: Option<Login>,
 }

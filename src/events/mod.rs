@@ -7,6 +7,7 @@
 //! (`origin` is the prefix: `GITHUB_EVENT_PATH`, `GitHub API`, `webhook`). Precedence, the
 //! contract and delivery are the shared stages after it.
 
+pub mod git;
 pub mod github;
 pub mod gitlab;
 

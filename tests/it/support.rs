@@ -99,7 +99,7 @@ impl Tool {
 
     /// Runs like [`Tool::run`], calling `sample(pid)` about every millisecond while the child
     /// runs (for memory sampling).
-    fn run_with(mut self, mut sample: impl FnMut(u32)) -> Output {
+    pub fn run_with(mut self, mut sample: impl FnMut(u32)) -> Output {
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
         let mut out = child.stdout.take().expect("stdout");
@@ -294,6 +294,27 @@ impl Server {
 
     /// Serves on an already bound listener (for "the server comes up later").
     pub fn on(listener: TcpListener, script: Vec<Reply>) -> Server {
+        Server::choosing(
+            listener,
+            Arc::new(move |n: usize, _: &Received| {
+                script
+                    .get(n)
+                    .or(script.last())
+                    .cloned()
+                    .unwrap_or(Reply::status(200))
+            }),
+        )
+    }
+
+    /// A server whose answer `route` picks from each request (a fake API routing by path and
+    /// query), recording every request like [`Server::start`].
+    pub fn route(route: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        Server::choosing(listener, Arc::new(move |_: usize, r: &Received| route(r)))
+    }
+
+    /// Serves `listener`, answering the `n`th connection's request with `choose(n, request)`.
+    fn choosing(listener: TcpListener, choose: Chooser) -> Server {
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -306,14 +327,12 @@ impl Server {
             while !st.load(Ordering::SeqCst) && Instant::now() < give_up {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let reply = script
-                            .get(n)
-                            .or(script.last())
-                            .cloned()
-                            .unwrap_or(Reply::status(200));
+                        let (rec, st, choose) = (rec.clone(), st.clone(), choose.clone());
+                        let index = n;
                         n += 1;
-                        let (rec, st) = (rec.clone(), st.clone());
-                        workers.push(std::thread::spawn(move || serve(stream, reply, &rec, &st)));
+                        workers.push(std::thread::spawn(move || {
+                            serve(stream, |r| choose(index, r), &rec, &st)
+                        }));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -360,7 +379,15 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, reply: Reply, rec: &Mutex<Vec<Received>>, stop: &AtomicBool) {
+/// Picks the answer to the `n`th connection's request.
+type Chooser = Arc<dyn Fn(usize, &Received) -> Reply + Send + Sync>;
+
+fn serve(
+    stream: TcpStream,
+    choose: impl FnOnce(&Received) -> Reply,
+    rec: &Mutex<Vec<Received>>,
+    stop: &AtomicBool,
+) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
@@ -394,13 +421,15 @@ fn serve(stream: TcpStream, reply: Reply, rec: &Mutex<Vec<Received>>, stop: &Ato
     }
     let mut body = vec![0u8; length];
     let _ = reader.read_exact(&mut body);
-    rec.lock().expect("lock").push(Received {
+    let received = Received {
         method,
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         at: Instant::now(),
-    });
+    };
+    let reply = choose(&received);
+    rec.lock().expect("lock").push(received);
     if reply.hang {
         while !stop.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(10));

@@ -1,0 +1,365 @@
+//! Reading GitHub's and GitLab's REST APIs for a backfill: pages (`Link: rel="next"`, GitLab's
+//! `X-Next-Page`), rate limits (waited for, said on stderr, interruptible), retries of
+//! transient failures, and refusals told apart (a token refused is a setting to fix, exit 2).
+//! The HTTP itself, with its guards, is [`crate::client::Api`].
+
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+
+use super::Control;
+use crate::client::{Api, ApiAnswer};
+
+/// Whose API: they signal rate limits differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    GitHub,
+    GitLab,
+}
+
+impl Flavor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::GitHub => "GitHub API",
+            Flavor::GitLab => "GitLab API",
+        }
+    }
+}
+
+/// Why reading the API stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 401, or a 403 that is not a rate limit: the token is refused or lacks a permission.
+    Refused(String),
+    /// 404: a repository, project or workflow that does not exist or is not visible.
+    NotFound(String),
+    /// Ctrl-C or SIGTERM, or the backfill was halted.
+    Stopped,
+    /// Anything else (server errors after retries, no answer in time, unexpected JSON).
+    Other(String),
+}
+
+impl ApiError {
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::Refused(m) | ApiError::NotFound(m) | ApiError::Other(m) => m,
+            ApiError::Stopped => "stopped",
+        }
+    }
+}
+
+/// Transient failures (no answer, 5xx, 408) are tried this many times in all.
+const ATTEMPTS: u32 = 4;
+/// Rate-limit waits in a row for one request before giving up.
+const MAX_WAITS: u32 = 10;
+/// The longest single wait (GitHub's limits reset every hour).
+const MAX_WAIT: Duration = Duration::from_secs(3600);
+/// A 429 that says nothing about when to come back: GitHub asks for at least a minute.
+const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
+/// An [`Api`] with the policy of one provider.
+pub struct Client {
+    api: Api,
+    flavor: Flavor,
+    /// Each call's deadline (`--timeout`).
+    timeout: Duration,
+    /// GitHub said no requests are left until then (epoch seconds).
+    paused_until: Option<i64>,
+}
+
+impl Client {
+    pub fn new(api: Api, flavor: Flavor, timeout: Duration) -> Client {
+        Client {
+            api,
+            flavor,
+            timeout,
+            paused_until: None,
+        }
+    }
+
+    /// The API's base URL (no trailing `/`).
+    pub fn base(&self) -> String {
+        self.api.base()
+    }
+
+    /// GETs `url` and parses the JSON into `T`; the answer comes back too, for its headers
+    /// (the body is emptied once parsed).
+    pub fn get_json<T: DeserializeOwned>(
+        &mut self,
+        url: &str,
+        ctl: &Control,
+    ) -> Result<(T, ApiAnswer), ApiError> {
+        let mut answer = self.get(url, ctl)?;
+        let parsed = serde_json::from_slice(&answer.body).map_err(|e| {
+            ApiError::Other(format!(
+                "the {} answered {url} with JSON of an unexpected shape: {e}",
+                self.flavor.name()
+            ))
+        })?;
+        answer.body = Vec::new();
+        Ok((parsed, answer))
+    }
+
+    /// GETs `url`: waits out rate limits, retries transient failures, and returns a 2xx answer.
+    pub fn get(&mut self, url: &str, ctl: &Control) -> Result<ApiAnswer, ApiError> {
+        if !self.api.same_origin(url) {
+            return Err(ApiError::Other(format!(
+                "refusing to follow {}: it is not on the API's own host {}, and the token must \
+                 not go elsewhere",
+                crate::client::redact_userinfo(url),
+                self.base()
+            )));
+        }
+        let (mut failures, mut waits) = (0u32, 0u32);
+        loop {
+            if let Some(until) = self.paused_until.take() {
+                let wait = secs_until(until);
+                self.wait(
+                    wait,
+                    "X-RateLimit-Remaining is 0 until X-RateLimit-Reset",
+                    ctl,
+                )?;
+            }
+            if ctl.stopping() {
+                return Err(ApiError::Stopped);
+            }
+            let answer = match self.api.get(url, Instant::now() + self.timeout) {
+                Ok(a) => a,
+                Err(e) => {
+                    failures += 1;
+                    self.retry(failures, e, ctl)?;
+                    continue;
+                }
+            };
+            ctl.progress
+                .verbose(&format!("GET {url} → HTTP {}", answer.status));
+            if (200..300).contains(&answer.status) {
+                self.note_remaining(&answer);
+                return Ok(answer);
+            }
+            if let Some((wait, why)) = self.rate_limited(&answer) {
+                waits += 1;
+                if waits > MAX_WAITS {
+                    return Err(ApiError::Other(format!(
+                        "the {} kept answering HTTP {} (rate limited) for {url}",
+                        self.flavor.name(),
+                        answer.status
+                    )));
+                }
+                self.wait(wait, &why, ctl)?;
+                continue;
+            }
+            match answer.status {
+                408 | 500 | 502 | 503 | 504 => {
+                    failures += 1;
+                    let why = format!("HTTP {} from {url}", answer.status);
+                    self.retry(failures, why, ctl)?;
+                }
+                status => return Err(self.final_error(status, url, &answer)),
+            }
+        }
+    }
+
+    /// After a failed attempt: wait and go on, or give up with the last reason.
+    fn retry(&self, failures: u32, why: String, ctl: &Control) -> Result<(), ApiError> {
+        if failures >= ATTEMPTS {
+            return Err(ApiError::Other(format!(
+                "the {} failed {failures} times; last: {why}",
+                self.flavor.name()
+            )));
+        }
+        let backoff = Duration::from_secs(1 << (failures - 1));
+        ctl.progress
+            .verbose(&format!("{why}; trying again in {}s", backoff.as_secs()));
+        if !ctl.pause(backoff) {
+            return Err(ApiError::Stopped);
+        }
+        Ok(())
+    }
+
+    /// GitHub: a 2xx with `X-RateLimit-Remaining: 0` means the next request must wait for
+    /// `X-RateLimit-Reset`.
+    fn note_remaining(&mut self, a: &ApiAnswer) {
+        if self.flavor == Flavor::GitHub && a.header("x-ratelimit-remaining") == Some("0") {
+            self.paused_until = a
+                .header("x-ratelimit-reset")
+                .and_then(|r| r.parse().ok())
+                .or(Some(crate::now_epoch() + DEFAULT_WAIT.as_secs() as i64));
+        }
+    }
+
+    /// How long a refused request must wait, and which header said so; `None` when the answer
+    /// is not about a rate limit.
+    fn rate_limited(&self, a: &ApiAnswer) -> Option<(Duration, String)> {
+        let retry_after = a.header("retry-after").and_then(parse_retry_after);
+        match (self.flavor, a.status) {
+            (_, 403 | 429) if retry_after.is_some() => {
+                retry_after.map(|w| (w, format!("HTTP {} with Retry-After", a.status)))
+            }
+            (Flavor::GitHub, 403 | 429) if a.header("x-ratelimit-remaining") == Some("0") => {
+                let reset = a.header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+                Some((
+                    secs_until(reset),
+                    format!(
+                        "HTTP {}, X-RateLimit-Remaining 0 until X-RateLimit-Reset",
+                        a.status
+                    ),
+                ))
+            }
+            (Flavor::GitLab, 429) => match a.header("ratelimit-reset").and_then(|r| r.parse().ok())
+            {
+                Some(reset) => Some((secs_until(reset), "HTTP 429 until RateLimit-Reset".into())),
+                None => Some((DEFAULT_WAIT, "HTTP 429".into())),
+            },
+            (Flavor::GitHub, 429) => Some((DEFAULT_WAIT, "HTTP 429".into())),
+            _ => None,
+        }
+    }
+
+    /// Waits `wait` (at least a second: a reset in the past or `Retry-After: 0` does not mean
+    /// "hammer me"), saying so with the time it ends; Ctrl-C ends the wait.
+    fn wait(&self, wait: Duration, why: &str, ctl: &Control) -> Result<(), ApiError> {
+        let wait = wait.clamp(Duration::from_secs(1), MAX_WAIT);
+        let until = crate::now_epoch() + wait.as_secs() as i64;
+        ctl.progress.info(&format!(
+            "{} rate limit ({why}): waiting until {} ({}s)",
+            self.flavor.name(),
+            crate::timefmt::format_rfc3339(until),
+            wait.as_secs()
+        ));
+        if ctl.pause(wait) {
+            Ok(())
+        } else {
+            Err(ApiError::Stopped)
+        }
+    }
+
+    fn final_error(&self, status: u16, url: &str, a: &ApiAnswer) -> ApiError {
+        let said = a.message();
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(": {said}")
+        };
+        let api = self.flavor.name();
+        let token = match self.flavor {
+            Flavor::GitHub => "GITHUB_TOKEN (it needs read access to Actions and Deployments)",
+            Flavor::GitLab => "GITLAB_TOKEN (read_api scope) or CI_JOB_TOKEN",
+        };
+        match status {
+            401 | 403 => ApiError::Refused(format!(
+                "the {api} refused the token (HTTP {status}) for {url}{said}. Check {token}"
+            )),
+            404 => ApiError::NotFound(format!(
+                "the {api} answered HTTP 404 for {url}{said}: check the repository, project or \
+                 workflow, and that {token} can see it"
+            )),
+            _ => ApiError::Other(format!("the {api} answered HTTP {status} for {url}{said}")),
+        }
+    }
+}
+
+fn secs_until(epoch: i64) -> Duration {
+    Duration::from_secs((epoch - crate::now_epoch()).max(0) as u64)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(secs) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    crate::timefmt::parse_http_date(value).map(secs_until)
+}
+
+/// The next page after `answer` (an answer to `url`): the `Link` header's `rel="next"`, else
+/// GitLab's `X-Next-Page` put into `url` as `page=`; `None` on the last page.
+pub fn next_page(answer: &ApiAnswer, url: &str) -> Option<String> {
+    if let Some(next) = answer.header("link").and_then(link_next) {
+        return Some(next);
+    }
+    let page = answer.header("x-next-page").filter(|p| !p.is_empty())?;
+    if !page.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(with_query(url, "page", page))
+}
+
+/// The `rel="next"` target of a `Link` header (RFC 8288).
+pub fn link_next(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let is_next = params.split(';').any(|p| {
+            let p = p.trim().replace(' ', "");
+            p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+        });
+        is_next.then(|| target.to_string())
+    })
+}
+
+/// `url` with `key=value` in its query, replacing an earlier `key`.
+pub fn with_query(url: &str, key: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split('=').next() != Some(key))
+        .map(str::to_string)
+        .collect();
+    parts.push(format!("{key}={value}"));
+    format!("{base}?{}", parts.join("&"))
+}
+
+/// `text` percent-encoded for a path segment or a query value (everything but unreserved
+/// characters), e.g. a GitLab project path `group/name` → `group%2Fname`.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(headers: &[(&str, &str)]) -> ApiAnswer {
+        ApiAnswer {
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn links_and_next_pages() {
+        let link = r#"<https://api.github.com/repositories/1/actions/runs?page=2>; rel="next", <https://api.github.com/repositories/1/actions/runs?page=9>; rel="last""#;
+        assert_eq!(
+            link_next(link).as_deref(),
+            Some("https://api.github.com/repositories/1/actions/runs?page=2")
+        );
+        assert_eq!(link_next(r#"<https://a/x?page=1>; rel="prev""#), None);
+        let u = "https://gl/api/v4/projects/1/pipelines?per_page=100&page=2";
+        assert_eq!(
+            next_page(&answer(&[("x-next-page", "3")]), u).as_deref(),
+            Some("https://gl/api/v4/projects/1/pipelines?per_page=100&page=3")
+        );
+        assert_eq!(next_page(&answer(&[("x-next-page", "")]), u), None);
+        assert_eq!(next_page(&answer(&[]), u), None);
+        assert_eq!(with_query("https://a/b", "page", "2"), "https://a/b?page=2");
+    }
+
+    #[test]
+    fn encoding() {
+        assert_eq!(encode("group/sub name"), "group%2Fsub%20name");
+        assert_eq!(encode("deploy.yml"), "deploy.yml");
+    }
+}
