@@ -153,6 +153,7 @@ impl Delivery {
                 deadline: Some(Instant::now() + self.timeout / 2),
                 url: &self.url,
                 warn_elsewhere: false,
+                stop: None,
             };
             flush_saved(dir, &self.sender, ui, &plan);
         }
@@ -243,6 +244,8 @@ pub struct FlushPlan<'a> {
     /// Warn about reports saved for another endpoint (`flush`), or only mention them at `-v`
     /// (before every report, where they would repeat).
     pub warn_elsewhere: bool,
+    /// No send starts once this is set (`serve` shutting down).
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// What happened to one saved report.
@@ -265,7 +268,10 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
     let total = found.files.len();
     let mut elsewhere = Vec::new();
     for (i, path) in found.files.iter().enumerate() {
-        if plan.deadline.is_some_and(|d| Instant::now() >= d) {
+        let stopped = plan
+            .stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
+        if stopped || plan.deadline.is_some_and(|d| Instant::now() >= d) {
             ui.verbose(&format!(
                 "no time left to flush {}: {} saved report(s) wait for the next run",
                 dir.display(),
