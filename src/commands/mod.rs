@@ -5,11 +5,13 @@
 mod flush;
 mod report;
 mod run;
+mod serve;
 mod start;
 
 pub use flush::flush;
 pub use report::report;
 pub use run::run;
+pub use serve::serve;
 pub use start::start;
 
 use crate::env::Env;
