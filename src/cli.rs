@@ -40,6 +40,13 @@ pub enum Command {
     Flush(FlushArgs),
     /// Run the webhook relay: GitHub, GitLab, Argo CD and Flux deployments, queued and
     /// delivered.
+    ///
+    /// Each sender has its endpoint and its secret, and an endpoint without its secret answers
+    /// 404: POST /github (ALLSTACKS_GITHUB_SECRET), /gitlab (ALLSTACKS_GITLAB_SECRET), /argocd
+    /// (ALLSTACKS_ARGOCD_SECRET), /flux (ALLSTACKS_FLUX_SECRET); each also as *_SECRET_FILE.
+    /// Which events count: ALLSTACKS_GITHUB_EVENTS (deployment_status, workflow_run) with
+    /// ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS (deployment, pipeline). GET /healthz,
+    /// /readyz and /metrics need none. See docs/relay.md.
     Serve(ServeArgs),
 }
 
