@@ -68,13 +68,16 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
             return 1;
         }
     };
+    // The handlers are installed before anyone can know the address: a SIGTERM from then on
+    // is a clean shutdown, never the default action.
+    let signals = Signals::install();
     if let Ok(addr) = listener.local_addr() {
         shared.ui.info(&format!("serve: listening on {addr}"));
     }
     let max = shared.limits.max_connections;
     let slots = Arc::new(Semaphore::new(max));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut shutdown = std::pin::pin!(signals.first());
     loop {
         let slot = tokio::select! {
             signal = &mut shutdown => {
@@ -120,20 +123,40 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
     0
 }
 
-/// The signal that stops the server, by name.
-async fn shutdown_signal() -> &'static str {
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The first of them to arrive, by name.
+    async fn first(mut self) -> &'static str {
+        #[cfg(unix)]
+        if let (Some(term), Some(int)) = (self.term.as_mut(), self.int.as_mut()) {
             return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
                 _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
             };
         }
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
     }
-    let _ = tokio::signal::ctrl_c().await;
-    "SIGINT"
 }
 
 /// One connection: HTTP/1.1 with keep-alive; headers (of every request on it) must arrive
