@@ -570,17 +570,28 @@ fn relay_bad_requests() {
     let mut no_event = github_headers("deployment_status", "d-e", &body);
     no_event.remove(1);
     assert_eq!(relay.post("/github", &no_event, &body).0, 400);
-    // Over 25 MiB: refused before it is read.
-    let big = vec![b' '; 25 * 1024 * 1024 + 1];
-    let (status, answer) = relay.post(
-        "/github",
-        &github_headers("deployment_status", "d-b", &big),
-        &big,
+    // Over 25 MiB: refused before it is read (the answer comes while nothing of the body was
+    // sent; a client still sending would see the connection close under it).
+    let mut stream = TcpStream::connect(relay.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let head = format!(
+        "POST /github HTTP/1.1\r\nHost: relay\r\nX-GitHub-Event: deployment_status\r\n\
+         Content-Length: {}\r\n\r\n",
+        25 * 1024 * 1024 + 1
     );
-    assert_eq!(
-        (status, answer),
-        (413, json!({"error": "the body is larger than 25 MiB"}))
+    stream.write_all(head.as_bytes()).expect("head");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.ends_with("{\"error\":\"the body is larger than 25 MiB\"}"),
+        "{answer}"
     );
+    // The same without a length: the stream is cut at 25 MiB.
+    let (status, answer) = chunked_post(relay.addr, "/github", 26 * 1024 * 1024);
+    assert_eq!(status, 413, "{answer}");
     assert_eq!(relay.get("/github").0, 405);
     assert_eq!(relay.get("/nowhere").0, 404);
     let flux = senders::flux_event("ReconciliationSucceeded", "info");
@@ -588,10 +599,48 @@ fn relay_bad_requests() {
     assert_eq!(status, 404, "an endpoint without its secret does not exist");
     assert_eq!(
         relay.metric("allstacks_relay_events_total{source=\"github\",result=\"invalid\"}"),
-        4.0
+        5.0
     );
     assert_eq!(relay.get("/healthz"), (200, "ok\n".into()));
     assert!(server.received().is_empty());
+}
+
+/// POSTs `size` bytes of spaces with chunked transfer encoding and no signature, writing from
+/// a thread of its own (the relay may answer before the body ends); the status code and the
+/// whole answer.
+fn chunked_post(addr: SocketAddr, path: &str, size: usize) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut writer = stream.try_clone().expect("clone");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: relay\r\nX-GitHub-Event: ping\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    let feeder = std::thread::spawn(move || {
+        let chunk = vec![b' '; 1024 * 1024];
+        let mut sent = writer.write_all(head.as_bytes()).is_ok();
+        for _ in 0..size / chunk.len() {
+            sent = sent
+                && writer
+                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                    .is_ok()
+                && writer.write_all(&chunk).is_ok()
+                && writer.write_all(b"\r\n").is_ok();
+        }
+        let _ = sent && writer.write_all(b"0\r\n\r\n").is_ok();
+    });
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let _ = feeder.join();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
 }
 
 #[test]
