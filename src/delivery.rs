@@ -154,6 +154,7 @@ impl Delivery {
                 url: &self.url,
                 warn_elsewhere: false,
                 stop: None,
+                delivered: None,
             };
             flush_saved(dir, &self.sender, ui, &plan);
         }
@@ -246,6 +247,9 @@ pub struct FlushPlan<'a> {
     pub warn_elsewhere: bool,
     /// No send starts once this is set (`serve` shutting down).
     pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    /// What becomes of a delivered report's file: deleted, unless this takes it (`serve`
+    /// keeps the files to write new jobs into).
+    pub delivered: Option<&'a dyn Fn(Claim) -> std::io::Result<()>>,
 }
 
 /// What happened to one saved report.
@@ -342,7 +346,11 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent 
     match result.result {
         Ok(_) => {
             ui.info(&format!("delivered saved report {}", path.display()));
-            if let Err(e) = claim.delivered() {
+            let done = match plan.delivered {
+                Some(keep) => keep(claim),
+                None => claim.delivered(),
+            };
+            if let Err(e) = done {
                 ui.warn(&format!(
                     "delivered, but could not delete {}: {e}",
                     path.display()

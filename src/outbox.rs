@@ -183,10 +183,19 @@ fn new_name(dir: &Path) -> PathBuf {
 /// every report is durable; on `Err`, none is left behind. Unlike [`save`], it never creates
 /// `dir`: a queue directory that vanished (an unmounted volume) is an error, not a new
 /// directory in the wrong place.
-pub fn save_batch(dir: &Path, reports: &[&Saved]) -> Result<Vec<PathBuf>, String> {
+///
+/// `spares` are files of delivered reports kept for reuse ([`Claim::keep_as_spare`]): each
+/// report is written into one while there are some (a new file costs an inode; on an ext4
+/// without a journal, allocating one after many deletions costs up to a millisecond). The spares
+/// used are taken out of the list.
+pub fn save_batch(
+    dir: &Path,
+    reports: &[&Saved],
+    spares: &mut Vec<PathBuf>,
+) -> Result<Vec<PathBuf>, String> {
     check_private_dir(dir)?;
     let mut temps: Vec<(PathBuf, fs::File)> = Vec::with_capacity(reports.len());
-    let written = write_temps(dir, reports, &mut temps);
+    let written = write_temps(dir, reports, spares, &mut temps);
     let synced = written.and_then(|()| {
         temps
             .iter()
@@ -217,26 +226,105 @@ pub fn save_batch(dir: &Path, reports: &[&Saved]) -> Result<Vec<PathBuf>, String
     }
 }
 
-/// The temporary files of [`save_batch`], written and on their way to the disk.
+/// The temporary files of [`save_batch`] (spares first, then new ones), written and on their
+/// way to the disk.
 fn write_temps(
     dir: &Path,
     reports: &[&Saved],
+    spares: &mut Vec<PathBuf>,
     temps: &mut Vec<(PathBuf, fs::File)>,
 ) -> Result<(), (PathBuf, std::io::Error)> {
     for saved in reports {
         let bytes = serde_json::to_vec_pretty(saved).map_err(|e| (dir.to_path_buf(), e.into()))?;
-        let tmp = dir.join(format!("{TMP_PREFIX}{}", random_hex()));
-        let mut options = fs::File::options();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut f = options.open(&tmp).map_err(|e| (tmp.clone(), e))?;
+        let reused = std::iter::from_fn(|| spares.pop()).find_map(|p| reuse(&p).map(|f| (p, f)));
+        let (tmp, mut f) = match reused {
+            Some(spare) => spare,
+            None => {
+                let tmp = dir.join(format!("{TMP_PREFIX}{}", random_hex()));
+                let f = new_private_file(&tmp).map_err(|e| (tmp.clone(), e))?;
+                (tmp, f)
+            }
+        };
         let written = f.write_all(&bytes);
         temps.push((tmp.clone(), f));
         written.map_err(|e| (tmp.clone(), e))?;
         start_writeback(&temps[temps.len() - 1].1);
     }
     Ok(())
+}
+
+/// A new, empty, owner-only file at `path` (never an existing one).
+fn new_private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+const SPARE_PREFIX: &str = ".spare-";
+
+/// The spare at `path`, emptied for a new report: only a regular file of ours with no other
+/// name (a spare that is also a report's file would lose that report); `None` otherwise, and
+/// the name is dropped.
+fn reuse(path: &Path) -> Option<fs::File> {
+    let mut options = fs::File::options();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let usable = options.open(path).ok().filter(|f| {
+        f.metadata()
+            .is_ok_and(|m| m.is_file() && !foreign(&m) && links(&m) == 1)
+            && f.set_len(0).is_ok()
+    });
+    if usable.is_none() {
+        let _ = fs::remove_file(path);
+    }
+    usable
+}
+
+/// How many names a file has (1 where that is not known).
+fn links(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::MetadataExt::nlink(meta)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        1
+    }
+}
+
+/// A new empty spare in `dir`, for [`save_batch`] to write a report into later.
+pub fn new_spare(dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join(format!("{SPARE_PREFIX}{}", random_hex()));
+    new_private_file(&path)?;
+    Ok(path)
+}
+
+/// The spares a previous run left in `dir` that can be used again; the others (a spare that is
+/// also a report's file, after a crash between the two steps of a save) lose their spare name.
+pub fn leftover_spares(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(SPARE_PREFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() && !foreign(&m) && links(&m) == 1 => found.push(path),
+            Ok(m) if foreign(&m) => {}
+            _ => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    found
 }
 
 /// Starts writing a file's data to the disk without waiting, so that the `fsync` of many files
@@ -478,6 +566,16 @@ impl Claim {
         fs::remove_file(&self.claimed)
     }
 
+    /// The server accepted it: instead of deleting the file, keep it under a spare name for
+    /// [`save_batch`] to write a new report into (a queue that writes as often as it delivers
+    /// then never allocates or frees a file). Returns the spare's path.
+    pub fn keep_as_spare(self) -> std::io::Result<PathBuf> {
+        let dir = self.claimed.parent().unwrap_or(Path::new("."));
+        let spare = dir.join(format!("{SPARE_PREFIX}{}", random_hex()));
+        fs::rename(&self.claimed, &spare)?;
+        Ok(spare)
+    }
+
     /// Not delivered this time: put it back, with the latest error.
     pub fn release(self, last_error: Option<&str>) -> std::io::Result<()> {
         if let (Some(err), Ok(mut saved)) = (last_error, self.read()) {
@@ -573,7 +671,7 @@ mod tests {
         let dir = private_dir();
         let reports: Vec<Saved> = (1..=3).map(saved).collect();
         let refs: Vec<&Saved> = reports.iter().collect();
-        let paths = save_batch(dir.path(), &refs).unwrap();
+        let paths = save_batch(dir.path(), &refs, &mut Vec::new()).unwrap();
         assert_eq!(paths.len(), 3);
         assert_eq!(pending(dir.path()).files, paths, "in order, nothing else");
         let saved_at: Vec<i64> = paths.iter().map(|p| read(p).unwrap().saved_at).collect();
@@ -585,6 +683,42 @@ mod tests {
         assert_eq!(release_claims(dir.path()), 1);
         assert!(paths[0].is_file());
         drop(claim);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn delivered_files_are_written_again_and_never_one_with_two_names() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = private_dir();
+        let first = save(dir.path(), &saved(1)).unwrap();
+        let ino = fs::metadata(&first).unwrap().ino();
+        let spare = take(&first).keep_as_spare().unwrap();
+        assert!(
+            pending(dir.path()).files.is_empty(),
+            "a spare is not a report"
+        );
+        // A spare that is also a report's file (a crash between link and unlink) is not used.
+        let report = save(dir.path(), &saved(2)).unwrap();
+        let twice = dir.path().join(format!("{SPARE_PREFIX}twice"));
+        fs::hard_link(&report, &twice).unwrap();
+        assert_eq!(leftover_spares(dir.path()), vec![spare.clone()]);
+        assert!(!twice.exists() && read(&report).unwrap().saved_at == 2);
+        let mut spares = vec![spare.clone()];
+        let third = saved(3);
+        let paths = save_batch(dir.path(), &[&third, &third], &mut spares).unwrap();
+        assert!(spares.is_empty() && !spare.exists());
+        let inodes: Vec<u64> = paths
+            .iter()
+            .map(|p| fs::metadata(p).unwrap().ino())
+            .collect();
+        assert!(
+            inodes.contains(&ino),
+            "the delivered file's inode holds a new report"
+        );
+        for p in &paths {
+            assert_eq!(read(p).unwrap().saved_at, 3);
+            assert_eq!(fs::metadata(p).unwrap().nlink(), 1);
+        }
     }
 
     #[test]

@@ -95,13 +95,18 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
     };
     let metrics = Arc::new(metrics::Metrics::default());
     let wake = Arc::new(worker::Wake::default());
-    let (queue, committer) = match queue::Queue::open(&dir, delivery.url(), wake.clone(), &ui) {
-        Ok(q) => q,
-        Err(e) => {
-            ui.error(&e);
-            return 1;
-        }
-    };
+    // Files to write the first jobs into, made before anyone can post (a few milliseconds;
+    // more on a file system where new files are costly, which is why they are made now).
+    let spares = Arc::new(queue::Spares::open(&dir));
+    spares.fill(&dir);
+    let (queue, committer) =
+        match queue::Queue::open(&dir, delivery.url(), wake.clone(), spares.clone(), &ui) {
+            Ok(q) => q,
+            Err(e) => {
+                ui.error(&e);
+                return 1;
+            }
+        };
     let stop = Arc::new(AtomicBool::new(false));
     let committer = std::thread::spawn(move || committer.run());
     let worker = worker::Worker {
@@ -112,6 +117,7 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
         metrics: metrics.clone(),
         wake: wake.clone(),
         stop: stop.clone(),
+        spares,
         max_backoff: config.limits.max_backoff,
     };
     let worker = std::thread::spawn(move || worker.run());

@@ -8,6 +8,9 @@
 //! serves every request that arrived during the previous one, so the answer time stays near
 //! one sync however many senders wait. A crash can therefore lose neither an accepted job nor
 //! an accepted id, and never remembers an id whose job was not written (the id goes after it).
+//!
+//! Jobs are written into the files of delivered ones ([`Spares`]) when there are some: a queue
+//! that delivers as fast as it accepts then never creates or deletes a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -18,11 +21,14 @@ use tokio::sync::oneshot;
 use super::seen::{KEEP_SECS, Seen, SeenFile};
 use super::worker::Wake;
 use crate::job::Job;
-use crate::outbox::{self, Saved};
+use crate::outbox::{self, Claim, Saved};
 use crate::ui::Ui;
 
 /// Requests committed together at most.
 const MAX_BATCH: usize = 512;
+/// Spare files kept at most, and made at start.
+const MAX_SPARES: usize = 512;
+const FIRST_SPARES: usize = 256;
 /// How often expired ids are dropped from `seen`.
 const COMPACT_EVERY: i64 = 24 * 3600;
 
@@ -43,6 +49,62 @@ pub enum Submitted {
     Failed(String),
 }
 
+/// Files of delivered jobs, kept to write new jobs into (`outbox::save_batch`) rather than
+/// deleted and created again: the worker offers them, the committer takes them. On a file
+/// system where a new file is costly (an ext4 without a journal, after many deletions), this
+/// keeps the answer time flat.
+#[derive(Debug, Default)]
+pub struct Spares(Mutex<Vec<PathBuf>>);
+
+impl Spares {
+    /// The spares a previous run left in `dir`.
+    pub fn open(dir: &Path) -> Spares {
+        Spares(Mutex::new(outbox::leftover_spares(dir)))
+    }
+
+    /// Keeps a delivered job's file as a spare while there is room, else deletes it.
+    pub fn offer(&self, claim: Claim) -> std::io::Result<()> {
+        let Ok(mut spares) = self.0.lock() else {
+            return claim.delivered();
+        };
+        if spares.len() >= MAX_SPARES {
+            return claim.delivered();
+        }
+        spares.push(claim.keep_as_spare()?);
+        Ok(())
+    }
+
+    /// Makes spares in `dir` up to the number kept at start.
+    pub fn fill(&self, dir: &Path) {
+        while self.len() < FIRST_SPARES {
+            let Ok(spare) = outbox::new_spare(dir) else {
+                return;
+            };
+            if let Ok(mut spares) = self.0.lock() {
+                spares.push(spare);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().map(|s| s.len()).unwrap_or(MAX_SPARES)
+    }
+
+    fn take(&self, n: usize) -> Vec<PathBuf> {
+        let Ok(mut spares) = self.0.lock() else {
+            return Vec::new();
+        };
+        let keep = spares.len().saturating_sub(n);
+        spares.split_off(keep)
+    }
+
+    fn give_back(&self, mut unused: Vec<PathBuf>) {
+        if let Ok(mut spares) = self.0.lock() {
+            spares.append(&mut unused);
+        }
+    }
+}
+
 /// The handlers' side of the queue.
 pub struct Queue {
     url: String,
@@ -53,6 +115,7 @@ pub struct Queue {
 /// The committer thread's side.
 pub struct Committer {
     dir: PathBuf,
+    spares: Arc<Spares>,
     seen: Arc<Mutex<Seen>>,
     file: SeenFile,
     rx: mpsc::Receiver<Entry>,
@@ -68,6 +131,7 @@ impl Queue {
         dir: &Path,
         url: &str,
         wake: Arc<Wake>,
+        spares: Arc<Spares>,
         ui: &Ui,
     ) -> Result<(Queue, Committer), String> {
         outbox::ensure_private_dir(dir).map_err(|e| format!("the queue directory: {e}"))?;
@@ -86,6 +150,7 @@ impl Queue {
         };
         let committer = Committer {
             dir: dir.to_path_buf(),
+            spares,
             seen,
             file,
             rx,
@@ -173,7 +238,10 @@ impl Committer {
 
     fn commit(&mut self, batch: Vec<Entry>) {
         let reports: Vec<&Saved> = batch.iter().flat_map(|e| e.jobs.iter()).collect();
-        if let Err(e) = outbox::save_batch(&self.dir, &reports) {
+        let mut spares = self.spares.take(reports.len());
+        let saved = outbox::save_batch(&self.dir, &reports, &mut spares);
+        self.spares.give_back(spares);
+        if let Err(e) = saved {
             self.ui
                 .error(&format!("the queue could not be written: {e}"));
             for entry in batch {

@@ -3,6 +3,7 @@
 //! the normal retries inside `--timeout`, 400/422 moved to `rejected/`). While Allstacks cannot
 //! be reached, rounds are spaced out by a backoff that doubles up to 5 minutes; new jobs do not
 //! cut a backoff short (they would hammer a server that is down), but they end an idle wait.
+//! A delivered job's file is not deleted but offered to the queue as a spare.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::metrics::Metrics;
+use super::queue::Spares;
 use crate::delivery::{self, Delivery, FlushPlan};
 use crate::ui::Ui;
 
@@ -73,11 +75,14 @@ pub struct Worker {
     pub wake: Arc<Wake>,
     pub stop: Arc<AtomicBool>,
     pub max_backoff: Duration,
+    /// Where delivered jobs' files go, to be written again.
+    pub spares: Arc<Spares>,
 }
 
 impl Worker {
     /// Delivers until stopped.
     pub fn run(self) {
+        let keep = |claim| self.spares.offer(claim);
         let mut backoff = FIRST_BACKOFF;
         while !self.stop.load(Ordering::SeqCst) {
             let plan = FlushPlan {
@@ -86,6 +91,7 @@ impl Worker {
                 url: self.delivery.url(),
                 warn_elsewhere: false,
                 stop: Some(&self.stop),
+                delivered: Some(&keep),
             };
             let stats = delivery::flush_saved(&self.dir, self.delivery.sender(), &self.ui, &plan);
             if self.stop.load(Ordering::SeqCst) {

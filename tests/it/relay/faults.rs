@@ -79,6 +79,13 @@ fn relay_allstacks_down_during_the_load_then_up_nothing_lost() {
         assert!(Instant::now() < until, "the queue does not empty");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // Delivered jobs' files are kept to write new jobs into, within a bound.
+    let spares = std::fs::read_dir(&relay.queue)
+        .expect("queue")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".spare-"))
+        .count();
+    assert!((1..=512).contains(&spares), "{spares} spare files");
 }
 
 #[test]
