@@ -231,3 +231,41 @@ fn relay_slow_clients_are_cut_off_while_others_are_served() {
     );
     assert_eq!(wait_for(&server, 20, Duration::from_secs(10)).len(), 20);
 }
+
+#[test]
+fn relay_connection_cap_secret_files_and_sigint() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let setup = Setup::new(&server.url())
+        .without("ALLSTACKS_GITHUB_SECRET")
+        .env("ALLSTACKS_RELAY_MAX_CONNECTIONS", "2")
+        .env("ALLSTACKS_RELAY_HEADER_TIMEOUT", "1.5");
+    let secret_file = setup.home.path().join("github-secret");
+    std::fs::write(&secret_file, format!("{}\n", super::GITHUB_SECRET)).expect("write secret");
+    let mut relay = setup
+        .env(
+            "ALLSTACKS_GITHUB_SECRET_FILE",
+            secret_file.to_str().expect("utf-8"),
+        )
+        .start();
+    // Two connections that say nothing hold both places; a third sender waits for the first
+    // to be cut off (the header timeout), then is served.
+    let idle: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(relay.addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert_eq!(
+        post_deployment(&relay, 71).0,
+        202,
+        "the secret from the file"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited > Duration::from_millis(800) && waited < Duration::from_secs(5),
+        "waited {waited:?} for a place"
+    );
+    drop(idle);
+    relay.signal(libc::SIGINT);
+    assert_eq!(relay.wait(Duration::from_secs(15)), Some(0));
+    assert!(relay.log().iter().any(|l| l.contains("SIGINT")));
+}
