@@ -7,6 +7,14 @@
 #   docker build --target alpine -t allstacks-cd:alpine .  # with a shell, for CI jobs
 #   docker run --rm -e ALLSTACKS_SERVICE_ID=1 -e ALLSTACKS_COMMIT_SHA=... \
 #     -e ALLSTACKS_REPO_NAME=org/repo allstacks-cd report --dry-run --status success
+#
+# The webhook relay (docs/relay.md) runs from the same image; it listens on 0.0.0.0:8080 here
+# and keeps its queue on a volume:
+#
+#   docker run -d -p 8080:8080 -v allstacks-relay:/var/lib/allstacks-cd \
+#     -e ALLSTACKS_OUTBOX=/var/lib/allstacks-cd/relay -e ALLSTACKS_URL=... \
+#     -e ALLSTACKS_COMPANY_ID=... -e ALLSTACKS_TOKEN=... -e ALLSTACKS_SERVICE_ID=... \
+#     -e ALLSTACKS_GITHUB_SECRET=... allstacks-cd serve
 
 ARG RUST_VERSION=1
 ARG ALPINE_VERSION=3.22
@@ -20,7 +28,8 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin allstacks-cd \
     && cp target/release/allstacks-cd /allstacks-cd \
-    && /allstacks-cd --version
+    && /allstacks-cd --version \
+    && mkdir -p /state
 
 # A variant with a shell, e.g. as a GitLab CI job image (with `entrypoint: [""]`). It keeps
 # Alpine's root user, like other CI job images, so the runner can write its build directory.
@@ -40,6 +49,13 @@ COPY --from=build /allstacks-cd /usr/local/bin/allstacks-cd
 # Undeliverable reports go to $XDG_STATE_HOME/allstacks-cd/outbox unless ALLSTACKS_OUTBOX
 # names a mounted volume.
 ENV XDG_STATE_HOME=/tmp/state
+# `serve`: every interface of the container (only `serve` reads it; the default outside a
+# container is 127.0.0.1:8080), and a directory of the nonroot user, private, for the volume
+# that keeps the relay's queue (a new named volume takes its owner and mode). No VOLUME line:
+# every `report` would leave an anonymous volume behind.
+ENV ALLSTACKS_LISTEN=0.0.0.0:8080
+COPY --from=build --chown=nonroot:nonroot --chmod=700 /state /var/lib/allstacks-cd
+EXPOSE 8080
 USER nonroot:nonroot
 ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
 CMD ["--help"]

@@ -41,6 +41,16 @@ pub enum Command {
     /// Report past deployments: GitHub Actions runs or Deployments, GitLab deployments or
     /// pipelines, or the repository's tags, each exactly as a live report would have been.
     Backfill(Box<BackfillArgs>),
+    /// Run the webhook relay: GitHub, GitLab, Argo CD and Flux deployments, queued and
+    /// delivered.
+    ///
+    /// Each sender has its endpoint and its secret, and an endpoint without its secret answers
+    /// 404: POST /github (ALLSTACKS_GITHUB_SECRET), /gitlab (ALLSTACKS_GITLAB_SECRET), /argocd
+    /// (ALLSTACKS_ARGOCD_SECRET), /flux (ALLSTACKS_FLUX_SECRET); each also as *_SECRET_FILE.
+    /// Which events count: ALLSTACKS_GITHUB_EVENTS (deployment_status, workflow_run) with
+    /// ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS (deployment, pipeline). GET /healthz,
+    /// /readyz and /metrics need none. See docs/relay.md.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -412,5 +422,128 @@ impl Verbosity {
     /// -2 (errors only) ..= 2 (debug); 0 is the default.
     pub fn level(self) -> i8 {
         (self.verbose.min(2) as i8) - (self.quiet.min(2) as i8)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [env: ALLSTACKS_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Routes (TOML): which service id, job type and fields each deployment gets
+    /// [env: ALLSTACKS_CONFIG] [default: every deployment to ALLSTACKS_SERVICE_ID]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// One line per request on stderr, as text or JSON [env: ALLSTACKS_LOG_FORMAT]
+    /// [default: text] [possible values: text, json]
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    #[command(flatten)]
+    pub job: ServeJobArgs,
+    #[command(flatten)]
+    pub conn: ServeConnArgs,
+}
+
+/// What every relayed job gets when no `--config` says otherwise.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Jobs")]
+pub struct ServeJobArgs {
+    /// ID of the Custom CD service, without --config [env: ALLSTACKS_SERVICE_ID]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
+    pub service_id: Option<String>,
+    /// Job type, e.g. "Production Deploy" [env: ALLSTACKS_JOB_TYPE]
+    #[arg(long, value_name = "TYPE")]
+    pub job_type: Option<String>,
+    /// Optional field, repeatable [env: ALLSTACKS_FIELDS, one per line]
+    #[arg(long = "field", value_name = "NAME[:TYPE]=VALUE")]
+    pub fields: Vec<String>,
+    /// Optional fields in the webhook's array format [env: ALLSTACKS_FIELDS_JSON]
+    #[arg(long, value_name = "JSON")]
+    pub fields_json: Option<String>,
+    /// Do not add the automatic context fields [env: ALLSTACKS_NO_CONTEXT]
+    #[arg(long)]
+    pub no_context: bool,
+    /// What a cancelled job is reported as: failed, on-hold or skip
+    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS")]
+    pub cancelled_as: Option<String>,
+    /// Report only deployments to these environments (names or globs, comma-separated)
+    /// [env: ALLSTACKS_ENVIRONMENTS] [default: every one]
+    #[arg(long, value_name = "LIST")]
+    pub environments: Option<String>,
+    /// GitHub deployment states to report [env: ALLSTACKS_DEPLOYMENT_STATES]
+    /// [default: success,failure,error]
+    #[arg(long, value_name = "LIST")]
+    pub deployment_states: Option<String>,
+}
+
+impl From<ServeJobArgs> for JobArgs {
+    fn from(a: ServeJobArgs) -> JobArgs {
+        JobArgs {
+            service_id: a.service_id,
+            job_type: a.job_type,
+            fields: a.fields,
+            fields_json: a.fields_json,
+            no_context: a.no_context,
+            cancelled_as: a.cancelled_as,
+            environments: a.environments,
+            deployment_states: a.deployment_states,
+            ..JobArgs::default()
+        }
+    }
+}
+
+/// Where relayed jobs go, and the queue they wait in.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Delivery")]
+pub struct ServeConnArgs {
+    /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Company id in the webhook path [env: ALLSTACKS_COMPANY_ID]
+    #[arg(long, value_name = "ID")]
+    pub company_id: Option<String>,
+    /// Personal access token; prefer the variable [env: ALLSTACKS_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Read the token from a file [env: ALLSTACKS_TOKEN_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds for one delivery, retries included [env: ALLSTACKS_TIMEOUT] [default: 60]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<String>,
+    /// Extra attempts on transient failures [env: ALLSTACKS_RETRIES] [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub retries: Option<String>,
+    /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
+    /// Permit http:// to a non-loopback host (the token travels in clear)
+    /// [env: ALLSTACKS_ALLOW_HTTP]
+    #[arg(long)]
+    pub allow_http: bool,
+    /// The queue directory [env: ALLSTACKS_OUTBOX]
+    /// [default: $XDG_STATE_HOME/allstacks-cd/relay]
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+impl From<ServeConnArgs> for ConnArgs {
+    fn from(a: ServeConnArgs) -> ConnArgs {
+        ConnArgs {
+            url: a.url,
+            company_id: a.company_id,
+            token: a.token,
+            token_file: a.token_file,
+            timeout: a.timeout,
+            retries: a.retries,
+            ca_cert: a.ca_cert,
+            allow_http: a.allow_http,
+            outbox: a.outbox,
+            verbosity: a.verbosity,
+            ..ConnArgs::default()
+        }
     }
 }

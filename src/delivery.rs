@@ -153,6 +153,8 @@ impl Delivery {
                 deadline: Some(Instant::now() + self.timeout / 2),
                 url: &self.url,
                 warn_elsewhere: false,
+                stop: None,
+                delivered: None,
             };
             flush_saved(dir, &self.sender, ui, &plan);
         }
@@ -243,6 +245,11 @@ pub struct FlushPlan<'a> {
     /// Warn about reports saved for another endpoint (`flush`), or only mention them at `-v`
     /// (before every report, where they would repeat).
     pub warn_elsewhere: bool,
+    /// No send starts once this is set (`serve` shutting down).
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    /// What becomes of a delivered report's file: deleted, unless this takes it (`serve`
+    /// keeps the files to write new jobs into).
+    pub delivered: Option<&'a dyn Fn(Claim) -> std::io::Result<()>>,
 }
 
 /// What happened to one saved report.
@@ -265,7 +272,10 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
     let total = found.files.len();
     let mut elsewhere = Vec::new();
     for (i, path) in found.files.iter().enumerate() {
-        if plan.deadline.is_some_and(|d| Instant::now() >= d) {
+        let stopped = plan
+            .stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
+        if stopped || plan.deadline.is_some_and(|d| Instant::now() >= d) {
             ui.verbose(&format!(
                 "no time left to flush {}: {} saved report(s) wait for the next run",
                 dir.display(),
@@ -336,7 +346,11 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent 
     match result.result {
         Ok(_) => {
             ui.info(&format!("delivered saved report {}", path.display()));
-            if let Err(e) = claim.delivered() {
+            let done = match plan.delivered {
+                Some(keep) => keep(claim),
+                None => claim.delivered(),
+            };
+            if let Err(e) = done {
                 ui.warn(&format!(
                     "delivered, but could not delete {}: {e}",
                     path.display()

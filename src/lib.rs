@@ -18,6 +18,7 @@ pub mod github_api;
 pub mod glob;
 pub mod job;
 pub mod outbox;
+pub mod relay;
 pub mod resolve;
 pub mod settings;
 pub mod sink;
@@ -50,6 +51,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
         Command::Start(a) => commands::start(a, env, cwd).exit_code(),
         Command::Flush(a) => commands::flush(a, env).exit_code(),
         Command::Backfill(a) => commands::backfill(*a, env, cwd),
+        Command::Serve(a) => commands::serve(a, env),
     }
 }
 

@@ -155,11 +155,8 @@ fn now_millis() -> u128 {
 pub fn save(dir: &Path, saved: &Saved) -> Result<PathBuf, String> {
     ensure_private_dir(dir)?;
     let bytes = serde_json::to_vec_pretty(saved).map_err(|e| e.to_string())?;
-    // Within one process, a counter keeps reports saved in the same millisecond in order.
-    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     for _ in 0..3 {
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10_000;
-        let path = dir.join(format!("{:013}-{n:04}-{}.json", now_millis(), random_hex()));
+        let path = new_name(dir);
         match write_new(&path, &bytes) {
             Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -170,6 +167,218 @@ pub fn save(dir: &Path, saved: &Saved) -> Result<PathBuf, String> {
         "cannot find a free name in {} (three random names were taken)",
         dir.display()
     ))
+}
+
+/// A new report name in `dir`: the time in milliseconds (names sort by age), a counter that
+/// keeps reports saved by this process in the same millisecond in order, and 128 random bits.
+fn new_name(dir: &Path) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10_000;
+    dir.join(format!("{:013}-{n:04}-{}.json", now_millis(), random_hex()))
+}
+
+/// Writes several reports to `dir` at once and returns their paths (group commit, for `serve`):
+/// each goes to a new temporary file, all of them are synced, each is linked under a new name
+/// of its own (never replacing a file), and the directory is synced once. When it returns `Ok`,
+/// every report is durable; on `Err`, none is left behind. Unlike [`save`], it never creates
+/// `dir`: a queue directory that vanished (an unmounted volume) is an error, not a new
+/// directory in the wrong place.
+///
+/// `spares` are files of delivered reports kept for reuse ([`Claim::keep_as_spare`]): each
+/// report is written into one while there are some (a new file costs an inode; on an ext4
+/// without a journal, allocating one after many deletions costs up to a millisecond). The spares
+/// used are taken out of the list.
+pub fn save_batch(
+    dir: &Path,
+    reports: &[&Saved],
+    spares: &mut Vec<PathBuf>,
+) -> Result<Vec<PathBuf>, String> {
+    check_private_dir(dir)?;
+    let mut temps: Vec<(PathBuf, fs::File)> = Vec::with_capacity(reports.len());
+    let written = write_temps(dir, reports, spares, &mut temps);
+    let synced = written.and_then(|()| {
+        temps
+            .iter()
+            .try_for_each(|(path, f)| f.sync_all().map_err(|e| (path.clone(), e)))
+    });
+    let mut linked = Vec::with_capacity(temps.len());
+    let result = synced.and_then(|()| {
+        temps
+            .iter()
+            .try_for_each(|(tmp, _)| link_new(dir, tmp).map(|p| linked.push(p)))
+    });
+    for (tmp, _) in &temps {
+        let _ = fs::remove_file(tmp);
+    }
+    match result {
+        Ok(()) => {
+            if let Some(first) = linked.first() {
+                sync_dir(first);
+            }
+            Ok(linked)
+        }
+        Err((path, e)) => {
+            for p in &linked {
+                let _ = fs::remove_file(p);
+            }
+            Err(format!("cannot write {}: {e}", path.display()))
+        }
+    }
+}
+
+/// The temporary files of [`save_batch`] (spares first, then new ones), written and on their
+/// way to the disk.
+fn write_temps(
+    dir: &Path,
+    reports: &[&Saved],
+    spares: &mut Vec<PathBuf>,
+    temps: &mut Vec<(PathBuf, fs::File)>,
+) -> Result<(), (PathBuf, std::io::Error)> {
+    for saved in reports {
+        let bytes = serde_json::to_vec_pretty(saved).map_err(|e| (dir.to_path_buf(), e.into()))?;
+        let reused = std::iter::from_fn(|| spares.pop()).find_map(|p| reuse(&p).map(|f| (p, f)));
+        let (tmp, mut f) = match reused {
+            Some(spare) => spare,
+            None => {
+                let tmp = dir.join(format!("{TMP_PREFIX}{}", random_hex()));
+                let f = new_private_file(&tmp).map_err(|e| (tmp.clone(), e))?;
+                (tmp, f)
+            }
+        };
+        let written = f.write_all(&bytes);
+        temps.push((tmp.clone(), f));
+        written.map_err(|e| (tmp.clone(), e))?;
+        start_writeback(&temps[temps.len() - 1].1);
+    }
+    Ok(())
+}
+
+/// A new, empty, owner-only file at `path` (never an existing one).
+fn new_private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::File::options();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+const SPARE_PREFIX: &str = ".spare-";
+
+/// The spare at `path`, emptied for a new report: only a regular file of ours with no other
+/// name (a spare that is also a report's file would lose that report); `None` otherwise, and
+/// the name is dropped.
+fn reuse(path: &Path) -> Option<fs::File> {
+    let mut options = fs::File::options();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let usable = options.open(path).ok().filter(|f| {
+        f.metadata()
+            .is_ok_and(|m| m.is_file() && !foreign(&m) && links(&m) == 1)
+            && f.set_len(0).is_ok()
+    });
+    if usable.is_none() {
+        let _ = fs::remove_file(path);
+    }
+    usable
+}
+
+/// How many names a file has (1 where that is not known).
+fn links(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::MetadataExt::nlink(meta)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        1
+    }
+}
+
+/// A new empty spare in `dir`, for [`save_batch`] to write a report into later.
+pub fn new_spare(dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join(format!("{SPARE_PREFIX}{}", random_hex()));
+    new_private_file(&path)?;
+    Ok(path)
+}
+
+/// The spares a previous run left in `dir` that can be used again; the others (a spare that is
+/// also a report's file, after a crash between the two steps of a save) lose their spare name.
+pub fn leftover_spares(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.starts_with(SPARE_PREFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() && !foreign(&m) && links(&m) == 1 => found.push(path),
+            Ok(m) if foreign(&m) => {}
+            _ => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    found
+}
+
+/// Starts writing a file's data to the disk without waiting, so that the `fsync` of many files
+/// that follows finds most of the work done and the file system commits them together.
+fn start_writeback(f: &fs::File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: a plain system call on a descriptor we own; it only schedules I/O.
+        unsafe {
+            libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = f;
+}
+
+/// Links the synced temporary file `tmp` under a new report name in `dir`.
+fn link_new(dir: &Path, tmp: &Path) -> Result<PathBuf, (PathBuf, std::io::Error)> {
+    let mut last = None;
+    for _ in 0..3 {
+        let path = new_name(dir);
+        match fs::hard_link(tmp, &path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err((path, e)),
+        }
+    }
+    let e = last.unwrap_or_else(|| std::io::Error::other("no free name"));
+    Err((dir.to_path_buf(), e))
+}
+
+/// Puts every claimed report in `dir` back under its own name, however fresh the claim, and
+/// returns how many. Only for a process that knows it is the only one sending from `dir` (the
+/// relay, which holds the queue's lock): claims left there belong to a run of its own that
+/// ended mid-send.
+pub fn release_claims(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut released = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((claimed, _)) = name.split_once(CLAIM_MARK) else {
+            continue;
+        };
+        let original = claimed.strip_prefix('.').unwrap_or(claimed);
+        let own = fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_file() && !foreign(&m));
+        if own && fs::rename(entry.path(), dir.join(original)).is_ok() {
+            released += 1;
+        }
+    }
+    released
 }
 
 /// Writes `bytes` to a new file at `path`: to a temporary file first (created exclusively,
@@ -357,6 +566,16 @@ impl Claim {
         fs::remove_file(&self.claimed)
     }
 
+    /// The server accepted it: instead of deleting the file, keep it under a spare name for
+    /// [`save_batch`] to write a new report into (a queue that writes as often as it delivers
+    /// then never allocates or frees a file). Returns the spare's path.
+    pub fn keep_as_spare(self) -> std::io::Result<PathBuf> {
+        let dir = self.claimed.parent().unwrap_or(Path::new("."));
+        let spare = dir.join(format!("{SPARE_PREFIX}{}", random_hex()));
+        fs::rename(&self.claimed, &spare)?;
+        Ok(spare)
+    }
+
     /// Not delivered this time: put it back, with the latest error.
     pub fn release(self, last_error: Option<&str>) -> std::io::Result<()> {
         if let (Some(err), Ok(mut saved)) = (last_error, self.read()) {
@@ -445,6 +664,61 @@ mod tests {
         assert!(pending(dir.path()).files.is_empty());
         let text = fs::read_to_string(rejected).unwrap();
         assert!(text.contains("HTTP 400: bad"));
+    }
+
+    #[test]
+    fn a_batch_is_saved_whole_and_claims_are_released() {
+        let dir = private_dir();
+        let reports: Vec<Saved> = (1..=3).map(saved).collect();
+        let refs: Vec<&Saved> = reports.iter().collect();
+        let paths = save_batch(dir.path(), &refs, &mut Vec::new()).unwrap();
+        assert_eq!(paths.len(), 3);
+        assert_eq!(pending(dir.path()).files, paths, "in order, nothing else");
+        let saved_at: Vec<i64> = paths.iter().map(|p| read(p).unwrap().saved_at).collect();
+        assert_eq!(saved_at, [1, 2, 3]);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(names.len(), 3, "no temporary file left");
+        // A fresh claim (a run that died mid-send) goes back at once.
+        let claim = take(&paths[0]);
+        assert_eq!(release_claims(dir.path()), 1);
+        assert!(paths[0].is_file());
+        drop(claim);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn delivered_files_are_written_again_and_never_one_with_two_names() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = private_dir();
+        let first = save(dir.path(), &saved(1)).unwrap();
+        let ino = fs::metadata(&first).unwrap().ino();
+        let spare = take(&first).keep_as_spare().unwrap();
+        assert!(
+            pending(dir.path()).files.is_empty(),
+            "a spare is not a report"
+        );
+        // A spare that is also a report's file (a crash between link and unlink) is not used.
+        let report = save(dir.path(), &saved(2)).unwrap();
+        let twice = dir.path().join(format!("{SPARE_PREFIX}twice"));
+        fs::hard_link(&report, &twice).unwrap();
+        assert_eq!(leftover_spares(dir.path()), vec![spare.clone()]);
+        assert!(!twice.exists() && read(&report).unwrap().saved_at == 2);
+        let mut spares = vec![spare.clone()];
+        let third = saved(3);
+        let paths = save_batch(dir.path(), &[&third, &third], &mut spares).unwrap();
+        assert!(spares.is_empty() && !spare.exists());
+        let inodes: Vec<u64> = paths
+            .iter()
+            .map(|p| fs::metadata(p).unwrap().ino())
+            .collect();
+        assert!(
+            inodes.contains(&ino),
+            "the delivered file's inode holds a new report"
+        );
+        for p in &paths {
+            assert_eq!(read(p).unwrap().saved_at, 3);
+            assert_eq!(fs::metadata(p).unwrap().nlink(), 1);
+        }
     }
 
     #[test]

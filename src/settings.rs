@@ -231,6 +231,30 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
     }
 }
 
+/// The variables that hold for every record a long-running command reports (`serve`): the
+/// service, job type, fields and filters.
+const RECORD_VARS: &[&str] = &[
+    "ALLSTACKS_SERVICE_ID",
+    "ALLSTACKS_JOB_TYPE",
+    "ALLSTACKS_FIELDS",
+    "ALLSTACKS_FIELDS_JSON",
+    "ALLSTACKS_NO_CONTEXT",
+    "ALLSTACKS_CANCELLED_AS",
+    "ALLSTACKS_ENVIRONMENTS",
+    "ALLSTACKS_DEPLOYMENT_STATES",
+];
+
+/// The job settings of records that arrive one after another (`serve`). The variables that
+/// describe one CI job (`ALLSTACKS_STATUS`, `ALLSTACKS_COMMIT_SHA`, `ALLSTACKS_JOB_ID`, ...)
+/// would stamp every record alike, so only [`RECORD_VARS`] are read.
+pub fn record_job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
+    let env = Env::from_pairs(
+        env.pairs()
+            .filter(|(k, _)| RECORD_VARS.contains(&k.as_str())),
+    );
+    job(args, &env, errors)
+}
+
 /// `--deployment-states`: GitHub's deployment states, checked; the default when not given.
 fn deployment_states(given: Option<Sourced<String>>, errors: &mut Vec<String>) -> Vec<String> {
     const KNOWN: &[&str] = &[

@@ -14,6 +14,8 @@ pub struct Ui {
     level: i8,
     github: bool,
     secrets: Vec<String>,
+    /// One JSON object per line (`serve --log-format json`) instead of text.
+    json: bool,
 }
 
 impl Ui {
@@ -24,7 +26,19 @@ impl Ui {
             level,
             github,
             secrets: Vec::new(),
+            json: false,
         }
+    }
+
+    /// Writes every message as a JSON object on a line of its own (`time`, `level`, `msg`),
+    /// for log collectors.
+    pub fn set_json(&mut self, json: bool) {
+        self.json = json;
+    }
+
+    /// Sets the level (`-2` errors only ... `2` debug).
+    pub fn set_level(&mut self, level: i8) {
+        self.level = level;
     }
 
     pub fn level(&self) -> i8 {
@@ -65,8 +79,53 @@ impl Ui {
         let _ = writeln!(err, "{}", neutralise(&self.redact(text)));
     }
 
+    /// One JSON line: the time, the level, `msg` when not empty, then `fields`; every string in
+    /// it redacted, and nothing in it that could break the line.
+    fn json_line(&self, level: &str, msg: &str, fields: &[(&str, serde_json::Value)]) {
+        let mut obj = serde_json::Map::new();
+        obj.insert(
+            "time".into(),
+            crate::timefmt::format_rfc3339(crate::now_epoch()).into(),
+        );
+        obj.insert("level".into(), level.into());
+        if !msg.is_empty() {
+            obj.insert("msg".into(), self.redact(msg).into());
+        }
+        for (k, v) in fields {
+            obj.insert((*k).to_string(), self.redact_json(v));
+        }
+        let text = json_safe(&serde_json::Value::Object(obj).to_string());
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+    }
+
+    fn redact_json(&self, v: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => Value::String(self.redact(s)),
+            Value::Array(a) => Value::Array(a.iter().map(|v| self.redact_json(v)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// A record of something that happened (the relay's line per request): `text` in text
+    /// mode, `fields` as a JSON object with `--log-format json`. Shown at the default level.
+    pub fn event(&self, text: &str, fields: &[(&str, serde_json::Value)]) {
+        if self.level < 0 {
+            return;
+        }
+        if self.json {
+            self.json_line("info", "", fields);
+        } else {
+            self.line(&format!("allstacks-cd: {text}"));
+        }
+    }
+
     /// A failure: always shown; `::error::` on GitHub.
     pub fn error(&self, msg: &str) {
+        if self.json {
+            return self.json_line("error", msg, &[]);
+        }
         if self.github {
             self.line(&format!(
                 "::error title=allstacks-cd::{}",
@@ -82,6 +141,9 @@ impl Ui {
         if self.level < -1 {
             return;
         }
+        if self.json {
+            return self.json_line("warning", msg, &[]);
+        }
         if self.github {
             self.line(&format!(
                 "::warning title=allstacks-cd::{}",
@@ -95,6 +157,16 @@ impl Ui {
     /// Normal progress (`reported job ...`).
     pub fn info(&self, msg: &str) {
         if self.level >= 0 {
+            self.text_or_json("info", msg);
+        }
+    }
+
+    fn text_or_json(&self, level: &str, msg: &str) {
+        if self.json {
+            self.json_line(level, msg, &[]);
+        } else if level == "debug" {
+            self.line(&format!("allstacks-cd: debug: {msg}"));
+        } else {
             self.line(&format!("allstacks-cd: {msg}"));
         }
     }
@@ -130,14 +202,14 @@ impl Ui {
     /// `-v`.
     pub fn verbose(&self, msg: &str) {
         if self.level >= 1 {
-            self.line(&format!("allstacks-cd: {msg}"));
+            self.text_or_json("info", msg);
         }
     }
 
     /// `-vv`: one line per attempt, headers, response bodies.
     pub fn debug(&self, msg: &str) {
         if self.level >= 2 {
-            self.line(&format!("allstacks-cd: debug: {msg}"));
+            self.text_or_json("debug", msg);
         }
     }
 }
@@ -164,6 +236,24 @@ pub fn neutralise(text: &str) -> String {
             '\t' => out.push_str("\\t"),
             c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Serialised JSON with the characters that JSON leaves raw but that could break or disguise a
+/// log line (DEL, the C1 controls, line and paragraph separators, bidirectional overrides)
+/// written as `\uXXXX` escapes, which mean the same to a JSON reader.
+pub fn json_safe(json: &str) -> String {
+    if !json.chars().any(needs_escape) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out
@@ -198,6 +288,15 @@ mod tests {
             "1\\n::error::pwned\\r\\t\\u{1b}[31mred\\u{0}\\u{7f}\\u{85}\\u{2028}\\u{202e}"
         );
         assert_eq!(neutralise("café ✓"), "café ✓");
+    }
+
+    #[test]
+    fn json_lines_stay_one_line_and_mean_the_same() {
+        let value = serde_json::json!({"m": "a\nb\u{7f}\u{85}\u{2028}\u{202e}c"});
+        let text = json_safe(&value.to_string());
+        assert!(!text.chars().any(needs_escape), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

@@ -75,6 +75,10 @@ pub enum Provider {
     Codeship,
     JetBrainsSpace,
     Scrutinizer,
+    /// Argo CD syncs reported by `serve` (never detected from an environment).
+    ArgoCd,
+    /// Flux reconciliations reported by `serve` (never detected from an environment).
+    Flux,
     Local,
 }
 
@@ -112,6 +116,8 @@ impl Provider {
             Provider::Codeship => "codeship",
             Provider::JetBrainsSpace => "jetbrains-space",
             Provider::Scrutinizer => "scrutinizer",
+            Provider::ArgoCd => "argo-cd",
+            Provider::Flux => "flux",
             Provider::Local => "local",
         }
     }

@@ -81,6 +81,8 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
         deadline: None,
         url: delivery.url(),
         warn_elsewhere: true,
+        stop: None,
+        delivered: None,
     };
     let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan);
     ui.info(&format!(

@@ -6,12 +6,14 @@ mod backfill;
 mod flush;
 mod report;
 mod run;
+mod serve;
 mod start;
 
 pub use backfill::backfill;
 pub use flush::flush;
 pub use report::report;
 pub use run::run;
+pub use serve::serve;
 pub use start::start;
 
 use crate::env::Env;

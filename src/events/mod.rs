@@ -6,7 +6,12 @@
 //! start and end, its status word and context fields, each tagged with where it came from
 //! (`origin` is the prefix: `GITHUB_EVENT_PATH`, `GitHub API`, `webhook`). Precedence, the
 //! contract and delivery are the shared stages after it.
+//!
+//! Argo CD and Flux have no CI job of their own: their records come only as webhook bodies to
+//! `serve` (`argocd`, `flux`).
 
+pub mod argocd;
+pub mod flux;
 pub mod git;
 pub mod github;
 pub mod gitlab;

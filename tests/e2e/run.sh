@@ -225,6 +225,8 @@ if only lint; then
         "$VENV/bin/yamllint" --strict -c .yamllint action.yml .gitlab-ci-template.yml templates .gitlab-ci.yml \
         .github/workflows tests/e2e/github tests/e2e/gitlab .yamllint
     check "shellcheck scripts/*.sh (scripts/gitlab-install.sh included) tests/e2e/*.sh" shellcheck scripts/*.sh tests/e2e/*.sh
+    check "yamllint (.yamllint) on the relay's Kubernetes manifests" \
+        "$VENV/bin/yamllint" --strict -c .yamllint deploy/kubernetes
     "$PY" "$E2E/lint.py" shell action.yml "$WORK/lint"
     check "shellcheck the run: blocks of action.yml" shellcheck -s bash "$WORK"/lint/*.bash
     if "$PY" "$E2E/lint.py" shell-gitlab .gitlab-ci-template.yml "$WORK/lint" &&

@@ -11,6 +11,7 @@ mod git_detection;
 mod outbox;
 mod props;
 mod providers;
+mod relay;
 mod report;
 mod run_start;
 mod security;

@@ -1,0 +1,332 @@
+//! The answer to one webhook request, as a plain function of its source, headers and body:
+//! authenticate, find its delivery id, parse and map it (`sources`, `events`), route it and plan
+//! the job (`resolve::plan_record`: the same precedence, filters and contract as `report`).
+//! The result is a final answer, or jobs to queue; the server does the network and the queue
+//! the disk.
+
+use hyper::HeaderMap;
+use serde_json::json;
+
+use super::config::{Config, GithubEvents, GitlabApi, GitlabEvents, Secrets};
+use super::routes::Routes;
+use super::sources::{self, Invalid, Parsed};
+use super::{Source, auth};
+use crate::ci::CiContext;
+use crate::job::Job;
+use crate::resolve::{self, Plan};
+
+/// What became of a request, for the answer, the metrics and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Queued,
+    Ignored,
+    Duplicate,
+    /// A deployment that cannot become a valid job (422).
+    Rejected,
+    Unauthorized,
+    /// Not JSON, a shape the sender never sends, too large, too slow (400, 413, 408).
+    Invalid,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Queued,
+        Verdict::Ignored,
+        Verdict::Duplicate,
+        Verdict::Rejected,
+        Verdict::Unauthorized,
+        Verdict::Invalid,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Queued => "queued",
+            Verdict::Ignored => "ignored",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Rejected => "rejected",
+            Verdict::Unauthorized => "unauthorized",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+/// A final answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub verdict: Verdict,
+    pub body: serde_json::Value,
+    /// Why, for the log line (never a secret, a signature or the raw body).
+    pub reason: Option<String>,
+}
+
+impl Reply {
+    pub fn new(status: u16, verdict: Verdict, body: serde_json::Value) -> Reply {
+        Reply {
+            status,
+            verdict,
+            body,
+            reason: None,
+        }
+    }
+
+    /// An error answer: `{"error": why}`, and `why` for the log.
+    pub fn error(status: u16, verdict: Verdict, why: String) -> Reply {
+        Reply {
+            status,
+            verdict,
+            body: json!({ "error": why }),
+            reason: Some(why),
+        }
+    }
+
+    pub fn ignored(why: String) -> Reply {
+        Reply {
+            status: 202,
+            verdict: Verdict::Ignored,
+            body: json!({ "ignored": why }),
+            reason: Some(why),
+        }
+    }
+
+    pub fn duplicate(delivery: &Delivery) -> Reply {
+        Reply::new(202, Verdict::Duplicate, json!({ "duplicate": delivery.id }))
+    }
+}
+
+/// A request's delivery id: the sender's (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`) when it
+/// gives a plausible one, else the SHA-256 of the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// As shown in answers and logs.
+    pub id: String,
+    /// What the de-duplication store keeps (per source).
+    pub key: u128,
+}
+
+/// What the request comes to.
+#[derive(Debug)]
+pub enum Answer {
+    Reply(Reply),
+    /// Queue `jobs`, remember `delivery`, then answer 202 `{"queued": [...]}`.
+    Queue {
+        delivery: Delivery,
+        jobs: Vec<Job>,
+    },
+}
+
+/// Everything the answers depend on besides the request.
+pub struct Intake {
+    secrets: Secrets,
+    github: GithubEvents,
+    gitlab: GitlabEvents,
+    gitlab_api: Option<GitlabApi>,
+    routes: Routes,
+}
+
+impl Intake {
+    pub fn new(config: &Config, routes: Routes) -> Intake {
+        Intake {
+            secrets: config.secrets.clone(),
+            github: config.github.clone(),
+            gitlab: config.gitlab.clone(),
+            gitlab_api: config.gitlab_api.clone(),
+            routes,
+        }
+    }
+
+    /// Whether `source`'s endpoint exists (its secret is set).
+    pub fn serves(&self, source: Source) -> bool {
+        self.secrets.of(source).is_some()
+    }
+
+    /// The token check that needs no body (GitLab, Argo CD): done before a body is read, so a
+    /// stranger cannot make the relay read 25 MiB. `None` for the signed senders.
+    pub fn token_refused(&self, source: Source, headers: &HeaderMap) -> Option<Reply> {
+        let secret = self.secrets.of(source)?;
+        let (ok, what) = match source {
+            Source::GitLab => (
+                auth::same_token(header(headers, "x-gitlab-token"), secret),
+                "X-Gitlab-Token",
+            ),
+            Source::ArgoCd => (
+                auth::same_token(auth::bearer(header(headers, "authorization")), secret),
+                "the Authorization Bearer token",
+            ),
+            Source::GitHub | Source::Flux => return None,
+        };
+        (!ok).then(|| {
+            Reply::error(
+                401,
+                Verdict::Unauthorized,
+                format!("{what} is missing or wrong"),
+            )
+        })
+    }
+
+    /// The answer to one request. `accepted` says whether a delivery was accepted before;
+    /// `warnings` collects what was skipped or guessed, for the log.
+    pub fn handle(
+        &self,
+        source: Source,
+        headers: &HeaderMap,
+        body: &[u8],
+        accepted: &dyn Fn(&Delivery) -> bool,
+        now: i64,
+        warnings: &mut Vec<String>,
+    ) -> Answer {
+        if let Err(reply) = self.authenticate(source, headers, body) {
+            return Answer::Reply(reply);
+        }
+        let delivery = delivery(source, headers, body);
+        if accepted(&delivery) {
+            return Answer::Reply(Reply::duplicate(&delivery));
+        }
+        let parsed = match source {
+            Source::GitHub => match header(headers, "x-github-event") {
+                Some(event) => sources::github(&self.github, event, body),
+                None => Err(Invalid("no X-GitHub-Event header".into())),
+            },
+            Source::GitLab => {
+                sources::gitlab(&self.gitlab, self.gitlab_api.as_ref(), body, warnings)
+            }
+            Source::ArgoCd => sources::argocd(body),
+            Source::Flux => sources::flux(body),
+        };
+        let ctx = match parsed {
+            Ok(Parsed::Record(ctx)) => ctx,
+            Ok(Parsed::Ignored(why)) => return Answer::Reply(Reply::ignored(why)),
+            Ok(Parsed::Ping) => {
+                return Answer::Reply(Reply::new(200, Verdict::Ignored, json!({"pong": true})));
+            }
+            Err(Invalid(why)) => return Answer::Reply(Reply::error(400, Verdict::Invalid, why)),
+        };
+        match self.plan(source, &ctx, now, warnings) {
+            Ok(job) => Answer::Queue {
+                delivery,
+                jobs: vec![job],
+            },
+            Err(reply) => Answer::Reply(reply),
+        }
+    }
+
+    fn authenticate(&self, source: Source, headers: &HeaderMap, body: &[u8]) -> Result<(), Reply> {
+        let Some(secret) = self.secrets.of(source) else {
+            return Err(Reply::error(404, Verdict::Invalid, "not found".into()));
+        };
+        if let Some(refused) = self.token_refused(source, headers) {
+            return Err(refused);
+        }
+        let name = match source {
+            Source::GitHub => "X-Hub-Signature-256",
+            Source::Flux => "X-Signature",
+            Source::GitLab | Source::ArgoCd => return Ok(()),
+        };
+        auth::signature(secret, body, header(headers, name), name)
+            .map_err(|why| Reply::error(401, Verdict::Unauthorized, why))
+    }
+
+    /// The job a record becomes under the first route that takes it: `Err` is the answer when
+    /// it does not become one (ignored, 422).
+    fn plan(
+        &self,
+        source: Source,
+        ctx: &CiContext,
+        now: i64,
+        warnings: &mut Vec<String>,
+    ) -> Result<Job, Reply> {
+        // A record names its commit in full; never "resolve" a chart version through whatever
+        // git repository the relay happens to run in.
+        if let Some(c) = &ctx.commit_sha {
+            if !crate::git::is_full_sha(c.value.trim()) {
+                return Err(Reply::error(422, Verdict::Rejected, not_a_sha(source, c)));
+            }
+        }
+        let Some(route) = self.routes.pick(source, ctx) else {
+            return Err(Reply::ignored(format!(
+                "no route matches (source {}, repo {}, environment {})",
+                source.name(),
+                ctx.repo_name.as_ref().map_or("none", |r| r.value.as_str()),
+                ctx.environment().unwrap_or("none")
+            )));
+        };
+        match resolve::plan_record(&route.settings, ctx, now, warnings) {
+            Ok(Plan::Send { job, .. }) => Ok(*job),
+            Ok(Plan::Skip { reason }) => Err(Reply::ignored(reason)),
+            Err(errors) => Err(Reply::error(422, Verdict::Rejected, errors.join("; "))),
+        }
+    }
+}
+
+fn not_a_sha(source: Source, c: &crate::env::Sourced<String>) -> String {
+    let shown: String = c.value.chars().take(80).collect();
+    let why = match source {
+        Source::ArgoCd => {
+            ": an application from a Helm repository syncs a chart version, not a commit; only \
+             applications from Git can be reported"
+        }
+        Source::Flux => ": a HelmRelease or an OCI source names a version or digest, not a commit",
+        _ => "",
+    };
+    format!(
+        "commit_sha must be a full 40- or 64-character hex SHA, got {shown:?} (from {}){why}",
+        c.source
+    )
+}
+
+/// A header's value as text, when present and visible ASCII.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok()
+}
+
+/// The delivery id of a request to `source`.
+pub fn delivery(source: Source, headers: &HeaderMap, body: &[u8]) -> Delivery {
+    let given = match source {
+        Source::GitHub => header(headers, "x-github-delivery"),
+        Source::GitLab => header(headers, "x-gitlab-event-uuid"),
+        Source::ArgoCd | Source::Flux => None,
+    };
+    let id = given
+        .map(str::trim)
+        .filter(|id| plausible_id(id))
+        .map(str::to_string)
+        .unwrap_or_else(|| auth::body_digest(body));
+    Delivery {
+        key: auth::key_of(&format!("{}:{id}", source.name())),
+        id,
+    }
+}
+
+/// A delivery id we echo and log: 1 to 128 letters, digits, `-`, `_`, `.` or `:`.
+fn plausible_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_ids() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-github-delivery",
+            "72d3162e-cc78-11e3-81ab-4c9367dc0958".parse().unwrap(),
+        );
+        let d = delivery(Source::GitHub, &h, b"{}");
+        assert_eq!(d.id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+        assert_ne!(d.key, delivery(Source::GitLab, &h, b"{}").key, "per source");
+        h.insert("x-github-delivery", "has space".parse().unwrap());
+        assert!(
+            delivery(Source::GitHub, &h, b"{}")
+                .id
+                .starts_with("sha256:")
+        );
+        let a = delivery(Source::Flux, &HeaderMap::new(), b"{\"a\":1}");
+        assert_eq!(a, delivery(Source::Flux, &HeaderMap::new(), b"{\"a\":1}"));
+        assert_ne!(a, delivery(Source::Flux, &HeaderMap::new(), b"{\"a\":2}"));
+    }
+}

@@ -1,0 +1,457 @@
+//! The HTTP edge, and the only async code of the tool: hyper's HTTP/1 server on a
+//! single-threaded tokio runtime (the one reqwest brings). It enforces the limits (25 MiB
+//! bodies, headers within 10 s, bodies within 30 s, a cap on open connections), answers the
+//! probes and `/metrics`, hands each webhook to `intake` on the blocking pool and its jobs to
+//! the queue, logs one line per request, and on SIGTERM or SIGINT stops accepting and lets the
+//! requests in flight finish (10 s at most).
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, Method, Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::json;
+use tokio::sync::{Semaphore, watch};
+
+use super::Source;
+use super::config::{Limits, MAX_BODY};
+use super::intake::{self, Answer, Intake, Reply, Verdict};
+use super::metrics::Metrics;
+use super::queue::{Queue, Submitted};
+use crate::ui::Ui;
+
+/// What every request handler shares.
+pub struct Shared {
+    pub intake: Intake,
+    pub queue: Queue,
+    pub metrics: Arc<Metrics>,
+    pub ui: Ui,
+    pub dir: PathBuf,
+    pub limits: Limits,
+}
+
+/// Serves `listener` until SIGTERM or SIGINT; the exit code.
+pub fn run(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .build();
+    let rt = match rt {
+        Ok(rt) => rt,
+        Err(e) => {
+            shared.ui.error(&format!("cannot start the server: {e}"));
+            return 1;
+        }
+    };
+    let code = rt.block_on(serve(listener, shared));
+    // A GitLab lookup still running on the blocking pool ends on its own deadline; nobody
+    // waits for its answer any more.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
+}
+
+async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
+    let listener = match listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+    {
+        Ok(l) => l,
+        Err(e) => {
+            shared.ui.error(&format!("cannot listen: {e}"));
+            return 1;
+        }
+    };
+    // The handlers are installed before anyone can know the address: a SIGTERM from then on
+    // is a clean shutdown, never the default action.
+    let signals = Signals::install();
+    if let Ok(addr) = listener.local_addr() {
+        shared.ui.info(&format!("serve: listening on {addr}"));
+    }
+    let max = shared.limits.max_connections;
+    let slots = Arc::new(Semaphore::new(max));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(signals.first());
+    loop {
+        let slot = tokio::select! {
+            signal = &mut shutdown => {
+                shared.ui.info(&format!("serve: {signal}: no new connections; finishing the requests in flight"));
+                break;
+            }
+            slot = slots.clone().acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else { break };
+        let stream = tokio::select! {
+            signal = &mut shutdown => {
+                shared.ui.info(&format!("serve: {signal}: no new connections; finishing the requests in flight"));
+                break;
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, a connection reset before accept: wait a moment.
+                    shared.ui.warn(&format!("accept failed: {e}"));
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let (shared, stop) = (shared.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            connection(stream, shared, stop).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let grace = shared.limits.shutdown_grace;
+    if tokio::time::timeout(grace, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        shared
+            .ui
+            .warn("requests still in flight after the grace period were cut off");
+    }
+    0
+}
+
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The first of them to arrive, by name.
+    async fn first(mut self) -> &'static str {
+        #[cfg(unix)]
+        if let (Some(term), Some(int)) = (self.term.as_mut(), self.int.as_mut()) {
+            return tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}
+
+/// One connection: HTTP/1.1 with keep-alive; headers (of every request on it) must arrive
+/// within the header timeout, which also ends idle connections.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let header_timeout = shared.limits.header_timeout;
+    let service = service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(route(req, shared).await) }
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.changed() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
+}
+
+type Answered = Response<Full<Bytes>>;
+
+async fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Answered {
+    let started = Instant::now();
+    let path = req.uri().path().to_string();
+    match (req.method(), path.as_str()) {
+        (&Method::GET, "/healthz") => return text(200, "ok\n"),
+        (&Method::GET, "/readyz") => return ready(&shared).await,
+        (&Method::GET, "/metrics") => return metrics(&shared).await,
+        _ => {}
+    }
+    let source = path
+        .strip_prefix('/')
+        .and_then(Source::from_name)
+        .filter(|s| shared.intake.serves(*s));
+    let Some(source) = source else {
+        shared
+            .ui
+            .verbose(&format!("{} {} → 404", req.method(), cut(&path)));
+        return respond(
+            &Reply::error(404, Verdict::Invalid, "not found".into()),
+            false,
+        );
+    };
+    if req.method() != Method::POST {
+        let mut r = respond(
+            &Reply::error(405, Verdict::Invalid, "use POST".into()),
+            false,
+        );
+        r.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    let id = logged_id(source, req.headers());
+    let (reply, delivery, jobs, close) = webhook(req, source, &shared).await;
+    shared.metrics.event(source, reply.verdict);
+    log(
+        &shared.ui,
+        source,
+        delivery.or(id).as_deref(),
+        &reply,
+        &jobs,
+        started,
+    );
+    respond(&reply, close)
+}
+
+/// The answer to a webhook, with the delivery id and job ids for the log, and whether the
+/// connection must close (a body left unread).
+async fn webhook(
+    req: Request<Incoming>,
+    source: Source,
+    shared: &Arc<Shared>,
+) -> (Reply, Option<String>, Vec<String>, bool) {
+    let (parts, body) = req.into_parts();
+    if let Some(refused) = shared.intake.token_refused(source, &parts.headers) {
+        return (refused, None, Vec::new(), true);
+    }
+    let body = match read_body(body, &parts.headers, &shared.limits).await {
+        Ok(body) => body,
+        Err(reply) => return (reply, None, Vec::new(), true),
+    };
+    let handler = shared.clone();
+    let headers = parts.headers;
+    let answered = tokio::task::spawn_blocking(move || {
+        let mut warnings = Vec::new();
+        let accepted = |d: &intake::Delivery| handler.queue.accepted(d.key);
+        let now = crate::now_epoch();
+        let answer = handler
+            .intake
+            .handle(source, &headers, &body, &accepted, now, &mut warnings);
+        for w in &warnings {
+            handler.ui.warn(&format!("{}: {w}", source.name()));
+        }
+        answer
+    })
+    .await;
+    let answer = match answered {
+        Ok(a) => a,
+        Err(e) => {
+            let why = format!("the request could not be handled: {e}");
+            return (
+                Reply::error(500, Verdict::Invalid, why),
+                None,
+                Vec::new(),
+                true,
+            );
+        }
+    };
+    match answer {
+        Answer::Reply(reply) => (reply, None, Vec::new(), false),
+        Answer::Queue { delivery, jobs } => {
+            let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
+            let reply = match shared.queue.submit(delivery.key, &jobs).await {
+                Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
+                Submitted::Duplicate => Reply::duplicate(&delivery),
+                Submitted::Failed(e) => Reply {
+                    reason: Some(e),
+                    ..Reply::new(
+                        503,
+                        Verdict::Invalid,
+                        json!({"error": "the job could not be queued; try again later"}),
+                    )
+                },
+            };
+            (reply, Some(delivery.id), ids, false)
+        }
+    }
+}
+
+/// The body, read up to 25 MiB within the body timeout.
+async fn read_body(body: Incoming, headers: &HeaderMap, limits: &Limits) -> Result<Bytes, Reply> {
+    let too_large = || {
+        Reply::error(
+            413,
+            Verdict::Invalid,
+            format!("the body is larger than {} MiB", MAX_BODY / (1024 * 1024)),
+        )
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    let read = Limited::new(body, MAX_BODY).collect();
+    match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(Reply::error(
+            400,
+            Verdict::Invalid,
+            "the body could not be read".into(),
+        )),
+        Err(_) => Err(Reply::error(
+            408,
+            Verdict::Invalid,
+            format!(
+                "the body did not arrive within {:.0}s",
+                limits.body_timeout.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+/// The sender's delivery id for the log, when it gives a plausible one.
+fn logged_id(source: Source, headers: &HeaderMap) -> Option<String> {
+    let d = intake::delivery(source, headers, b"");
+    (!d.id.starts_with("sha256:")).then_some(d.id)
+}
+
+/// One line per webhook request: sender, delivery id, answer, jobs, why, time taken.
+fn log(
+    ui: &Ui,
+    source: Source,
+    delivery: Option<&str>,
+    reply: &Reply,
+    jobs: &[String],
+    started: Instant,
+) {
+    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let mut text = format!(
+        "{} {} {}",
+        source.name(),
+        reply.status,
+        reply.verdict.name()
+    );
+    if let Some(d) = delivery {
+        text.push_str(&format!(" delivery={d}"));
+    }
+    if !jobs.is_empty() {
+        text.push_str(&format!(" jobs={}", jobs.join(",")));
+    }
+    if let Some(why) = &reply.reason {
+        text.push_str(&format!(" ({})", cut(why)));
+    }
+    text.push_str(&format!(" {ms:.1}ms"));
+    let mut fields = vec![
+        ("source", json!(source.name())),
+        ("delivery", json!(delivery)),
+        ("status", json!(reply.status)),
+        ("result", json!(reply.verdict.name())),
+        ("jobs", json!(jobs)),
+    ];
+    if let Some(why) = &reply.reason {
+        fields.push(("reason", json!(cut(why))));
+    }
+    fields.push(("ms", json!(ms)));
+    ui.event(&text, &fields);
+}
+
+/// At most 500 characters of `text` (a reason can quote a job's values).
+fn cut(text: &str) -> String {
+    let mut out: String = text.chars().take(500).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+fn respond(reply: &Reply, close: bool) -> Answered {
+    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = hyper::StatusCode::from_u16(reply.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if close {
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
+fn text(status: u16, body: impl Into<Bytes>) -> Answered {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// 200 while a file can be created in the queue directory, else 503 with why.
+async fn ready(shared: &Arc<Shared>) -> Answered {
+    let dir = shared.dir.clone();
+    let checked = tokio::task::spawn_blocking(move || {
+        let probe = dir.join(format!(".tmp-ready-{}", crate::outbox::random_hex()));
+        let made = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&probe);
+        let _ = std::fs::remove_file(&probe);
+        made.map(|_| ()).map_err(|e| {
+            format!(
+                "the queue directory {} is not writable: {e}\n",
+                dir.display()
+            )
+        })
+    })
+    .await;
+    match checked {
+        Ok(Ok(())) => text(200, "ready\n"),
+        Ok(Err(why)) => text(503, why),
+        Err(e) => text(503, format!("{e}\n")),
+    }
+}
+
+async fn metrics(shared: &Arc<Shared>) -> Answered {
+    let handler = shared.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        handler.metrics.render(&handler.dir, now)
+    })
+    .await
+    .unwrap_or_default();
+    let mut r = text(200, rendered);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}

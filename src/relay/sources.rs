@@ -1,0 +1,358 @@
+//! Each sender's body, parsed into the record `events` maps (a [`CiContext`]), or the reason it
+//! is not a deployment we report. Only the fields used are read; a body that is not JSON, or
+//! not of the shape the sender sends, is [`Invalid`] (400), described without quoting it.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::config::{GithubEvents, GitlabApi, GitlabEvents};
+use crate::ci::CiContext;
+use crate::events::{argocd, flux, github, gitlab};
+
+/// Where mapped values say they came from (`webhook deployment.sha`).
+const ORIGIN: &str = "webhook";
+
+/// What a body holds.
+#[derive(Debug)]
+pub enum Parsed {
+    /// A record to route and plan.
+    Record(Box<CiContext>),
+    /// Valid, but not a deployment we report; why.
+    Ignored(String),
+    /// GitHub's `ping` when a webhook is created: answered 200.
+    Ping,
+}
+
+/// A body that is not JSON, or not of a shape the sender sends (400).
+#[derive(Debug)]
+pub struct Invalid(pub String);
+
+/// Parses `body` as `T`; the error says where the JSON breaks or stops fitting, never what it
+/// holds.
+fn parse<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Invalid> {
+    serde_json::from_slice(body).map_err(|e| {
+        let at = format!("line {}, column {}", e.line(), e.column());
+        Invalid(match e.classify() {
+            serde_json::error::Category::Data => {
+                format!("the body is JSON, but not {what} (at {at})")
+            }
+            _ => format!("the body is not JSON (at {at})"),
+        })
+    })
+}
+
+/// A value from outside, cut short for a message.
+fn shown(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// A GitHub webhook body: the event payload, plus its `action`.
+#[derive(Debug, Deserialize)]
+struct GithubHook {
+    action: Option<String>,
+    repository: Option<github::Repository>,
+    deployment: Option<github::Deployment>,
+    deployment_status: Option<github::DeploymentStatus>,
+    workflow_run: Option<github::WorkflowRun>,
+}
+
+/// A GitHub delivery of event `event` (`X-GitHub-Event`).
+pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed, Invalid> {
+    let reported = match event {
+        "deployment_status" => events.deployment_status,
+        "workflow_run" => events.workflow_run,
+        _ => false,
+    };
+    if !reported {
+        parse::<serde::de::IgnoredAny>(body, "an event")?;
+        if event == "ping" {
+            return Ok(Parsed::Ping);
+        }
+        return Ok(Parsed::Ignored(format!(
+            "GitHub event {:?} is not reported (ALLSTACKS_GITHUB_EVENTS)",
+            shown(event)
+        )));
+    }
+    let what = format!("a GitHub {event} event");
+    let hook: GithubHook = parse(body, &what)?;
+    let shape = || Invalid(format!("the body is JSON, but not {what}"));
+    let repo = hook.repository.ok_or_else(shape)?;
+    if event == "deployment_status" {
+        let (Some(d), Some(s)) = (hook.deployment, hook.deployment_status) else {
+            return Err(shape());
+        };
+        let ctx = github::deployment(&repo, &d, &s, ORIGIN);
+        return Ok(Parsed::Record(Box::new(ctx)));
+    }
+    let run = hook.workflow_run.ok_or_else(shape)?;
+    let action = hook.action.unwrap_or_default();
+    if action != "completed" {
+        return Ok(Parsed::Ignored(format!(
+            "workflow_run action {:?} is not \"completed\"",
+            shown(&action)
+        )));
+    }
+    let name = run.name.clone().unwrap_or_default();
+    if !crate::glob::any(&events.workflows, &name) {
+        return Ok(Parsed::Ignored(format!(
+            "workflow {:?} is not one of ALLSTACKS_WORKFLOWS ({})",
+            shown(&name),
+            events.workflows.join(",")
+        )));
+    }
+    Ok(Parsed::Record(Box::new(github::workflow_run(
+        &repo, &run, ORIGIN,
+    ))))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Kind {
+    object_kind: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct User {
+    username: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Project {
+    id: Option<u64>,
+    path_with_namespace: Option<String>,
+}
+
+/// A GitLab deployment hook (`object_kind: deployment`).
+#[derive(Debug, Deserialize)]
+struct DeploymentHook {
+    status: Option<String>,
+    status_changed_at: Option<String>,
+    deployable_id: Option<u64>,
+    deployable_url: Option<String>,
+    environment: Option<String>,
+    environment_tier: Option<String>,
+    environment_external_url: Option<String>,
+    commit_url: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    #[serde(default)]
+    user: User,
+    #[serde(default)]
+    project: Project,
+}
+
+/// A GitLab pipeline hook (`object_kind: pipeline`).
+#[derive(Debug, Deserialize)]
+struct PipelineHook {
+    object_attributes: PipelineAttributes,
+    #[serde(default)]
+    user: User,
+    #[serde(default)]
+    project: Project,
+}
+
+#[derive(Debug, Deserialize)]
+struct PipelineAttributes {
+    id: u64,
+    name: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    sha: Option<String>,
+    source: Option<String>,
+    status: Option<String>,
+    created_at: Option<String>,
+    finished_at: Option<String>,
+    url: Option<String>,
+}
+
+/// A GitLab delivery. With `api`, a deployment's start is its job's `started_at`, read from the
+/// API (a failure is a warning, and the deployment starts at its end).
+pub fn gitlab(
+    events: &GitlabEvents,
+    api: Option<&GitlabApi>,
+    body: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<Parsed, Invalid> {
+    let kind = parse::<Kind>(body, "a GitLab event")?
+        .object_kind
+        .unwrap_or_default();
+    match kind.as_str() {
+        "deployment" if events.deployment => gitlab_deployment(api, body, warnings),
+        "pipeline" if events.pipeline => {
+            let hook: PipelineHook = parse(body, "a GitLab pipeline event")?;
+            Ok(Parsed::Record(Box::new(gitlab::pipeline(
+                &pipeline(hook),
+                ORIGIN,
+            ))))
+        }
+        _ => Ok(Parsed::Ignored(format!(
+            "GitLab {:?} events are not reported (ALLSTACKS_GITLAB_EVENTS)",
+            shown(&kind)
+        ))),
+    }
+}
+
+fn gitlab_deployment(
+    api: Option<&GitlabApi>,
+    body: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<Parsed, Invalid> {
+    let hook: DeploymentHook = parse(body, "a GitLab deployment event")?;
+    let Some(deployable_id) = hook.deployable_id else {
+        return Ok(Parsed::Ignored(
+            "the GitLab deployment has no deploying job (deployable_id is null)".into(),
+        ));
+    };
+    let finished = matches!(
+        hook.status.as_deref(),
+        Some("success" | "failed" | "canceled")
+    );
+    let started_at = match (api, hook.project.id) {
+        (Some(api), Some(project)) if finished => {
+            job_started(api, project, deployable_id, warnings)
+        }
+        _ => None,
+    };
+    let d = gitlab::Deployment {
+        deployable_id,
+        sha: hook
+            .commit_url
+            .as_deref()
+            .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
+            .map(str::to_string),
+        project_path: hook.project.path_with_namespace,
+        project_id: hook.project.id,
+        environment: hook.environment,
+        environment_tier: hook.environment_tier,
+        environment_url: hook.environment_external_url,
+        status: hook.status,
+        started_at,
+        finished_at: hook.status_changed_at.as_deref().map(hook_time),
+        user_email: hook.user.email,
+        username: hook.user.username,
+        job_url: hook.deployable_url,
+        pipeline_url: None,
+        branch: hook.git_ref,
+    };
+    Ok(Parsed::Record(Box::new(gitlab::deployment(&d, ORIGIN))))
+}
+
+fn pipeline(hook: PipelineHook) -> gitlab::Pipeline {
+    let a = hook.object_attributes;
+    gitlab::Pipeline {
+        id: a.id,
+        sha: a.sha,
+        project_path: hook.project.path_with_namespace,
+        project_id: hook.project.id,
+        status: a.status,
+        created_at: a.created_at.as_deref().map(hook_time),
+        finished_at: a.finished_at.as_deref().map(hook_time),
+        user_email: hook.user.email,
+        username: hook.user.username,
+        web_url: a.url,
+        branch: a.git_ref,
+        source: a.source,
+        name: a.name,
+    }
+}
+
+/// GitLab hooks write times as `2021-04-28 21:50:00 +0200` or `2016-08-12 15:23:28 UTC`; the
+/// time parser takes `2021-04-28 21:50:00+0200` and `...Z`.
+fn hook_time(raw: &str) -> String {
+    let t = raw.trim();
+    if let Some(utc) = t.strip_suffix(" UTC") {
+        return format!("{utc}Z");
+    }
+    if let Some((head, offset)) = t.rsplit_once(' ') {
+        let digits = offset.get(1..).unwrap_or("");
+        if offset.starts_with(['+', '-'])
+            && !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return format!("{head}{offset}");
+        }
+    }
+    t.to_string()
+}
+
+#[derive(Debug, Deserialize)]
+struct Job {
+    started_at: Option<String>,
+}
+
+/// The deploying job's `started_at`, from `/projects/{id}/jobs/{job}` (5 seconds at most).
+fn job_started(
+    api: &GitlabApi,
+    project: u64,
+    job: u64,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    let url = format!("{}/projects/{project}/jobs/{job}", api.base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    match crate::client::get_json::<Job>(&url, &api.token, &[], deadline) {
+        Ok(j) => j.started_at,
+        Err(e) => {
+            let why = match e {
+                crate::client::GetError::Status(code, url) => format!("HTTP {code} from {url}"),
+                crate::client::GetError::Other(m) => m,
+            };
+            warnings.push(format!(
+                "could not read the start of GitLab job {job}: {why}; the deployment starts at \
+                 its end"
+            ));
+            None
+        }
+    }
+}
+
+/// An Argo CD delivery (the body of the Notifications template).
+pub fn argocd(body: &[u8]) -> Result<Parsed, Invalid> {
+    let sync: argocd::Sync = parse(body, "the Argo CD notification body")?;
+    Ok(Parsed::Record(Box::new(argocd::sync(&sync, ORIGIN))))
+}
+
+/// A Flux delivery (a notification-controller event).
+pub fn flux(body: &[u8]) -> Result<Parsed, Invalid> {
+    let event: flux::Event = parse(body, "a Flux event")?;
+    Ok(Parsed::Record(Box::new(flux::reconciliation(
+        &event, ORIGIN,
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitlab_times() {
+        assert_eq!(
+            hook_time("2021-04-28 21:50:00 +0200"),
+            "2021-04-28 21:50:00+0200"
+        );
+        assert_eq!(hook_time("2016-08-12 15:23:28 UTC"), "2016-08-12 15:23:28Z");
+        assert_eq!(hook_time("2016-08-12T15:23:28Z"), "2016-08-12T15:23:28Z");
+        for (raw, epoch) in [
+            ("2021-04-28 21:50:00 +0200", 1_619_639_400),
+            ("2016-08-12 15:23:28 UTC", 1_471_015_408),
+        ] {
+            assert_eq!(
+                crate::timefmt::parse_timestamp(&hook_time(raw)),
+                Ok(epoch),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_bodies_are_described_not_quoted() {
+        let Err(Invalid(e)) = argocd(b"{\"app\": \"web\", ") else {
+            panic!("truncated JSON is invalid");
+        };
+        assert!(e.starts_with("the body is not JSON (at line 1"), "{e}");
+        let Err(Invalid(e)) = argocd(br#"{"app": ["secret-looking-value"]}"#) else {
+            panic!("a list as app is invalid");
+        };
+        assert!(e.contains("not the Argo CD notification body"), "{e}");
+        assert!(!e.contains("secret-looking-value"), "{e}");
+    }
+}
