@@ -40,7 +40,10 @@ pub struct Inputs<'a> {
     /// `run`: the wrapped command's start and the status word from its exit.
     pub wrapped: Option<Wrapped>,
     pub now: i64,
-    pub cwd: &'a Path,
+    /// Where a short SHA or a ref name is resolved through git; `None` for a record of the
+    /// outside world, whose commit must be given in full (a ref in a webhook body is not ours to
+    /// look up).
+    pub cwd: Option<&'a Path>,
     /// The OS user, the last resort for `triggered_by` outside CI.
     pub os_user: Option<String>,
     /// Whether a job with no start time starts now (a report from inside the job). A record of
@@ -65,7 +68,7 @@ pub fn plan_record(
         state_start: None,
         wrapped: None,
         now,
-        cwd: Path::new("."),
+        cwd: None,
         os_user: None,
         start_now: false,
     };
@@ -275,16 +278,15 @@ fn resolve_commit<'g>(
         return git().head.clone().map(Ok);
     };
     let v = c.value.trim();
-    if git::is_full_sha(v) {
+    let Some(cwd) = inputs.cwd.filter(|_| !git::is_full_sha(v) && !v.is_empty()) else {
+        // A full SHA, or a record's commit: `Job::new` checks it.
         return Some(Ok(c));
-    }
-    if !v.is_empty() {
-        if let Some(full) = git::resolve(inputs.cwd, v) {
-            return Some(Ok(Sourced::new(
-                full,
-                format!("{} {v:?} resolved through git", c.source),
-            )));
-        }
+    };
+    if let Some(full) = git::resolve(cwd, v) {
+        return Some(Ok(Sourced::new(
+            full,
+            format!("{} {v:?} resolved through git", c.source),
+        )));
     }
     Some(Err(format!(
         "commit_sha must be a full 40- or 64-character hex SHA, got {:?} (from {}); it could not \
@@ -494,4 +496,64 @@ fn merge_context(
         ));
     }
     user
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::github::{Repository, WorkflowRun, workflow_run};
+
+    fn settings() -> JobSettings {
+        JobSettings {
+            service_id: Some(Sourced::new("7".into(), "test")),
+            ..JobSettings::default()
+        }
+    }
+
+    fn run(head_sha: &str) -> CiContext {
+        let repo = Repository {
+            full_name: Some("acme/web".into()),
+            id: Some(1),
+        };
+        let run = WorkflowRun {
+            id: 42,
+            head_sha: Some(head_sha.into()),
+            status: Some("completed".into()),
+            conclusion: Some("success".into()),
+            run_started_at: Some("2026-05-01T10:00:00Z".into()),
+            updated_at: Some("2026-05-01T10:05:00Z".into()),
+            ..WorkflowRun::default()
+        };
+        workflow_run(&repo, &run, "webhook")
+    }
+
+    #[test]
+    fn a_record_is_a_valid_job_with_its_own_times() {
+        let mut warnings = Vec::new();
+        let sha = "a2e7da86cc392417b0d9f605b28038aae80b002f";
+        let planned = plan_record(&settings(), &run(sha), 1_800_000_000, &mut warnings);
+        let Ok(Plan::Send { job, .. }) = planned else {
+            panic!("{planned:?}");
+        };
+        assert_eq!(job.job_id(), "42-1");
+        assert_eq!(job.commit_sha(), sha);
+        assert_eq!(job.job_duration(), 300);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_records_commit_is_never_looked_up_in_a_local_repository() {
+        // The process runs in this crate's own checkout, where HEAD resolves.
+        for given in ["HEAD", "main", "a2e7da8"] {
+            let mut warnings = Vec::new();
+            let errors = plan_record(&settings(), &run(given), 1_800_000_000, &mut warnings)
+                .expect_err("a short SHA in a record");
+            assert!(
+                errors[0].starts_with(&format!(
+                    "commit_sha must be a full 40- or 64-character hex SHA, got {given:?}"
+                )),
+                "{errors:?}"
+            );
+        }
+    }
 }

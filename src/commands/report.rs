@@ -113,7 +113,7 @@ fn plan(
         state_start: state_file.start.clone(),
         wrapped,
         now: now_epoch(),
-        cwd,
+        cwd: Some(cwd),
         os_user: env
             .first(&["USER", "USERNAME", "LOGNAME"])
             .map(|(_, v)| v.to_string()),
