@@ -197,6 +197,19 @@ impl Relay {
         self.log.lock().expect("log").clone()
     }
 
+    /// The log once `done` holds for it (a line is written after its answer is sent, so a test
+    /// that has its answer may be ahead of the line), or after 10 s.
+    pub fn log_when(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.log();
+            if done(&lines) || Instant::now() > until {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn signal(&self, sig: i32) {
         let pid = self.child.as_ref().expect("running").id() as i32;
         // SAFETY: kill(2) on our own child's pid.
@@ -416,7 +429,7 @@ fn relay_github_deployment_reaches_allstacks_once() {
         1.0
     );
     let line = relay
-        .log()
+        .log_when(|l| l.iter().any(|l| l.contains("github 202")))
         .into_iter()
         .find(|l| l.contains("github 202"))
         .expect("request line");
@@ -892,7 +905,7 @@ fn relay_json_logs_one_object_per_line() {
     wrong[3].1 = sign("nope", &body);
     assert_eq!(relay.post("/github", &wrong, &body).0, 401);
     wait_for(&server, 1, Duration::from_secs(10));
-    let lines = relay.log();
+    let lines = relay.log_when(|l| l.iter().filter(|l| l.contains("\"source\"")).count() >= 2);
     let objects: Vec<Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
@@ -979,5 +992,6 @@ fn relay_sigterm_finishes_the_request_in_flight() {
         "{answer}"
     );
     assert_eq!(relay.wait(Duration::from_secs(15)), Some(0));
-    assert!(relay.log().iter().any(|l| l.contains("SIGTERM")));
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("SIGTERM")));
+    assert!(log.iter().any(|l| l.contains("SIGTERM")), "{log:?}");
 }

@@ -267,5 +267,6 @@ fn relay_connection_cap_secret_files_and_sigint() {
     drop(idle);
     relay.signal(libc::SIGINT);
     assert_eq!(relay.wait(Duration::from_secs(15)), Some(0));
-    assert!(relay.log().iter().any(|l| l.contains("SIGINT")));
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("SIGINT")));
+    assert!(log.iter().any(|l| l.contains("SIGINT")), "{log:?}");
 }
