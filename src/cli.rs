@@ -100,9 +100,17 @@ pub struct BackfillArgs {
     #[command(flatten)]
     pub select: BackfillSelect,
     #[command(flatten)]
-    pub job: BackfillJobArgs,
+    pub job: RecordJobArgs,
     #[command(flatten)]
-    pub conn: BackfillConnArgs,
+    pub conn: RecordConnArgs,
+    /// Print each payload as one line of JSON on stdout; send nothing, no ledger
+    /// [env: ALLSTACKS_DRY_RUN]
+    #[arg(long, help_heading = "Delivery")]
+    pub dry_run: bool,
+    /// `json` prints the counts as one JSON object on stdout [env: ALLSTACKS_OUTPUT]
+    /// [default: text] [possible values: text, json]
+    #[arg(long, value_name = "FORMAT", help_heading = "Delivery")]
+    pub output: Option<String>,
 }
 
 /// The sources of `backfill`.
@@ -166,119 +174,6 @@ pub struct BackfillSelect {
     /// [default: $XDG_STATE_HOME/allstacks-cd/backfill/SOURCE-REPO.ledger]
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
-}
-
-/// The settings of `report` that apply to every backfilled job.
-#[derive(Debug, Args, Default)]
-#[command(next_help_heading = "Job")]
-pub struct BackfillJobArgs {
-    /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
-    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
-    pub service_id: Option<String>,
-    /// Job type, e.g. "Production Deploy" [env: ALLSTACKS_JOB_TYPE]
-    #[arg(long, value_name = "TYPE")]
-    pub job_type: Option<String>,
-    /// Optional field for every job, repeatable (see report) [env: ALLSTACKS_FIELDS]
-    #[arg(long = "field", value_name = "NAME[:TYPE]=VALUE")]
-    pub fields: Vec<String>,
-    /// Optional fields in the webhook's array format [env: ALLSTACKS_FIELDS_JSON]
-    #[arg(long, value_name = "JSON")]
-    pub fields_json: Option<String>,
-    /// Do not add the context fields (branch, pipeline_url, ...) [env: ALLSTACKS_NO_CONTEXT]
-    #[arg(long)]
-    pub no_context: bool,
-    /// What a cancelled job is reported as: failed, on-hold or skip
-    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
-    #[arg(long, value_name = "AS")]
-    pub cancelled_as: Option<String>,
-    /// Report only jobs whose environment matches one of these globs, comma-separated
-    /// [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
-    #[arg(long, value_name = "LIST")]
-    pub environments: Option<String>,
-    /// GitHub deployment states to report (github-deployments)
-    /// [env: ALLSTACKS_DEPLOYMENT_STATES] [default: success,failure,error]
-    #[arg(long, value_name = "LIST")]
-    pub deployment_states: Option<String>,
-}
-
-/// Where and how backfilled jobs are delivered. Always strict; no outbox (the ledger says what
-/// a re-run retries).
-#[derive(Debug, Args, Default)]
-#[command(next_help_heading = "Delivery")]
-pub struct BackfillConnArgs {
-    /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
-    #[arg(long, value_name = "URL")]
-    pub url: Option<String>,
-    /// Company id in the webhook path [env: ALLSTACKS_COMPANY_ID]
-    #[arg(long, value_name = "ID")]
-    pub company_id: Option<String>,
-    /// Personal access token; prefer the variable [env: ALLSTACKS_TOKEN]
-    #[arg(long, value_name = "TOKEN")]
-    pub token: Option<String>,
-    /// Read the token from a file [env: ALLSTACKS_TOKEN_FILE]
-    #[arg(long, value_name = "PATH")]
-    pub token_file: Option<PathBuf>,
-    /// Print each payload as one line of JSON on stdout; send nothing, no ledger
-    /// [env: ALLSTACKS_DRY_RUN]
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Seconds for each report (retries included) and for each API call
-    /// [env: ALLSTACKS_TIMEOUT] [default: 60]
-    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
-    pub timeout: Option<String>,
-    /// Extra attempts on transient failures, per report [env: ALLSTACKS_RETRIES] [default: 3]
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub retries: Option<String>,
-    /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
-    #[arg(long, value_name = "PATH")]
-    pub ca_cert: Option<PathBuf>,
-    /// Permit http:// to a non-loopback webhook host [env: ALLSTACKS_ALLOW_HTTP]
-    #[arg(long)]
-    pub allow_http: bool,
-    /// `json` prints the counts as one JSON object on stdout [env: ALLSTACKS_OUTPUT]
-    /// [default: text] [possible values: text, json]
-    #[arg(long, value_name = "FORMAT")]
-    pub output: Option<String>,
-    #[command(flatten)]
-    pub verbosity: Verbosity,
-}
-
-impl BackfillConnArgs {
-    /// The delivery flags as `report` has them: always strict, no outbox.
-    pub fn into_conn(self) -> ConnArgs {
-        ConnArgs {
-            url: self.url,
-            company_id: self.company_id,
-            token: self.token,
-            token_file: self.token_file,
-            dry_run: self.dry_run,
-            strict: true,
-            timeout: self.timeout,
-            retries: self.retries,
-            ca_cert: self.ca_cert,
-            allow_http: self.allow_http,
-            outbox: None,
-            output: self.output,
-            verbosity: self.verbosity,
-        }
-    }
-}
-
-impl BackfillJobArgs {
-    /// The job flags as `report` has them, with none of the per-run ones.
-    pub fn into_job(self) -> JobArgs {
-        JobArgs {
-            service_id: self.service_id,
-            job_type: self.job_type,
-            fields: self.fields,
-            fields_json: self.fields_json,
-            no_context: self.no_context,
-            cancelled_as: self.cancelled_as,
-            environments: self.environments,
-            deployment_states: self.deployment_states,
-            ..JobArgs::default()
-        }
-    }
 }
 
 /// The job's fields and how to work them out.
@@ -439,36 +334,43 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
     #[command(flatten)]
-    pub job: ServeJobArgs,
+    pub job: RecordJobArgs,
     #[command(flatten)]
-    pub conn: ServeConnArgs,
+    pub conn: RecordConnArgs,
+    /// The queue directory [env: ALLSTACKS_OUTBOX]
+    /// [default: $XDG_STATE_HOME/allstacks-cd/relay]
+    #[arg(long, value_name = "DIR", help_heading = "Delivery")]
+    pub outbox: Option<PathBuf>,
 }
 
-/// What every relayed job gets when no `--config` says otherwise.
+/// The settings of `report` that hold for every job made from a record (`backfill`, `serve`):
+/// the per-run ones (status, commit, times, ids) come from the record.
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Jobs")]
-pub struct ServeJobArgs {
-    /// ID of the Custom CD service, without --config [env: ALLSTACKS_SERVICE_ID]
+pub struct RecordJobArgs {
+    /// ID of the Custom CD service (integer; `serve`: unless --config routes say otherwise)
+    /// [env: ALLSTACKS_SERVICE_ID]
     #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub service_id: Option<String>,
     /// Job type, e.g. "Production Deploy" [env: ALLSTACKS_JOB_TYPE]
     #[arg(long, value_name = "TYPE")]
     pub job_type: Option<String>,
-    /// Optional field, repeatable [env: ALLSTACKS_FIELDS, one per line]
+    /// Optional field for every job, repeatable (see report)
+    /// [env: ALLSTACKS_FIELDS, one per line]
     #[arg(long = "field", value_name = "NAME[:TYPE]=VALUE")]
     pub fields: Vec<String>,
     /// Optional fields in the webhook's array format [env: ALLSTACKS_FIELDS_JSON]
     #[arg(long, value_name = "JSON")]
     pub fields_json: Option<String>,
-    /// Do not add the automatic context fields [env: ALLSTACKS_NO_CONTEXT]
+    /// Do not add the context fields (branch, pipeline_url, ...) [env: ALLSTACKS_NO_CONTEXT]
     #[arg(long)]
     pub no_context: bool,
     /// What a cancelled job is reported as: failed, on-hold or skip
     /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
     #[arg(long, value_name = "AS")]
     pub cancelled_as: Option<String>,
-    /// Report only deployments to these environments (names or globs, comma-separated)
-    /// [env: ALLSTACKS_ENVIRONMENTS] [default: every one]
+    /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
+    /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
     #[arg(long, value_name = "LIST")]
     pub environments: Option<String>,
     /// GitHub deployment states to report [env: ALLSTACKS_DEPLOYMENT_STATES]
@@ -477,8 +379,8 @@ pub struct ServeJobArgs {
     pub deployment_states: Option<String>,
 }
 
-impl From<ServeJobArgs> for JobArgs {
-    fn from(a: ServeJobArgs) -> JobArgs {
+impl From<RecordJobArgs> for JobArgs {
+    fn from(a: RecordJobArgs) -> JobArgs {
         JobArgs {
             service_id: a.service_id,
             job_type: a.job_type,
@@ -493,10 +395,11 @@ impl From<ServeJobArgs> for JobArgs {
     }
 }
 
-/// Where relayed jobs go, and the queue they wait in.
+/// Where jobs made from records are delivered (`backfill`, `serve`): the connection of `report`
+/// with its limits per job.
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Delivery")]
-pub struct ServeConnArgs {
+pub struct RecordConnArgs {
     /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
@@ -509,41 +412,47 @@ pub struct ServeConnArgs {
     /// Read the token from a file [env: ALLSTACKS_TOKEN_FILE]
     #[arg(long, value_name = "PATH")]
     pub token_file: Option<PathBuf>,
-    /// Seconds for one delivery, retries included [env: ALLSTACKS_TIMEOUT] [default: 60]
+    /// Seconds for each delivery, retries included (backfill: and for each API call)
+    /// [env: ALLSTACKS_TIMEOUT] [default: 60]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub timeout: Option<String>,
-    /// Extra attempts on transient failures [env: ALLSTACKS_RETRIES] [default: 3]
+    /// Extra attempts on transient failures, per delivery [env: ALLSTACKS_RETRIES] [default: 3]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<String>,
     /// Extra PEM root certificates (self-hosted servers) [env: ALLSTACKS_CA_CERT]
     #[arg(long, value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
-    /// Permit http:// to a non-loopback host (the token travels in clear)
+    /// Permit http:// to a non-loopback webhook host (the token travels in clear)
     /// [env: ALLSTACKS_ALLOW_HTTP]
     #[arg(long)]
     pub allow_http: bool,
-    /// The queue directory [env: ALLSTACKS_OUTBOX]
-    /// [default: $XDG_STATE_HOME/allstacks-cd/relay]
-    #[arg(long, value_name = "DIR")]
-    pub outbox: Option<PathBuf>,
     #[command(flatten)]
     pub verbosity: Verbosity,
 }
 
-impl From<ServeConnArgs> for ConnArgs {
-    fn from(a: ServeConnArgs) -> ConnArgs {
+impl RecordConnArgs {
+    /// The delivery flags as `report` has them, with what the command adds.
+    pub fn into_conn(
+        self,
+        dry_run: bool,
+        output: Option<String>,
+        outbox: Option<PathBuf>,
+    ) -> ConnArgs {
         ConnArgs {
-            url: a.url,
-            company_id: a.company_id,
-            token: a.token,
-            token_file: a.token_file,
-            timeout: a.timeout,
-            retries: a.retries,
-            ca_cert: a.ca_cert,
-            allow_http: a.allow_http,
-            outbox: a.outbox,
-            verbosity: a.verbosity,
-            ..ConnArgs::default()
+            url: self.url,
+            company_id: self.company_id,
+            token: self.token,
+            token_file: self.token_file,
+            dry_run,
+            // Operators' commands: a failure is always a failure.
+            strict: true,
+            timeout: self.timeout,
+            retries: self.retries,
+            ca_cert: self.ca_cert,
+            allow_http: self.allow_http,
+            outbox,
+            output,
+            verbosity: self.verbosity,
         }
     }
 }

@@ -29,10 +29,13 @@ pub fn backfill(args: BackfillArgs, env: &Env, cwd: &Path) -> i32 {
         select,
         job,
         conn,
+        dry_run,
+        output,
     } = args;
     let mut errors = Vec::new();
-    let d = settings::delivery(conn.into_conn(), env, &mut errors);
-    let mut js = settings::job(job.into_job(), env, &mut errors);
+    // Always strict, no outbox: the ledger says what a re-run retries.
+    let d = settings::delivery(conn.into_conn(dry_run, output, None), env, &mut errors);
+    let mut js = settings::job(job.into(), env, &mut errors);
     let mut ui = ui_for(&d, env);
     for note in shared_only(&mut js) {
         ui.verbose(&note);

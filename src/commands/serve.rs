@@ -11,7 +11,11 @@ use crate::ui::Ui;
 /// Runs the relay; the exit code (2: it cannot start with these settings).
 pub fn serve(args: ServeArgs, env: &Env) -> i32 {
     let mut errors = Vec::new();
-    let d = settings::delivery(args.conn.into(), env, &mut errors);
+    let d = settings::delivery(
+        args.conn.into_conn(false, None, args.outbox),
+        env,
+        &mut errors,
+    );
     let job = settings::record_job(args.job.into(), env, &mut errors);
     let flags = Flags {
         listen: args.listen,
