@@ -39,12 +39,6 @@ impl Env {
         self.not_utf8.iter().any(|k| k == key)
     }
 
-    /// Marks `key` as set to a non-UTF-8 value (tests).
-    pub fn set_not_utf8(&mut self, key: &str) {
-        self.vars.remove(key);
-        self.not_utf8.push(key.to_string());
-    }
-
     /// Builds an environment from pairs (fixtures, tests).
     pub fn from_pairs<I, K, V>(pairs: I) -> Env
     where

@@ -129,7 +129,7 @@ fn pipeline_url(env: &Env) -> Option<String> {
 }
 
 /// Event files larger than this (GitHub's own cap on webhook payloads) are skipped.
-pub const MAX_EVENT: u64 = 25 * 1024 * 1024;
+pub const MAX_EVENT: u64 = crate::client::MAX_JSON;
 
 /// The event payload; a missing, oversized or malformed file is a warning and `None`. Only the
 /// fields of [`Event`] are kept, so a large file costs its reading, not its size in memory.

@@ -121,7 +121,7 @@ impl Default for Limits {
 }
 
 /// A request body is read up to this size (GitHub's own cap on webhook payloads); larger is 413.
-pub const MAX_BODY: usize = 25 * 1024 * 1024;
+pub const MAX_BODY: usize = crate::client::MAX_JSON as usize;
 
 /// The flags of `serve` that are not job or delivery settings.
 pub struct Flags {
