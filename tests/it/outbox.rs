@@ -9,21 +9,9 @@ use allstacks_cd::outbox::Saved;
 use serde_json::json;
 
 use crate::support::{
-    Reply, ReservedPort, Server, TOKEN, assert_no_token, job_payload, outbox_files, save_report,
-    temp_path, tool, webhook,
+    Reply, ReservedPort, Server, TOKEN, assert_no_token, flush, job_payload, outbox_files,
+    save_report, temp_path, tool, webhook,
 };
-
-/// `flush ARGS` with the token and the endpoint `base` + company 42 configured: saved reports
-/// are sent only to the endpoint configured now.
-fn flush(args: &[&str], base: &str) -> crate::support::Tool {
-    let mut all = vec!["flush"];
-    all.extend_from_slice(args);
-    tool(&all).envs(&[
-        ("ALLSTACKS_TOKEN", TOKEN),
-        ("ALLSTACKS_URL", base),
-        ("ALLSTACKS_COMPANY_ID", "42"),
-    ])
-}
 
 fn job_ids(server: &Server) -> Vec<String> {
     server
@@ -61,12 +49,7 @@ fn refused_then_the_server_comes_up_and_flush_delivers_exactly_once() {
         "-vv",
     ])
     .with_job("d-down")
-    .envs(&[
-        ("ALLSTACKS_URL", &port.url()),
-        ("ALLSTACKS_COMPANY_ID", "42"),
-        ("ALLSTACKS_TOKEN", TOKEN),
-        ("ALLSTACKS_SERVICE_ID", "7"),
-    ])
+    .endpoint(&port.url())
     .env("ALLSTACKS_OUTBOX", &outbox)
     .run();
     assert_eq!(out.code, 1, "{}", out.stderr);

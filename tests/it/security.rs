@@ -13,8 +13,8 @@ use allstacks_cd::outbox::Claim;
 use serde_json::json;
 
 use crate::support::{
-    Output, Reply, ReservedPort, SHA, Server, TOKEN, assert_no_token, job_payload, outbox_files,
-    save_report, temp_path, tool, webhook,
+    Output, Reply, ReservedPort, SHA, Server, TOKEN, assert_no_token, flush, job_payload,
+    outbox_files, save_report, temp_path, tool, webhook,
 };
 
 /// A private directory (mode 0700), as the tool itself creates them.
@@ -216,12 +216,7 @@ fn reports_from_thirty_pid_1_containers_sharing_one_outbox_are_all_saved() {
         .map(|i| {
             let t = tool(&["report", "--retries", "0", "--timeout", "5"])
                 .with_job(&format!("c-{i}"))
-                .envs(&[
-                    ("ALLSTACKS_URL", &port.url()),
-                    ("ALLSTACKS_COMPANY_ID", "42"),
-                    ("ALLSTACKS_TOKEN", TOKEN),
-                    ("ALLSTACKS_SERVICE_ID", "7"),
-                ])
+                .endpoint(&port.url())
                 .env("ALLSTACKS_OUTBOX", &outbox)
                 .under(&["unshare", "--pid", "--fork"]);
             std::thread::spawn(move || t.run())
@@ -296,12 +291,7 @@ fn flush_never_sends_a_planted_report_to_the_host_it_names() {
     let ours = Server::start(vec![Reply::status(201)]);
     let planted = save_report(&outbox, &webhook(&planter.url()), "planted");
     let mine = save_report(&outbox, &webhook(&ours.url()), "mine");
-    let out = tool(&["flush", "--strict", "-vv", "--output", "json"])
-        .envs(&[
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_URL", &ours.url()),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-        ])
+    let out = flush(&["--strict", "-vv", "--output", "json"], &ours.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -347,12 +337,7 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
     save_report(&outbox, &webhook(&server.url()), "w1");
     std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let flush = || {
-        tool(&["flush", "--strict", "--output", "json"])
-            .envs(&[
-                ("ALLSTACKS_TOKEN", TOKEN),
-                ("ALLSTACKS_URL", &server.url()),
-                ("ALLSTACKS_COMPANY_ID", "42"),
-            ])
+        flush(&["--strict", "--output", "json"], &server.url())
             .env("ALLSTACKS_OUTBOX", &outbox)
             .run()
     };
@@ -373,12 +358,7 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
     let port = ReservedPort::new();
     let out = tool(&["report", "--retries", "0"])
         .with_job("w2")
-        .envs(&[
-            ("ALLSTACKS_URL", &port.url()),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_SERVICE_ID", "7"),
-        ])
+        .endpoint(&port.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -421,12 +401,7 @@ fn flush_strict_fails_when_reports_cannot_be_claimed() {
     // The outbox is a read-only volume (mounted in a namespace of the flush's own).
     let script = r#"mount -t tmpfs -o mode=700 none "$RO" && cp "$STAGED"/*.json "$RO"/ &&
         mount -o remount,ro "$RO" && exec "$@""#;
-    let out = tool(&["flush", "--strict", "--output", "json"])
-        .envs(&[
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_URL", &server.url()),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-        ])
+    let out = flush(&["--strict", "--output", "json"], &server.url())
         .env("ALLSTACKS_OUTBOX", &mount)
         .env("RO", &mount)
         .env("STAGED", &staged)
@@ -465,12 +440,7 @@ fn a_claim_is_never_taken_for_stale_while_its_owner_sends() {
         .expect("open")
         .set_modified(long_ago)
         .expect("set mtime");
-    let out = tool(&["flush", "--strict", "-vv"])
-        .envs(&[
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_URL", &server.url()),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-        ])
+    let out = flush(&["--strict", "-vv"], &server.url())
         .env("ALLSTACKS_OUTBOX", &outbox)
         .run();
     assert_eq!(out.code, 0, "{}", out.stderr);

@@ -84,8 +84,14 @@ impl Tool {
 
     /// The four connection settings pointing at `server`, plus a service id.
     pub fn server(self, server: &Server) -> Tool {
+        self.endpoint(&server.url())
+    }
+
+    /// The four connection settings pointing at `base` (a server that may not be listening),
+    /// plus a service id.
+    pub fn endpoint(self, base: &str) -> Tool {
         self.envs(&[
-            ("ALLSTACKS_URL", &server.url()),
+            ("ALLSTACKS_URL", base),
             ("ALLSTACKS_COMPANY_ID", "42"),
             ("ALLSTACKS_TOKEN", TOKEN),
             ("ALLSTACKS_SERVICE_ID", "7"),
@@ -701,4 +707,16 @@ pub fn has_line(out: &Output, field: &str, value: &str, source: &str) {
         "no line {field} | {value} | {source} in:\n{}",
         out.stderr
     );
+}
+
+/// `flush ARGS` with the token and the endpoint `base` + company 42 configured: saved reports
+/// are sent only to the endpoint configured now.
+pub fn flush(args: &[&str], base: &str) -> Tool {
+    let mut all = vec!["flush"];
+    all.extend_from_slice(args);
+    tool(&all).envs(&[
+        ("ALLSTACKS_TOKEN", TOKEN),
+        ("ALLSTACKS_URL", base),
+        ("ALLSTACKS_COMPANY_ID", "42"),
+    ])
 }
