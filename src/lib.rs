@@ -4,6 +4,7 @@
 //! → outcome. `main.rs` only calls [`run`], which produces every exit code.
 
 pub mod backfill;
+pub mod checks;
 pub mod ci;
 pub mod cli;
 pub mod client;
