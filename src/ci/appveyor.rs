@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `APPVEYOR` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "APPVEYOR") {
+    if !env.marker("APPVEYOR") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::AppVeyor);
@@ -48,7 +48,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("pipeline_url", pipeline_url);
     ctx.add_context("job_url", job_url);
     // APPVEYOR_REPO_BRANCH is a pull request's base branch; a tag build has no branch.
-    let branch = (!super::marker(env, "APPVEYOR_REPO_TAG"))
+    let branch = (!env.marker("APPVEYOR_REPO_TAG"))
         .then(|| {
             env.first(&[
                 "APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH",

@@ -7,9 +7,9 @@
 use super::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
-/// `None` unless the `TF_BUILD` marker is set (Azure writes `True`; see [`super::marker`]).
+/// `None` unless the `TF_BUILD` marker is set (Azure writes `True`; see [`Env::marker`]).
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "TF_BUILD") {
+    if !env.marker("TF_BUILD") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Azure);

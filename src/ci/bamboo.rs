@@ -11,7 +11,7 @@ use crate::env::Env;
 
 /// `None` unless the `bamboo_buildKey` or `bamboo_agentId` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "bamboo_buildKey") && !super::marker(env, "bamboo_agentId") {
+    if !env.marker("bamboo_buildKey") && !env.marker("bamboo_agentId") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Bamboo);

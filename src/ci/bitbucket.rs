@@ -10,7 +10,7 @@ use crate::env::Env;
 
 /// `None` unless `BITBUCKET_BUILD_NUMBER` or `BITBUCKET_COMMIT` is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "BITBUCKET_BUILD_NUMBER") && !super::marker(env, "BITBUCKET_COMMIT") {
+    if !env.marker("BITBUCKET_BUILD_NUMBER") && !env.marker("BITBUCKET_COMMIT") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Bitbucket);

@@ -10,7 +10,7 @@ use crate::env::Env;
 
 /// `None` unless the `BITRISE_IO` or `BITRISE_BUILD_SLUG` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "BITRISE_IO") && !super::marker(env, "BITRISE_BUILD_SLUG") {
+    if !env.marker("BITRISE_IO") && !env.marker("BITRISE_BUILD_SLUG") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Bitrise);

@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `BUDDY` or `BUDDY_WORKSPACE_ID` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "BUDDY") && !super::marker(env, "BUDDY_WORKSPACE_ID") {
+    if !env.marker("BUDDY") && !env.marker("BUDDY_WORKSPACE_ID") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Buddy);

@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `BUILDKITE` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "BUILDKITE") {
+    if !env.marker("BUILDKITE") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Buildkite);

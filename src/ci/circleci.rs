@@ -9,7 +9,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `CIRCLECI` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CIRCLECI") {
+    if !env.marker("CIRCLECI") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::CircleCi);

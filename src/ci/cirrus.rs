@@ -10,7 +10,7 @@ use crate::env::Env;
 
 /// `None` unless the `CIRRUS_CI` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CIRRUS_CI") {
+    if !env.marker("CIRRUS_CI") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Cirrus);

@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `CF_PAGES` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CF_PAGES") {
+    if !env.marker("CF_PAGES") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::CloudflarePages);

@@ -10,7 +10,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `CODEBUILD_BUILD_ID` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CODEBUILD_BUILD_ID") {
+    if !env.marker("CODEBUILD_BUILD_ID") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::CodeBuild);

@@ -10,7 +10,7 @@ use crate::env::Env;
 /// `None` unless the `CF_BUILD_ID` marker is set. (Cloudflare Pages' markers are `CF_PAGES*`
 /// and never include `CF_BUILD_ID`.)
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CF_BUILD_ID") {
+    if !env.marker("CF_BUILD_ID") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Codefresh);

@@ -10,7 +10,7 @@ use crate::env::{Env, Sourced};
 /// `None` unless the `DRONE` marker is set, `CI` is not `woodpecker` and no Harness marker
 /// is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "DRONE")
+    if !env.marker("DRONE")
         || env.get("CI") == Some("woodpecker")
         || super::harness::is_harness(env)
     {

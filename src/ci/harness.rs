@@ -61,5 +61,5 @@ pub fn detect(env: &Env) -> Option<CiContext> {
 
 /// Harness' own markers; Drone's detector uses this to leave Harness builds alone.
 pub fn is_harness(env: &Env) -> bool {
-    super::marker(env, "HARNESS_BUILD_ID") || super::marker(env, "HARNESS_PIPELINE_ID")
+    env.marker("HARNESS_BUILD_ID") || env.marker("HARNESS_PIPELINE_ID")
 }

@@ -12,9 +12,9 @@ use crate::env::Env;
 /// `None` unless `HEROKU_TEST_RUN_ID` is set, or `DYNO` together with a commit variable
 /// (`DYNO` alone is every running dyno, which says nothing about a deploy).
 pub fn detect(env: &Env) -> Option<CiContext> {
-    let ci = super::marker(env, "HEROKU_TEST_RUN_ID");
-    let release = super::marker(env, "DYNO")
-        && (super::marker(env, "SOURCE_VERSION") || super::marker(env, "HEROKU_SLUG_COMMIT"));
+    let ci = env.marker("HEROKU_TEST_RUN_ID");
+    let release =
+        env.marker("DYNO") && (env.marker("SOURCE_VERSION") || env.marker("HEROKU_SLUG_COMMIT"));
     if !ci && !release {
         return None;
     }

@@ -12,8 +12,8 @@ use crate::env::Env;
 /// `None` unless `JENKINS_URL` is set, or `JENKINS_HOME` together with `BUILD_NUMBER` (a shell
 /// on the Jenkins controller may export `JENKINS_HOME` outside any build).
 pub fn detect(env: &Env) -> Option<CiContext> {
-    let detected = super::marker(env, "JENKINS_URL")
-        || (super::marker(env, "JENKINS_HOME") && super::marker(env, "BUILD_NUMBER"));
+    let detected =
+        env.marker("JENKINS_URL") || (env.marker("JENKINS_HOME") && env.marker("BUILD_NUMBER"));
     if !detected {
         return None;
     }

@@ -9,7 +9,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `JB_SPACE_EXECUTION_NUMBER` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "JB_SPACE_EXECUTION_NUMBER") {
+    if !env.marker("JB_SPACE_EXECUTION_NUMBER") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::JetBrainsSpace);

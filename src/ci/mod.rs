@@ -285,17 +285,6 @@ fn detect_provider(env: &Env) -> Option<CiContext> {
 
 // Helpers shared by the provider files (private to `ci`).
 
-/// Whether the marker variable `key` is set to anything but `false` or `0` (compared without
-/// case or surrounding spaces; an empty variable is unset). Runners write `true`, `True`
-/// (`TF_BUILD`, AppVeyor on Windows) or `1` (Vercel, Cloudflare Pages), and some images and
-/// wrappers other values still; `false`/`0` is how a wrapper switches a marker off.
-pub(crate) fn marker(env: &Env, key: &str) -> bool {
-    env.get(key).is_some_and(|v| {
-        let v = v.trim();
-        !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
-    })
-}
-
 /// `{owner}/{name}` from two variables (`DRONE_REPO_OWNER`, `DRONE_REPO_NAME`), with both
 /// names as the source; `None` unless both are set.
 fn slug_from_parts(env: &Env, owner: &str, name: &str) -> Option<Sourced<String>> {

@@ -10,7 +10,7 @@ use crate::env::Env;
 
 /// `None` unless the `NETLIFY` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "NETLIFY") {
+    if !env.marker("NETLIFY") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Netlify);

@@ -10,7 +10,7 @@ use crate::env::Env;
 
 /// `None` unless the `RENDER` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "RENDER") {
+    if !env.marker("RENDER") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Render);

@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `SCREWDRIVER` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "SCREWDRIVER") {
+    if !env.marker("SCREWDRIVER") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Screwdriver);

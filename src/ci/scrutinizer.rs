@@ -9,7 +9,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `SCRUTINIZER` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "SCRUTINIZER") {
+    if !env.marker("SCRUTINIZER") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Scrutinizer);

@@ -9,7 +9,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `SEMAPHORE` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "SEMAPHORE") {
+    if !env.marker("SEMAPHORE") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Semaphore);

@@ -11,7 +11,7 @@ use crate::env::Env;
 
 /// `None` unless `TEAMCITY_VERSION` is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "TEAMCITY_VERSION") {
+    if !env.marker("TEAMCITY_VERSION") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::TeamCity);

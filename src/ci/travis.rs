@@ -8,7 +8,7 @@ use crate::env::Env;
 
 /// `None` unless the `TRAVIS` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "TRAVIS") {
+    if !env.marker("TRAVIS") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Travis);

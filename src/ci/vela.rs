@@ -10,7 +10,7 @@ use crate::env::{Env, Sourced};
 
 /// `None` unless the `VELA` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "VELA") {
+    if !env.marker("VELA") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Vela);

@@ -9,7 +9,7 @@ use crate::env::Env;
 
 /// `None` unless the `VERCEL` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "VERCEL") {
+    if !env.marker("VERCEL") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Vercel);
