@@ -9,6 +9,7 @@ pub mod ci;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod context;
 pub mod delivery;
 pub mod env;
 pub mod events;

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::checks;
-use crate::ci::{CiContext, ContextField, Provider};
+use crate::context::{CiContext, ContextField, Provider};
 use crate::env::Sourced;
 use crate::fields::{self, FieldType, MAX_FIELDS, OptionalField};
 use crate::git::{self, GitInfo};

@@ -28,8 +28,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::ci::CiContext;
 use crate::client::Failure;
+use crate::context::CiContext;
 use crate::delivery::Delivery;
 use crate::job::Job;
 use crate::resolve::{self, Plan};

@@ -4,7 +4,7 @@
 //! email. It names nobody who started the build and has no start time or outcome variable;
 //! the web links are built from the server URL, account and project slug.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `APPVEYOR` marker is set.

@@ -4,7 +4,7 @@
 //! (`Build.SourceVersion` → `BUILD_SOURCEVERSION`). Azure gives the requester's email, the
 //! pipeline's start time and, in any step, the job's status so far (`AGENT_JOBSTATUS`).
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `TF_BUILD` marker is set (Azure writes `True`; see [`Env::marker`]).

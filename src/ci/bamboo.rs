@@ -6,7 +6,7 @@
 //! start (ISO 8601 with milliseconds and offset), the results page, and the user who ran a
 //! manual build. Deployment projects add the environment's name.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `bamboo_buildKey` or `bamboo_agentId` marker is set.

@@ -5,7 +5,7 @@
 //! `triggered_by` is left to the git fallback or `--triggered-by`. `BITBUCKET_EXIT_CODE` is
 //! set in `after-script` and carries the step's outcome.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `BITBUCKET_BUILD_NUMBER` or `BITBUCKET_COMMIT` is set.

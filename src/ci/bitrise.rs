@@ -5,7 +5,7 @@
 //! `BITRISE_GIT_COMMIT` when the build was started for a commit, else what the Git Clone step
 //! checked out (`GIT_CLONE_COMMIT_HASH`), which also exports the commit author's email.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `BITRISE_IO` or `BITRISE_BUILD_SLUG` marker is set.

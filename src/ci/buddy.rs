@@ -4,7 +4,7 @@
 //! time, and the invoker's email. `BUDDY_EXECUTION_*` are the long-documented names; newer
 //! workspaces also set `BUDDY_RUN_*` aliases, read first where the two are known to match.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `BUDDY` or `BUDDY_WORKSPACE_ID` marker is set.

@@ -4,7 +4,7 @@
 //! on as is and resolved to a full SHA through the local git checkout later. Buildkite has no
 //! start time or outcome variable.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `BUILDKITE` marker is set.

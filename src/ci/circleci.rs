@@ -4,7 +4,7 @@
 //! and one CircleCI pipeline can hold several workflows that each report. CircleCI has no
 //! start time or outcome variable, and no web URL for the workflow (only the job's).
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `CIRCLECI` marker is set.

@@ -5,7 +5,7 @@
 //! the user's rights, not who they are) and has no start time or outcome variable. Its web
 //! pages are `https://cirrus-ci.com/build/{id}` and `/task/{id}` for every repository.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `CIRRUS_CI` marker is set.

@@ -4,7 +4,7 @@
 //! id, user or time. The repository comes from the build's git checkout, the job id from the
 //! commit and start (see SPEC.md), the start from `allstacks-cd run`.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `CF_PAGES` marker is set.

@@ -5,7 +5,7 @@
 //! always a person: a build started by CodePipeline is initiated by `codepipeline/NAME`,
 //! which names the pipeline, so it becomes the `workflow` context field instead.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `CODEBUILD_BUILD_ID` marker is set.

@@ -4,7 +4,7 @@
 //! creation time, and the user who started (or restarted) the build. It has no job-level id:
 //! a build is one pipeline run.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `CF_BUILD_ID` marker is set. (Cloudflare Pages' markers are `CF_PAGES*`

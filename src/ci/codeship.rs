@@ -6,7 +6,7 @@
 //! (`CI=woodpecker`), so neither takes a CodeShip build. It has no start time or outcome
 //! variable that is documented precisely enough to read.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `CI_NAME` is `codeship` (in any case).

@@ -4,7 +4,7 @@
 //! Drone gives the build and stage start times (epoch seconds) and the build's status so far
 //! (`DRONE_BUILD_STATUS`, a snapshot taken when the step started).
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `DRONE` marker is set, `CI` is not `woodpecker` and no Harness marker

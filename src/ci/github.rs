@@ -9,7 +9,7 @@
 //! some tool made) and `workflow_run` (a watched run). Then the job is the one in the event
 //! (`crate::events::github`), not the reporting job.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 use crate::events::github::{self as record, Event};
 

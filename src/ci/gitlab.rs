@@ -3,7 +3,7 @@
 //! GitLab gives everything: commit, project path and id, the user's email, pipeline and job
 //! ids and start times, and in `after_script` the job's outcome.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `GITLAB_CI` is set (to anything: gitlab-ci-local sets it to `false`) or both

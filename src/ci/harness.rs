@@ -5,7 +5,7 @@
 //! come from the `DRONE_*` names, which Harness documents as available to every step; the
 //! execution's id, the pipeline's identifier and the build link from Harness' own.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `HARNESS_BUILD_ID` or `HARNESS_PIPELINE_ID` marker is set.

@@ -6,7 +6,7 @@
 //! runtime-dyno-metadata`): the slug's commit, the app's name, and the release's version and
 //! creation time. Heroku never gives the repository (a slug has no `.git` either) or a user.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `HEROKU_TEST_RUN_ID` is set, or `DYNO` together with a commit variable

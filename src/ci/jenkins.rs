@@ -6,7 +6,7 @@
 //! is only known with the build-user-vars plugin (`BUILD_USER_EMAIL`, `BUILD_USER_ID`).
 //! There is no start time or outcome in the environment (`currentBuild.result` is Groovy).
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `JENKINS_URL` is set, or `JENKINS_HOME` together with `BUILD_NUMBER` (a shell

@@ -4,7 +4,7 @@
 //! execution number. The repository is named `{project key}/{repository}` with the key in
 //! lower case, as in Space's own Git URLs. There is no user, start time, outcome or URL.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `JB_SPACE_EXECUTION_NUMBER` marker is set.

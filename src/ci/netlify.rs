@@ -5,7 +5,7 @@
 //! branch name) is where the deploy goes, so it is sent as the `environment` context field.
 //! There is no user, start time or outcome variable.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `NETLIFY` marker is set.

@@ -5,7 +5,7 @@
 //! instance id stands for the deploy (each deploy starts new instances), and the service
 //! name is the `workflow`.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `RENDER` marker is set.

@@ -4,7 +4,7 @@
 //! event id (one run of the pipeline's workflow), the build id (this job's run) and the
 //! build's page. It names no user and has no start time or outcome variable.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `SCREWDRIVER` marker is set.

@@ -4,7 +4,7 @@
 //! (`g/owner/name`: a one-letter code for the host, then the repository), from which the
 //! inspection's page is built. It names no user and has no start time or outcome variable.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `SCRUTINIZER` marker is set.

@@ -4,7 +4,7 @@
 //! the workflow or promoted the pipeline, the job's creation time, and in epilogues the
 //! job's result; after-pipeline jobs also get the pipeline's start and result.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `SEMAPHORE` marker is set.

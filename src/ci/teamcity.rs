@@ -6,7 +6,7 @@
 //! parameters (`%vcsroot.url%`, `%teamcity.build.branch%`, …) that a build step can pass on as
 //! `ALLSTACKS_*` variables; the repository otherwise comes from the agent's git checkout.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `TEAMCITY_VERSION` is set.

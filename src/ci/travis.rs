@@ -3,7 +3,7 @@
 //! Travis names no user and gives no start time; `TRAVIS_TEST_RESULT` (0 or 1) is set once the
 //! `script` phase has run, so a report from `after_script` or a deploy hook gets the outcome.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `TRAVIS` marker is set.

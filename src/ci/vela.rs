@@ -5,7 +5,7 @@
 //! seconds) and the current step's start, the build's status so far, and for deployment
 //! builds the target environment.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `VELA` marker is set.

@@ -4,7 +4,7 @@
 //! the commit, the repository's owner, slug and id, the branch, the deployment's id and URL,
 //! the environment, and the commit author's login. There is no start time or outcome.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `VERCEL` marker is set.

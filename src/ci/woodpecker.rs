@@ -5,7 +5,7 @@
 //! time, so the job start is the current step's (`CI_STEP_STARTED`). That is exact when the
 //! deploy runs in the same step (`allstacks-cd run -- ./deploy.sh`).
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless `CI` is `woodpecker`.

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Source;
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 use crate::resolve::{self, Plan};
 use crate::settings::JobSettings;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::config::{GithubEvents, GitlabApi, GitlabEvents};
-use crate::ci::CiContext;
+use crate::context::CiContext;
 use crate::events::{argocd, flux, github, gitlab};
 
 /// Where mapped values say they came from (`webhook deployment.sha`).
