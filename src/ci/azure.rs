@@ -4,6 +4,7 @@
 //! (`Build.SourceVersion` → `BUILD_SOURCEVERSION`). Azure gives the requester's email, the
 //! pipeline's start time and, in any step, the job's status so far (`AGENT_JOBSTATUS`).
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -19,9 +20,9 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.triggered_by = env.sourced_first(&["BUILD_REQUESTEDFOREMAIL", "BUILD_REQUESTEDFOR"]);
     ctx.pipeline_id = env.sourced("BUILD_BUILDID");
     // SYSTEM_JOBID is a GUID unique within the run; the build id keeps the pair readable.
-    ctx.job_id = super::joined(env, &["BUILD_BUILDID", "SYSTEM_JOBID"]);
+    ctx.job_id = vars::joined(env, &["BUILD_BUILDID", "SYSTEM_JOBID"]);
     ctx.pipeline_started = ctx.time_from(env, "SYSTEM_PIPELINESTARTTIME");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "AGENT_JOBSTATUS",
@@ -43,16 +44,15 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         (Some(collection), Some(project), Some(build)) => Some(format!(
             "{}/{}/_build/results?buildId={}",
             collection.trim_end_matches('/'),
-            super::encode_component(project),
-            super::encode_component(build),
+            vars::encode_component(project),
+            vars::encode_component(build),
         )),
         _ => None,
     };
     let job_url = match (&pipeline_url, env.get("SYSTEM_JOBID")) {
-        (Some(url), Some(job)) => Some(format!(
-            "{url}&view=logs&j={}",
-            super::encode_component(job)
-        )),
+        (Some(url), Some(job)) => {
+            Some(format!("{url}&view=logs&j={}", vars::encode_component(job)))
+        }
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);
@@ -90,5 +90,5 @@ fn branch(env: &Env) -> Option<&str> {
     if r.starts_with("$/") {
         return None;
     }
-    super::branch_from_ref(r)
+    vars::branch_from_ref(r)
 }

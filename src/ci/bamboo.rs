@@ -6,6 +6,7 @@
 //! start (ISO 8601 with milliseconds and offset), the results page, and the user who ran a
 //! manual build. Deployment projects add the environment's name.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -24,13 +25,13 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     } else {
         "bamboo_planRepository_repositoryUrl"
     };
-    ctx.repo_name = super::slug_from_url(&mut ctx, env, url_key);
+    ctx.repo_name = vars::slug_from_url(&mut ctx, env, url_key);
     ctx.triggered_by = env.sourced("bamboo_ManualBuildTriggerReason_userName");
     // The plan result key (`PROJ-PLAN-42`) for the whole build; the job's result key
     // (`PROJ-PLAN-JOB1-42`) for this job.
     ctx.job_id = env.sourced("bamboo_buildResultKey");
-    ctx.pipeline_id = super::joined(env, &["bamboo_planKey", "bamboo_buildNumber"])
-        .or_else(|| ctx.job_id.clone());
+    ctx.pipeline_id =
+        vars::joined(env, &["bamboo_planKey", "bamboo_buildNumber"]).or_else(|| ctx.job_id.clone());
     ctx.pipeline_started = ctx.time_from(env, "bamboo_buildTimeStamp");
 
     ctx.add_context("pipeline_url", env.get("bamboo_resultsUrl"));

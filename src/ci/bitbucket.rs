@@ -5,6 +5,7 @@
 //! `triggered_by` is left to the git fallback or `--triggered-by`. `BITBUCKET_EXIT_CODE` is
 //! set in `after-script` and carries the step's outcome.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -19,7 +20,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.repo_id = env.sourced("BITBUCKET_REPO_UUID");
     ctx.pipeline_id = env.sourced("BITBUCKET_BUILD_NUMBER");
     ctx.job_id = env.sourced("BITBUCKET_STEP_UUID");
-    ctx.status = super::exit_code_from(&mut ctx, env, "BITBUCKET_EXIT_CODE");
+    ctx.status = vars::exit_code_from(&mut ctx, env, "BITBUCKET_EXIT_CODE");
 
     let pipeline_url = match (
         env.get("BITBUCKET_GIT_HTTP_ORIGIN"),
@@ -37,7 +38,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         _ => None,
     };
     let job_url = match (&pipeline_url, env.get("BITBUCKET_STEP_UUID")) {
-        (Some(url), Some(step)) => Some(format!("{url}/steps/{}", super::encode_component(step))),
+        (Some(url), Some(step)) => Some(format!("{url}/steps/{}", vars::encode_component(step))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);

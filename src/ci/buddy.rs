@@ -4,6 +4,7 @@
 //! time, and the invoker's email. `BUDDY_EXECUTION_*` are the long-documented names; newer
 //! workspaces also set `BUDDY_RUN_*` aliases, read first where the two are known to match.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -16,12 +17,12 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced_first(&["BUDDY_RUN_COMMIT", "BUDDY_EXECUTION_REVISION"]);
     ctx.repo_name = env
         .sourced("BUDDY_REPO_SLUG")
-        .or_else(|| super::slug_from_url(&mut ctx, env, "BUDDY_SCM_URL"));
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "BUDDY_SCM_URL"));
     ctx.triggered_by = env.sourced("BUDDY_INVOKER_EMAIL");
     // BUDDY_EXECUTION_ID counts executions of one pipeline (1, 2, ...), so the pipeline id
     // keeps it apart from other pipelines' executions. An execution runs its actions in one
     // pipeline run, so both scopes share it.
-    ctx.pipeline_id = super::joined(env, &["BUDDY_PIPELINE_ID", "BUDDY_EXECUTION_ID"]);
+    ctx.pipeline_id = vars::joined(env, &["BUDDY_PIPELINE_ID", "BUDDY_EXECUTION_ID"]);
     ctx.job_id = ctx.pipeline_id.clone();
     ctx.pipeline_started = ctx.time_from(env, "BUDDY_EXECUTION_START_DATE");
 

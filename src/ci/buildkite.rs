@@ -4,6 +4,7 @@
 //! on as is and resolved to a full SHA through the local git checkout later. Buildkite has no
 //! start time or outcome variable.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -14,7 +15,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     }
     let mut ctx = CiContext::new(Provider::Buildkite);
     ctx.commit_sha = env.sourced("BUILDKITE_COMMIT");
-    ctx.repo_name = super::slug_from_url(&mut ctx, env, "BUILDKITE_REPO");
+    ctx.repo_name = vars::slug_from_url(&mut ctx, env, "BUILDKITE_REPO");
     ctx.triggered_by =
         env.sourced_first(&["BUILDKITE_BUILD_CREATOR_EMAIL", "BUILDKITE_BUILD_CREATOR"]);
     // The build UUID rather than BUILDKITE_BUILD_NUMBER, which restarts for every pipeline.

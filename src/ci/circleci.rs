@@ -4,6 +4,7 @@
 //! and one CircleCI pipeline can hold several workflows that each report. CircleCI has no
 //! start time or outcome variable, and no web URL for the workflow (only the job's).
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -23,7 +24,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             "CIRCLE_PROJECT_USERNAME, CIRCLE_PROJECT_REPONAME",
         )),
         // GitLab and GitHub App projects no longer get the two variables above.
-        _ => super::slug_from_url(&mut ctx, env, "CIRCLE_REPOSITORY_URL"),
+        _ => vars::slug_from_url(&mut ctx, env, "CIRCLE_REPOSITORY_URL"),
     };
     ctx.triggered_by = env.sourced("CIRCLE_USERNAME");
     ctx.pipeline_id = env.sourced_first(&["CIRCLE_WORKFLOW_ID", "CIRCLE_PIPELINE_ID"]);

@@ -5,6 +5,7 @@
 //! the user's rights, not who they are) and has no start time or outcome variable. Its web
 //! pages are `https://cirrus-ci.com/build/{id}` and `/task/{id}` for every repository.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -17,19 +18,16 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced("CIRRUS_CHANGE_IN_REPO");
     ctx.repo_name = env
         .sourced("CIRRUS_REPO_FULL_NAME")
-        .or_else(|| super::slug_from_parts(env, "CIRRUS_REPO_OWNER", "CIRRUS_REPO_NAME"));
+        .or_else(|| vars::slug_from_parts(env, "CIRRUS_REPO_OWNER", "CIRRUS_REPO_NAME"));
     ctx.pipeline_id = env.sourced("CIRRUS_BUILD_ID");
     ctx.job_id = env.sourced("CIRRUS_TASK_ID");
 
-    let pipeline_url = env.get("CIRRUS_BUILD_ID").map(|id| {
-        format!(
-            "https://cirrus-ci.com/build/{}",
-            super::encode_component(id)
-        )
-    });
+    let pipeline_url = env
+        .get("CIRRUS_BUILD_ID")
+        .map(|id| format!("https://cirrus-ci.com/build/{}", vars::encode_component(id)));
     let job_url = env
         .get("CIRRUS_TASK_ID")
-        .map(|id| format!("https://cirrus-ci.com/task/{}", super::encode_component(id)));
+        .map(|id| format!("https://cirrus-ci.com/task/{}", vars::encode_component(id)));
     ctx.add_context("pipeline_url", pipeline_url);
     ctx.add_context("job_url", job_url);
     // CIRRUS_BRANCH is a pull request's source branch; a tag build has no branch.

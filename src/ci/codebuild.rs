@@ -5,6 +5,7 @@
 //! always a person: a build started by CodePipeline is initiated by `codepipeline/NAME`,
 //! which names the pipeline, so it becomes the `workflow` context field instead.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -24,7 +25,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // `project:uuid`, unique per build; a CodeBuild build is one job, so both scopes share it.
     ctx.pipeline_id = env.sourced("CODEBUILD_BUILD_ID");
     ctx.job_id = ctx.pipeline_id.clone();
-    ctx.pipeline_started = super::time_from_millis(&mut ctx, env, "CODEBUILD_START_TIME");
+    ctx.pipeline_started = vars::time_from_millis(&mut ctx, env, "CODEBUILD_START_TIME");
     ctx.status = succeeding(&mut ctx, env);
 
     let build_url = env
@@ -34,7 +35,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // Only webhook builds name their ref; a tag ref is not a branch.
     let branch = env
         .get("CODEBUILD_WEBHOOK_HEAD_REF")
-        .and_then(super::branch_from_ref);
+        .and_then(vars::branch_from_ref);
     ctx.add_context("branch", branch);
     ctx.add_context("workflow", pipeline.filter(|p| !p.is_empty()));
     ctx.add_context("trigger_event", env.get("CODEBUILD_WEBHOOK_EVENT"));
@@ -75,7 +76,7 @@ fn repo_name(ctx: &mut CiContext, env: &Env) -> Option<Sourced<String>> {
         Some(name) if !name.is_empty() && !name.contains('/') => {
             Some(Sourced::new(name.to_string(), KEY))
         }
-        _ => super::slug_from_url(ctx, env, KEY),
+        _ => vars::slug_from_url(ctx, env, KEY),
     }
 }
 

@@ -4,6 +4,7 @@
 //! Drone gives the build and stage start times (epoch seconds) and the build's status so far
 //! (`DRONE_BUILD_STATUS`, a snapshot taken when the step started).
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -20,14 +21,14 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced_first(&["DRONE_COMMIT_SHA", "DRONE_COMMIT"]);
     ctx.repo_name = env
         .sourced("DRONE_REPO")
-        .or_else(|| super::slug_from_parts(env, "DRONE_REPO_OWNER", "DRONE_REPO_NAME"))
-        .or_else(|| super::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
+        .or_else(|| vars::slug_from_parts(env, "DRONE_REPO_OWNER", "DRONE_REPO_NAME"))
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
     ctx.triggered_by = triggered_by(env);
     ctx.pipeline_id = env.sourced("DRONE_BUILD_NUMBER");
-    ctx.job_id = super::joined(env, &["DRONE_BUILD_NUMBER", "DRONE_STAGE_NUMBER"]);
+    ctx.job_id = vars::joined(env, &["DRONE_BUILD_NUMBER", "DRONE_STAGE_NUMBER"]);
     ctx.pipeline_started = ctx.time_from(env, "DRONE_BUILD_STARTED");
     ctx.job_started = ctx.time_from(env, "DRONE_STAGE_STARTED");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "DRONE_BUILD_STATUS",

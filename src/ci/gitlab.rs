@@ -3,6 +3,7 @@
 //! GitLab gives everything: commit, project path and id, the user's email, pipeline and job
 //! ids and start times, and in `after_script` the job's outcome.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -24,7 +25,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.job_started = ctx.time_from(env, "CI_JOB_STARTED_AT");
     // CI_JOB_STATUS is `running` in `script` and only says how the job ended in
     // `after_script`; `running` must never be reported as an outcome.
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "CI_JOB_STATUS",

@@ -5,6 +5,7 @@
 //! come from the `DRONE_*` names, which Harness documents as available to every step; the
 //! execution's id, the pipeline's identifier and the build link from Harness' own.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -17,8 +18,8 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced_first(&["DRONE_COMMIT_SHA", "CI_COMMIT_SHA"]);
     ctx.repo_name = env
         .sourced_first(&["DRONE_REPO", "CI_REPO"])
-        .or_else(|| super::slug_from_parts(env, "DRONE_REPO_NAMESPACE", "DRONE_REPO_NAME"))
-        .or_else(|| super::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
+        .or_else(|| vars::slug_from_parts(env, "DRONE_REPO_NAMESPACE", "DRONE_REPO_NAME"))
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
     // The Git user of the build: the one who pushed or opened the pull request (manual builds
     // often have none; HARNESS_USER_ID is an internal id, not a name).
     ctx.triggered_by = env.sourced_first(&[
@@ -31,11 +32,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // used together with the pipeline's identifier. The stage is the job scope.
     ctx.pipeline_id = env
         .sourced("HARNESS_EXECUTION_ID")
-        .or_else(|| super::joined(env, &["HARNESS_PIPELINE_ID", "HARNESS_BUILD_ID"]));
-    ctx.job_id = super::joined(env, &["HARNESS_EXECUTION_ID", "HARNESS_STAGE_ID"]);
+        .or_else(|| vars::joined(env, &["HARNESS_PIPELINE_ID", "HARNESS_BUILD_ID"]));
+    ctx.job_id = vars::joined(env, &["HARNESS_EXECUTION_ID", "HARNESS_STAGE_ID"]);
     ctx.pipeline_started = ctx.time_from(env, "DRONE_BUILD_STARTED");
     ctx.job_started = ctx.time_from(env, "DRONE_STAGE_STARTED");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "DRONE_BUILD_STATUS",
@@ -52,7 +53,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     let branch = (!env.has("DRONE_TAG"))
         .then(|| env.first(&["DRONE_SOURCE_BRANCH", "DRONE_BRANCH"]))
         .flatten()
-        .and_then(|(_, v)| super::branch_from_ref(v));
+        .and_then(|(_, v)| vars::branch_from_ref(v));
     ctx.add_context("branch", branch);
     ctx.add_context("workflow", env.get("HARNESS_PIPELINE_ID"));
     ctx.add_context("trigger_event", env.get("DRONE_BUILD_EVENT"));

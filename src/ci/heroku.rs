@@ -6,6 +6,7 @@
 //! runtime-dyno-metadata`): the slug's commit, the app's name, and the release's version and
 //! creation time. Heroku never gives the repository (a slug has no `.git` either) or a user.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -28,7 +29,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // apps' releases apart).
     ctx.pipeline_id = env
         .sourced("HEROKU_TEST_RUN_ID")
-        .or_else(|| super::joined(env, &["HEROKU_APP_NAME", "HEROKU_RELEASE_VERSION"]));
+        .or_else(|| vars::joined(env, &["HEROKU_APP_NAME", "HEROKU_RELEASE_VERSION"]));
     ctx.job_id = ctx.pipeline_id.clone();
     if !ci {
         ctx.pipeline_started = ctx.time_from(env, "HEROKU_RELEASE_CREATED_AT");

@@ -6,6 +6,7 @@
 //! is only known with the build-user-vars plugin (`BUILD_USER_EMAIL`, `BUILD_USER_ID`).
 //! There is no start time or outcome in the environment (`currentBuild.result` is Groovy).
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -25,7 +26,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     } else {
         "GIT_URL_1"
     };
-    ctx.repo_name = super::slug_from_url(&mut ctx, env, url_key);
+    ctx.repo_name = vars::slug_from_url(&mut ctx, env, url_key);
     ctx.triggered_by = env.sourced_first(&["BUILD_USER_EMAIL", "BUILD_USER_ID"]);
     // BUILD_TAG (`jenkins-{JOB_NAME}-{BUILD_NUMBER}`) rather than BUILD_NUMBER: the number
     // restarts for every Jenkins job, and one service is often deployed by several jobs.
@@ -52,5 +53,5 @@ fn branch(env: &Env) -> Option<&str> {
     let raw = env.get("GIT_BRANCH")?;
     let raw = raw.strip_prefix("refs/remotes/").unwrap_or(raw);
     let raw = raw.strip_prefix("origin/").unwrap_or(raw);
-    super::branch_from_ref(raw)
+    vars::branch_from_ref(raw)
 }

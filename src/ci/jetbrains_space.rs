@@ -4,6 +4,7 @@
 //! execution number. The repository is named `{project key}/{repository}` with the key in
 //! lower case, as in Space's own Git URLs. There is no user, start time, outcome or URL.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -25,13 +26,13 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         _ => None,
     };
     // The execution number counts per project: the project key keeps projects apart.
-    ctx.pipeline_id = super::joined(env, &["JB_SPACE_PROJECT_KEY", "JB_SPACE_EXECUTION_NUMBER"]);
+    ctx.pipeline_id = vars::joined(env, &["JB_SPACE_PROJECT_KEY", "JB_SPACE_EXECUTION_NUMBER"]);
     ctx.job_id = ctx.pipeline_id.clone();
 
     ctx.add_context(
         "branch",
         env.get("JB_SPACE_GIT_BRANCH")
-            .and_then(super::branch_from_ref),
+            .and_then(vars::branch_from_ref),
     );
     Some(ctx)
 }

@@ -5,6 +5,7 @@
 //! branch name) is where the deploy goes, so it is sent as the `environment` context field.
 //! There is no user, start time or outcome variable.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -15,7 +16,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     }
     let mut ctx = CiContext::new(Provider::Netlify);
     ctx.commit_sha = env.sourced("COMMIT_REF");
-    ctx.repo_name = super::slug_from_url(&mut ctx, env, "REPOSITORY_URL");
+    ctx.repo_name = vars::slug_from_url(&mut ctx, env, "REPOSITORY_URL");
     // The deploy is what reaches users; the build that produced it has its own id.
     ctx.pipeline_id = env.sourced("DEPLOY_ID");
     ctx.job_id = env.sourced("BUILD_ID");

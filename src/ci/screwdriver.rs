@@ -4,6 +4,7 @@
 //! event id (one run of the pipeline's workflow), the build id (this job's run) and the
 //! build's page. It names no user and has no start time or outcome variable.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -17,7 +18,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // A pipeline is named after its SCM repository (`d2lam/myPipeline`).
     ctx.repo_name = env
         .sourced("SD_PIPELINE_NAME")
-        .or_else(|| super::slug_from_url(&mut ctx, env, "SCM_URL"));
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "SCM_URL"));
     ctx.pipeline_id = env.sourced("SD_EVENT_ID");
     ctx.job_id = env.sourced("SD_BUILD_ID");
 
@@ -26,7 +27,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     let branch = env
         .get("GIT_BRANCH")
         .map(|b| b.strip_prefix("origin/").unwrap_or(b))
-        .and_then(super::branch_from_ref);
+        .and_then(vars::branch_from_ref);
     ctx.add_context("branch", branch);
     ctx.add_context("workflow", env.get("SD_JOB_NAME"));
     Some(ctx)

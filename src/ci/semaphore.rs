@@ -4,6 +4,7 @@
 //! the workflow or promoted the pipeline, the job's creation time, and in epilogues the
 //! job's result; after-pipeline jobs also get the pipeline's start and result.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -29,11 +30,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .get("SEMAPHORE_ORGANIZATION_URL")
         .map(|u| u.trim_end_matches('/'));
     let pipeline_url = match (org, env.get("SEMAPHORE_WORKFLOW_ID")) {
-        (Some(org), Some(id)) => Some(format!("{org}/workflows/{}", super::encode_component(id))),
+        (Some(org), Some(id)) => Some(format!("{org}/workflows/{}", vars::encode_component(id))),
         _ => None,
     };
     let job_url = match (org, env.get("SEMAPHORE_JOB_ID")) {
-        (Some(org), Some(id)) => Some(format!("{org}/jobs/{}", super::encode_component(id))),
+        (Some(org), Some(id)) => Some(format!("{org}/jobs/{}", vars::encode_component(id))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);
@@ -59,7 +60,7 @@ fn triggered_by(env: &Env) -> Option<Sourced<String>> {
 /// `none` (not finished yet) is dropped quietly.
 fn status(ctx: &mut CiContext, env: &Env) -> Option<Sourced<String>> {
     if env.has("SEMAPHORE_PIPELINE_RESULT") {
-        return super::status_from(
+        return vars::status_from(
             ctx,
             env,
             "SEMAPHORE_PIPELINE_RESULT",
@@ -67,7 +68,7 @@ fn status(ctx: &mut CiContext, env: &Env) -> Option<Sourced<String>> {
             &[],
         );
     }
-    super::status_from(
+    vars::status_from(
         ctx,
         env,
         "SEMAPHORE_JOB_RESULT",
@@ -87,5 +88,5 @@ fn branch(env: &Env) -> Option<&str> {
         "SEMAPHORE_GIT_WORKING_BRANCH",
         "SEMAPHORE_GIT_BRANCH",
     ])?;
-    super::branch_from_ref(raw)
+    vars::branch_from_ref(raw)
 }

@@ -9,6 +9,7 @@ use std::fs;
 use proptest::prelude::*;
 
 use super::tests::{assert_one_warning, detect_fixture, fields, fixture, provider_dir, root, s, t};
+use super::vars::*;
 use super::*;
 
 // AppVeyor

@@ -3,6 +3,7 @@
 //! Travis names no user and gives no start time; `TRAVIS_TEST_RESULT` (0 or 1) is set once the
 //! `script` phase has run, so a report from `after_script` or a deploy hook gets the outcome.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -16,7 +17,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.repo_name = env.sourced("TRAVIS_REPO_SLUG");
     ctx.pipeline_id = env.sourced("TRAVIS_BUILD_ID");
     ctx.job_id = env.sourced("TRAVIS_JOB_ID");
-    ctx.status = super::exit_code_from(&mut ctx, env, "TRAVIS_TEST_RESULT");
+    ctx.status = vars::exit_code_from(&mut ctx, env, "TRAVIS_TEST_RESULT");
 
     ctx.add_context("pipeline_url", env.get("TRAVIS_BUILD_WEB_URL"));
     ctx.add_context("job_url", env.get("TRAVIS_JOB_WEB_URL"));

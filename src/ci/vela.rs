@@ -5,6 +5,7 @@
 //! seconds) and the current step's start, the build's status so far, and for deployment
 //! builds the target environment.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -17,8 +18,8 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced("VELA_BUILD_COMMIT");
     ctx.repo_name = env
         .sourced("VELA_REPO_FULL_NAME")
-        .or_else(|| super::slug_from_parts(env, "VELA_REPO_ORG", "VELA_REPO_NAME"))
-        .or_else(|| super::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
+        .or_else(|| vars::slug_from_parts(env, "VELA_REPO_ORG", "VELA_REPO_NAME"))
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
     ctx.triggered_by = triggered_by(env);
     // The build number counts per repository, and the repository is part of the link; the
     // number is what Vela shows. A Vela build runs its steps in one place: both scopes.
@@ -30,7 +31,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         None => ctx.time_from(env, "VELA_BUILD_CREATED"),
     };
     ctx.job_started = ctx.time_from(env, "VELA_STEP_STARTED");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "VELA_BUILD_STATUS",

@@ -4,6 +4,7 @@
 //! the commit, the repository's owner, slug and id, the branch, the deployment's id and URL,
 //! the environment, and the commit author's login. There is no start time or outcome.
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -14,7 +15,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     }
     let mut ctx = CiContext::new(Provider::Vercel);
     ctx.commit_sha = env.sourced("VERCEL_GIT_COMMIT_SHA");
-    ctx.repo_name = super::slug_from_parts(env, "VERCEL_GIT_REPO_OWNER", "VERCEL_GIT_REPO_SLUG");
+    ctx.repo_name = vars::slug_from_parts(env, "VERCEL_GIT_REPO_OWNER", "VERCEL_GIT_REPO_SLUG");
     ctx.repo_id = env.sourced("VERCEL_GIT_REPO_ID");
     // The login of the commit's author: the only person Vercel names.
     ctx.triggered_by = env.sourced("VERCEL_GIT_COMMIT_AUTHOR_LOGIN");

@@ -5,6 +5,7 @@
 //! time, so the job start is the current step's (`CI_STEP_STARTED`). That is exact when the
 //! deploy runs in the same step (`allstacks-cd run -- ./deploy.sh`).
 
+use super::vars;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -17,15 +18,15 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced("CI_COMMIT_SHA");
     ctx.repo_name = env
         .sourced("CI_REPO")
-        .or_else(|| super::slug_from_parts(env, "CI_REPO_OWNER", "CI_REPO_NAME"))
-        .or_else(|| super::slug_from_url(&mut ctx, env, "CI_REPO_CLONE_URL"));
+        .or_else(|| vars::slug_from_parts(env, "CI_REPO_OWNER", "CI_REPO_NAME"))
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "CI_REPO_CLONE_URL"));
     ctx.repo_id = env.sourced("CI_REPO_REMOTE_ID");
     ctx.triggered_by = triggered_by(env);
     ctx.pipeline_id = env.sourced("CI_PIPELINE_NUMBER");
-    ctx.job_id = super::joined(env, &["CI_PIPELINE_NUMBER", "CI_WORKFLOW_NAME"]);
+    ctx.job_id = vars::joined(env, &["CI_PIPELINE_NUMBER", "CI_WORKFLOW_NAME"]);
     ctx.pipeline_started = ctx.time_from(env, "CI_PIPELINE_STARTED");
     ctx.job_started = ctx.time_from(env, "CI_STEP_STARTED");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "CI_PIPELINE_STATUS",
