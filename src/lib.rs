@@ -3,6 +3,7 @@
 //! Data flows one way: settings + environment → detected context → validated job → delivery
 //! → outcome. `main.rs` only calls [`run`], which produces every exit code.
 
+pub mod api;
 pub mod backfill;
 pub mod checks;
 pub mod ci;

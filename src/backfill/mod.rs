@@ -14,7 +14,6 @@
 //! stops the fetching at once, the workers finish the POSTs in flight (within their deadline)
 //! and leave the queue unsent, the writer records what was delivered, and the summary says so.
 
-pub mod api;
 pub mod github;
 pub mod gitlab;
 pub mod ledger;
@@ -26,8 +25,9 @@ pub mod tags;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::api::{ApiError, Watch};
 use crate::client::Failure;
 use crate::context::CiContext;
 use crate::delivery::Delivery;
@@ -35,7 +35,6 @@ use crate::job::Job;
 use crate::resolve::{self, Plan};
 use crate::settings::JobSettings;
 
-pub use api::ApiError;
 pub use ledger::Ledger;
 pub use progress::{Counts, Progress};
 
@@ -147,18 +146,20 @@ impl Control {
     pub fn halted(&self) -> Option<String> {
         self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
 
-    /// Sleeps `d`, waking early to stop; `false` when the backfill is stopping.
-    pub fn pause(&self, d: Duration) -> bool {
-        let until = Instant::now() + d;
-        while Instant::now() < until {
-            if self.stopping() {
-                return false;
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            std::thread::sleep(left.min(Duration::from_millis(50)));
-        }
-        !self.stopping()
+/// A backfill's reads of the API say what happens on the progress line and stop with it.
+impl Watch for Control {
+    fn stopping(&self) -> bool {
+        Control::stopping(self)
+    }
+
+    fn verbose(&self, message: &str) {
+        self.progress.verbose(message);
+    }
+
+    fn info(&self, message: &str) {
+        self.progress.info(message);
     }
 }
 

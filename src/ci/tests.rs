@@ -6,8 +6,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::*;
 use super::vars::*;
+use super::*;
 use crate::context::ContextField;
 use crate::env::Sourced;
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::ui_for;
-use crate::backfill::api::{ApiError, Client, Flavor};
+use crate::api::{ApiError, Client, Flavor};
 use crate::backfill::options::{self, Options, source_id};
 use crate::backfill::{self, Control, Ledger, Pipeline, Progress, Source, signal};
 use crate::cli::{BackfillArgs, BackfillSource};
