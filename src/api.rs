@@ -50,6 +50,18 @@ impl Flavor {
             Flavor::GitLab => "GitLab API",
         }
     }
+
+    /// The headers every request to this API carries besides the token: GitHub's media type
+    /// and the API version its answers are read as.
+    pub fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Flavor::GitHub => &[
+                ("accept", "application/vnd.github+json"),
+                ("x-github-api-version", "2022-11-28"),
+            ],
+            Flavor::GitLab => &[],
+        }
+    }
 }
 
 /// Why reading the API stopped.
@@ -116,26 +128,14 @@ impl Client {
         ctl: &dyn Watch,
     ) -> Result<(T, ApiAnswer), ApiError> {
         let mut answer = self.get(url, ctl)?;
-        let parsed = serde_json::from_slice(&answer.body).map_err(|e| {
-            ApiError::Other(format!(
-                "the {} answered {url} with JSON of an unexpected shape: {e}",
-                self.flavor.name()
-            ))
-        })?;
+        let parsed = answer.json(url).map_err(ApiError::Other)?;
         answer.body = Vec::new();
         Ok((parsed, answer))
     }
 
     /// GETs `url`: waits out rate limits, retries transient failures, and returns a 2xx answer.
     pub fn get(&mut self, url: &str, ctl: &dyn Watch) -> Result<ApiAnswer, ApiError> {
-        if !self.api.same_origin(url) {
-            return Err(ApiError::Other(format!(
-                "refusing to follow {}: it is not on the API's own host {}, and the token must \
-                 not go elsewhere",
-                crate::client::redact_userinfo(url),
-                self.base()
-            )));
-        }
+        self.api.refuse_elsewhere(url).map_err(ApiError::Other)?;
         let (mut failures, mut waits) = (0u32, 0u32);
         loop {
             if let Some(until) = self.paused_until.take() {

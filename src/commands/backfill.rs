@@ -170,17 +170,17 @@ fn api_client(
         }
     };
     let token = api_token(flavor, env, ui, errors);
-    let mut headers: Vec<(&str, String, bool)> = Vec::new();
+    let mut headers: Vec<(&str, String, bool)> = flavor
+        .headers()
+        .iter()
+        .map(|(name, value)| (*name, value.to_string(), false))
+        .collect();
     match (flavor, &token) {
-        (Flavor::GitHub, t) => {
-            headers.push(("accept", "application/vnd.github+json".into(), false));
-            headers.push(("x-github-api-version", "2022-11-28".into(), false));
-            if let Some((_, t)) = t {
-                headers.push(("authorization", format!("Bearer {t}"), true));
-            }
+        (Flavor::GitHub, Some((_, t))) => {
+            headers.push(("authorization", format!("Bearer {t}"), true));
         }
         (Flavor::GitLab, Some((name, t))) => headers.push((name, t.clone(), true)),
-        (Flavor::GitLab, None) => {}
+        (_, None) => {}
     }
     let headers: Vec<(&str, &str, bool)> = headers
         .iter()
