@@ -61,3 +61,76 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("branch", branch);
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    /// A Windows image writes `APPVEYOR=True`.
+    #[test]
+    fn appveyor_push() {
+        let (got, warnings) = detect_fixture("appveyor", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "67c6a0621ed8e14252c9f1edecc85adeb41e60b2",
+                "APPVEYOR_REPO_COMMIT",
+            ),
+            repo_name: s("acme/web", "APPVEYOR_REPO_NAME"),
+            triggered_by: s("mona@example.com", "APPVEYOR_REPO_COMMIT_AUTHOR_EMAIL"),
+            pipeline_id: s("16586877", "APPVEYOR_BUILD_ID"),
+            job_id: s("223msqsfyu1vim73", "APPVEYOR_JOB_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://ci.appveyor.com/project/acme/web/builds/16586877",
+                ),
+                (
+                    "job_url",
+                    "https://ci.appveyor.com/project/acme/web/build/job/223msqsfyu1vim73",
+                ),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::AppVeyor)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// The pull request's source branch, and links on the server given by `APPVEYOR_URL`.
+    #[test]
+    fn appveyor_pull_request_on_premise() {
+        let (got, warnings) = detect_fixture("appveyor", "pull_request");
+        let want = CiContext {
+            commit_sha: s(
+                "ef2023102ad644dce35319c9c0d9a97b369aae19",
+                "APPVEYOR_REPO_COMMIT",
+            ),
+            repo_name: s("acme/web", "APPVEYOR_REPO_NAME"),
+            pipeline_id: s("16428432", "APPVEYOR_BUILD_ID"),
+            job_id: s("v8xadmxjx5ys0fhw", "APPVEYOR_JOB_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://appveyor.example.com/project/acme/web-app/builds/16428432",
+                ),
+                (
+                    "job_url",
+                    "https://appveyor.example.com/project/acme/web-app/build/job/v8xadmxjx5ys0fhw",
+                ),
+                ("branch", "feature/login"),
+            ]),
+            ..CiContext::new(Provider::AppVeyor)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn appveyor_tag_build_has_no_branch() {
+        let mut env = fixture("appveyor", "push");
+        env.insert("APPVEYOR_REPO_TAG", "True");
+        env.insert("APPVEYOR_REPO_TAG_NAME", "v1.2.0");
+        let ctx = detect(&env);
+        assert!(ctx.context.iter().all(|c| c.key != "branch"), "{ctx:?}");
+    }
+}

@@ -52,3 +52,64 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     );
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn bamboo_plan_job() {
+        let (got, warnings) = detect_fixture("bamboo", "plan");
+        let want = CiContext {
+            commit_sha: s(
+                "8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d",
+                "bamboo_planRepository_1_revision",
+            ),
+            repo_name: s("acme/web", "bamboo_planRepository_1_repositoryUrl"),
+            triggered_by: s("jdoe", "bamboo_ManualBuildTriggerReason_userName"),
+            pipeline_id: s("WEB-REL-42", "bamboo_planKey, bamboo_buildNumber"),
+            job_id: s("WEB-REL-DEP-42", "bamboo_buildResultKey"),
+            // 10:00 at +02:00.
+            pipeline_started: t(1_717_228_800, "bamboo_buildTimeStamp"),
+            context: fields(&[
+                (
+                    "job_url",
+                    "https://bamboo.example.com/browse/WEB-REL-DEP-42",
+                ),
+                ("branch", "main"),
+                ("workflow", "Web - Release"),
+            ]),
+            ..CiContext::new(Provider::Bamboo)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// A deployment project: detected by `bamboo_agentId`, the environment and project named.
+    #[test]
+    fn bamboo_deployment_environment() {
+        let (got, warnings) = detect_fixture("bamboo", "deployment");
+        let want = CiContext {
+            commit_sha: s(
+                "9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e",
+                "bamboo_planRepository_revision",
+            ),
+            repo_name: s("acme/web", "bamboo_planRepository_repositoryUrl"),
+            pipeline_id: s("WEB-REL-17", "bamboo_planKey, bamboo_buildNumber"),
+            job_id: s("WEB-REL-17", "bamboo_buildResultKey"),
+            pipeline_started: t(1_717_406_130, "bamboo_buildTimeStamp"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://bamboo.example.com/deploy/viewDeploymentResult.action?deploymentResultId=9830401",
+                ),
+                ("branch", "main"),
+                ("environment", "Production"),
+                ("workflow", "Web"),
+            ]),
+            ..CiContext::new(Provider::Bamboo)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -34,3 +34,36 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("workflow", env.get("BITRISE_TRIGGERED_WORKFLOW_ID"));
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn bitrise_push() {
+        let (got, warnings) = detect_fixture("bitrise", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b",
+                "GIT_CLONE_COMMIT_HASH",
+            ),
+            repo_name: s("acme/mobile", "GIT_REPOSITORY_URL"),
+            triggered_by: s("mona@example.com", "GIT_CLONE_COMMIT_AUTHOR_EMAIL"),
+            pipeline_id: s("4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "BITRISE_BUILD_SLUG"),
+            job_id: s("4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "BITRISE_BUILD_SLUG"),
+            pipeline_started: t(1_717_228_800, "BITRISE_BUILD_TRIGGER_TIMESTAMP"),
+            status: s("0", "BITRISE_BUILD_STATUS"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.bitrise.io/build/4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8",
+                ),
+                ("branch", "main"),
+                ("workflow", "deploy"),
+            ]),
+            ..CiContext::new(Provider::Bitrise)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -41,3 +41,61 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("workflow", env.get("BUDDY_PIPELINE_NAME"));
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn buddy_execution() {
+        let (got, warnings) = detect_fixture("buddy", "execution");
+        let want = CiContext {
+            commit_sha: s(
+                "e5e13f8b7f8d5c6096a0501dc09b48eef05fea96",
+                "BUDDY_RUN_COMMIT",
+            ),
+            repo_name: s("buddyworks/my-project", "BUDDY_REPO_SLUG"),
+            triggered_by: s("mikebenson@buddy.works", "BUDDY_INVOKER_EMAIL"),
+            pipeline_id: s("3-27", "BUDDY_PIPELINE_ID, BUDDY_EXECUTION_ID"),
+            job_id: s("3-27", "BUDDY_PIPELINE_ID, BUDDY_EXECUTION_ID"),
+            pipeline_started: t(1_717_228_800, "BUDDY_EXECUTION_START_DATE"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.buddy.works/myworkspace/my-project/pipelines/pipeline/3/execution/5d9dc42c422f5a268b389d08",
+                ),
+                ("branch", "main"),
+                ("workflow", "Deploy to Production"),
+            ]),
+            ..CiContext::new(Provider::Buddy)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// Detected by `BUDDY_WORKSPACE_ID`; a tag build has no branch.
+    #[test]
+    fn buddy_legacy_workspace_repo_from_scm_url() {
+        let (got, warnings) = detect_fixture("buddy", "legacy_scm_url");
+        let want = CiContext {
+            commit_sha: s(
+                "f0e1d2c3b4a5968778695a4b3c2d1e0f9a8b7c6d",
+                "BUDDY_EXECUTION_REVISION",
+            ),
+            repo_name: s("acme/web", "BUDDY_SCM_URL"),
+            pipeline_id: s("12-4", "BUDDY_PIPELINE_ID, BUDDY_EXECUTION_ID"),
+            job_id: s("12-4", "BUDDY_PIPELINE_ID, BUDDY_EXECUTION_ID"),
+            pipeline_started: t(1_717_324_200, "BUDDY_EXECUTION_START_DATE"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.buddy.works/acme/web/pipelines/pipeline/12/execution/6a0b1c2d3e4f5a6b7c8d9e0f",
+                ),
+                ("workflow", "Release"),
+            ]),
+            ..CiContext::new(Provider::Buddy)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -38,3 +38,42 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("workflow", env.get("CIRRUS_TASK_NAME"));
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn cirrus_push() {
+        let (got, warnings) = detect_fixture("cirrus-ci", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f",
+                "CIRRUS_CHANGE_IN_REPO",
+            ),
+            repo_name: s("acme/web", "CIRRUS_REPO_FULL_NAME"),
+            pipeline_id: s("6123456789012345", "CIRRUS_BUILD_ID"),
+            job_id: s("5012345678901234", "CIRRUS_TASK_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://cirrus-ci.com/build/6123456789012345",
+                ),
+                ("job_url", "https://cirrus-ci.com/task/5012345678901234"),
+                ("branch", "main"),
+                ("workflow", "deploy"),
+            ]),
+            ..CiContext::new(Provider::Cirrus)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn cirrus_tag_has_no_branch() {
+        let mut env = fixture("cirrus-ci", "push");
+        env.insert("CIRRUS_TAG", "v1.0");
+        let ctx = detect(&env);
+        assert!(ctx.context.iter().all(|c| c.key != "branch"), "{ctx:?}");
+    }
+}

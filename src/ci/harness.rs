@@ -64,3 +64,59 @@ pub fn detect(env: &Env) -> Option<CiContext> {
 pub fn is_harness(env: &Env) -> bool {
     env.marker("HARNESS_BUILD_ID") || env.marker("HARNESS_PIPELINE_ID")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    /// Harness sets `DRONE=true`; it is Harness, not Drone.
+    #[test]
+    fn harness_push() {
+        let (got, warnings) = detect_fixture("harness", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a",
+                "DRONE_COMMIT_SHA",
+            ),
+            repo_name: s("acme/web", "DRONE_REPO"),
+            triggered_by: s("mona@example.com", "DRONE_COMMIT_AUTHOR_EMAIL"),
+            pipeline_id: s("Zb4a9yQeS2uM3oXw1cD7Fg", "HARNESS_EXECUTION_ID"),
+            job_id: s(
+                "Zb4a9yQeS2uM3oXw1cD7Fg-deploy",
+                "HARNESS_EXECUTION_ID, HARNESS_STAGE_ID",
+            ),
+            pipeline_started: t(1_717_228_800, "DRONE_BUILD_STARTED"),
+            job_started: t(1_717_228_860, "DRONE_STAGE_STARTED"),
+            status: s("success", "DRONE_BUILD_STATUS"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.harness.io/ng/account/kmpySmUISimoRrJL6NL73w/ci/orgs/default/projects/web/pipelines/web_release/executions/Zb4a9yQeS2uM3oXw1cD7Fg/pipeline",
+                ),
+                ("branch", "main"),
+                ("workflow", "web_release"),
+                ("trigger_event", "push"),
+            ]),
+            ..CiContext::new(Provider::Harness)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn harness_is_never_drone() {
+        // Harness always sets DRONE=true; either of its markers is enough to be Harness.
+        let env = Env::from_pairs(
+            fixture("harness", "push")
+                .pairs()
+                .filter(|(k, _)| k != "HARNESS_BUILD_ID"),
+        );
+        assert_eq!(detect(&env).provider, Provider::Harness);
+        let mut env = fixture("drone", "push");
+        env.insert("HARNESS_PIPELINE_ID", "web_release");
+        assert_eq!(detect(&env).provider, Provider::Harness);
+        let mut env = fixture("drone", "push");
+        env.insert("HARNESS_BUILD_ID", "false");
+        assert_eq!(detect(&env).provider, Provider::Drone);
+    }
+}

@@ -36,3 +36,29 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     );
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn jetbrains_space_push() {
+        let (got, warnings) = detect_fixture("jetbrains-space", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b",
+                "JB_SPACE_GIT_REVISION",
+            ),
+            repo_name: s(
+                "acme/web",
+                "JB_SPACE_PROJECT_KEY, JB_SPACE_GIT_REPOSITORY_NAME",
+            ),
+            pipeline_id: s("ACME-31", "JB_SPACE_PROJECT_KEY, JB_SPACE_EXECUTION_NUMBER"),
+            job_id: s("ACME-31", "JB_SPACE_PROJECT_KEY, JB_SPACE_EXECUTION_NUMBER"),
+            context: fields(&[("branch", "main")]),
+            ..CiContext::new(Provider::JetBrainsSpace)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -40,9 +40,11 @@ mod vercel;
 mod woodpecker;
 
 #[cfg(test)]
-mod tests;
+mod proptests;
 #[cfg(test)]
-mod tests_more;
+mod test_support;
+#[cfg(test)]
+mod tests;
 
 /// Detects the CI provider and what its variables say; `Provider::Local` when none matches.
 pub fn detect(env: &Env) -> CiContext {

@@ -32,3 +32,37 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("workflow", env.get("SD_JOB_NAME"));
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn screwdriver_main() {
+        let (got, warnings) = detect_fixture("screwdriver", "main");
+        let want = CiContext {
+            commit_sha: s("b5a94cdabf23b21303a0e6d5be5e96bd6300847a", "SD_BUILD_SHA"),
+            repo_name: s("d2lam/myPipeline", "SD_PIPELINE_NAME"),
+            pipeline_id: s("1234", "SD_EVENT_ID"),
+            job_id: s("173", "SD_BUILD_ID"),
+            context: fields(&[
+                (
+                    "job_url",
+                    "https://cd.screwdriver.cd/pipelines/259/builds/173",
+                ),
+                ("branch", "main"),
+                ("workflow", "main"),
+            ]),
+            ..CiContext::new(Provider::Screwdriver)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn screwdriver_local_mode_is_not_a_deploy() {
+        let mut env = fixture("screwdriver", "main");
+        env.insert("SCREWDRIVER", "false");
+        assert_eq!(detect(&env).provider, Provider::Local);
+    }
+}

@@ -39,3 +39,38 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     );
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn scrutinizer_inspection() {
+        let (got, warnings) = detect_fixture("scrutinizer", "inspection");
+        let want = CiContext {
+            commit_sha: s(
+                "5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c",
+                "SCRUTINIZER_SHA1",
+            ),
+            repo_name: s("acme/web", "SCRUTINIZER_PROJECT"),
+            pipeline_id: s(
+                "8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                "SCRUTINIZER_INSPECTION_UUID",
+            ),
+            job_id: s(
+                "8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                "SCRUTINIZER_INSPECTION_UUID",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://scrutinizer-ci.com/g/acme/web/inspections/8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                ),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::Scrutinizer)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

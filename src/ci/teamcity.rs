@@ -32,3 +32,25 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("workflow", workflow);
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn teamcity_build() {
+        let (got, warnings) = detect_fixture("teamcity", "build");
+        let want = CiContext {
+            commit_sha: s(
+                "e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4",
+                "BUILD_VCS_NUMBER",
+            ),
+            pipeline_id: s("318", "BUILD_NUMBER"),
+            job_id: s("318", "BUILD_NUMBER"),
+            context: fields(&[("workflow", "Web / Deploy to production")]),
+            ..CiContext::new(Provider::TeamCity)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

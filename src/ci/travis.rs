@@ -31,3 +31,61 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("trigger_event", env.get("TRAVIS_EVENT_TYPE"));
     Some(ctx)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn travis_push_after_failed_tests() {
+        let (got, warnings) = detect_fixture("travis", "push");
+        let want = CiContext {
+            commit_sha: s("c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1", "TRAVIS_COMMIT"),
+            repo_name: s("acme/web", "TRAVIS_REPO_SLUG"),
+            pipeline_id: s("1000000123", "TRAVIS_BUILD_ID"),
+            job_id: s("1000000456", "TRAVIS_JOB_ID"),
+            status: s("1", "TRAVIS_TEST_RESULT"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.travis-ci.com/acme/web/builds/1000000123",
+                ),
+                (
+                    "job_url",
+                    "https://app.travis-ci.com/acme/web/jobs/1000000456",
+                ),
+                ("branch", "main"),
+                ("trigger_event", "push"),
+            ]),
+            ..CiContext::new(Provider::Travis)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn travis_pull_request() {
+        let (got, warnings) = detect_fixture("travis", "pull_request");
+        let want = CiContext {
+            commit_sha: s("d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2", "TRAVIS_COMMIT"),
+            repo_name: s("acme/web", "TRAVIS_REPO_SLUG"),
+            pipeline_id: s("1000000124", "TRAVIS_BUILD_ID"),
+            job_id: s("1000000457", "TRAVIS_JOB_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.travis-ci.com/acme/web/builds/1000000124",
+                ),
+                (
+                    "job_url",
+                    "https://app.travis-ci.com/acme/web/jobs/1000000457",
+                ),
+                ("branch", "feature/login"),
+                ("trigger_event", "pull_request"),
+            ]),
+            ..CiContext::new(Provider::Travis)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+}

@@ -134,3 +134,64 @@ pub(super) fn encode_component(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(encode_component("Web Platform"), "Web%20Platform");
+        assert_eq!(encode_component("{ab-12}"), "%7Bab-12%7D");
+        assert_eq!(encode_component("a.b_c~d"), "a.b_c~d");
+        assert_eq!(branch_from_ref("refs/heads/feature/x"), Some("feature/x"));
+        assert_eq!(branch_from_ref("refs/tags/v1"), None);
+        assert_eq!(branch_from_ref("refs/pull/7/merge"), None);
+        assert_eq!(branch_from_ref("main"), Some("main"));
+        let env = Env::from_pairs([("A", "1"), ("B", "x")]);
+        assert_eq!(joined(&env, &["A", "B"]), s("1-x", "A, B"));
+        assert_eq!(joined(&env, &["A", "C"]), None);
+        for on in ["true", "True", "TRUE", "1", "yes", "circleci", " true "] {
+            assert!(Env::from_pairs([("M", on)]).marker("M"), "{on:?}");
+        }
+        for off in ["", " ", "false", "False", "FALSE", "0", " 0 "] {
+            assert!(!Env::from_pairs([("M", off)]).marker("M"), "{off:?}");
+        }
+        assert!(!Env::default().marker("M"));
+    }
+
+    #[test]
+    fn time_and_slug_helpers() {
+        let env = Env::from_pairs([
+            ("MS", "1717228800123"),
+            ("NEG", "-1500"),
+            ("HUGE", "99999999999999999999999"),
+            ("SECS", "1717228800"),
+            ("OWNER", "acme/"),
+            ("NAME", "/web"),
+        ]);
+        let mut ctx = CiContext::new(Provider::Local);
+        assert_eq!(
+            time_from_millis(&mut ctx, &env, "MS"),
+            t(1_717_228_800, "MS")
+        );
+        assert_eq!(time_from_millis(&mut ctx, &env, "NEG"), t(-2, "NEG"));
+        assert_eq!(time_from_millis(&mut ctx, &env, "HUGE"), None);
+        assert_eq!(time_from_millis(&mut ctx, &env, "UNSET"), None);
+        assert_eq!(ctx.warnings.len(), 1, "{:?}", ctx.warnings);
+        assert_eq!(
+            time_from_seconds_or_millis(&mut ctx, &env, "SECS"),
+            t(1_717_228_800, "SECS")
+        );
+        assert_eq!(
+            time_from_seconds_or_millis(&mut ctx, &env, "MS"),
+            t(1_717_228_800, "MS")
+        );
+        assert_eq!(
+            slug_from_parts(&env, "OWNER", "NAME"),
+            s("acme/web", "OWNER, NAME")
+        );
+        assert_eq!(slug_from_parts(&env, "OWNER", "UNSET"), None);
+    }
+}
