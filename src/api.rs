@@ -208,7 +208,9 @@ impl Client {
             self.paused_until = a
                 .header("x-ratelimit-reset")
                 .and_then(|r| r.parse().ok())
-                .or(Some(crate::now_epoch() + DEFAULT_WAIT.as_secs() as i64));
+                .or(Some(
+                    crate::timefmt::now_epoch() + DEFAULT_WAIT.as_secs() as i64,
+                ));
         }
     }
 
@@ -244,7 +246,7 @@ impl Client {
     /// "hammer me"), saying so with the time it ends; Ctrl-C ends the wait.
     fn wait(&self, wait: Duration, why: &str, ctl: &dyn Watch) -> Result<(), ApiError> {
         let wait = wait.clamp(Duration::from_secs(1), MAX_WAIT);
-        let until = crate::now_epoch() + wait.as_secs() as i64;
+        let until = crate::timefmt::now_epoch() + wait.as_secs() as i64;
         ctl.info(&format!(
             "{} rate limit ({why}): waiting until {} ({}s)",
             self.flavor.name(),
@@ -284,7 +286,7 @@ impl Client {
 }
 
 fn secs_until(epoch: i64) -> Duration {
-    Duration::from_secs((epoch - crate::now_epoch()).max(0) as u64)
+    Duration::from_secs((epoch - crate::timefmt::now_epoch()).max(0) as u64)
 }
 
 /// `Retry-After` as seconds or an HTTP date.

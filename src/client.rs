@@ -428,7 +428,7 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         Ok(s) => s,
         Err(_) => {
             let at = crate::timefmt::parse_http_date(value)?;
-            let now = crate::now_epoch();
+            let now = crate::timefmt::now_epoch();
             (at - now).max(0) as u64
         }
     };

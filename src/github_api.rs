@@ -157,7 +157,8 @@ fn name_matches(name: &str, key: &str) -> bool {
 fn started_at(raw: Option<&str>, field: &str) -> Result<i64, String> {
     let raw = raw.ok_or_else(|| format!("no {field} in the answer"))?;
     let t = crate::timefmt::parse_timestamp(raw).map_err(|e| format!("{field}: {e}"))?;
-    crate::timefmt::check_sane(t, crate::now_epoch()).map_err(|e| format!("{field}: {e}"))?;
+    crate::timefmt::check_sane(t, crate::timefmt::now_epoch())
+        .map_err(|e| format!("{field}: {e}"))?;
     Ok(t)
 }
 

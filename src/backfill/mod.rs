@@ -246,7 +246,7 @@ fn feed(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
         Counts::add(&counts.examined, page.examined);
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         for item in page.items {
             if ctl.stopping() {
                 return Err(ApiError::Stopped);

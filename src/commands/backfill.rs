@@ -122,7 +122,7 @@ fn shared_only(js: &mut JobSettings) -> Vec<String> {
 /// The settings that apply to every job, checked once on a complete record: a missing service
 /// id or a bad `--field` is one error, not a skipped job per record.
 fn probe(js: &JobSettings) -> Vec<String> {
-    let now = crate::now_epoch();
+    let now = crate::timefmt::now_epoch();
     let mut ctx = CiContext::new(Provider::Local);
     let s = |v: &str| Some(Sourced::new(v.to_string(), "probe"));
     ctx.job_id = s("probe");

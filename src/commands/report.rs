@@ -15,8 +15,9 @@ use crate::job::{Job, Provenance};
 use crate::resolve::{self, Inputs, Plan, Wrapped};
 use crate::settings::{self, DeliverySettings, JobSettings, Scope};
 use crate::sink::{self, ResultLine};
+use crate::timefmt::now_epoch;
 use crate::ui::Ui;
-use crate::{github_api, now_epoch, state};
+use crate::{github_api, state};
 
 /// `report`: works out the job, validates it, posts it (or prints it with `--dry-run`).
 pub fn report(
