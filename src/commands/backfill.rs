@@ -67,7 +67,7 @@ pub fn backfill(args: BackfillArgs, env: &Env, cwd: &Path) -> i32 {
     };
     let progress = Progress::new(&ui, d.dry_run);
     let ctl = Arc::new(Control::new(progress, ledger));
-    let source = match open(source, client, &opts, cwd, &ctl) {
+    let source = match open(source, client, &opts, &js.environments, cwd, &ctl) {
         Ok(source) => source,
         Err(e) => return finish(&ctl, &d, Err(e)),
     };
@@ -282,6 +282,7 @@ fn open(
     source: BackfillSource,
     client: Option<Client>,
     o: &Options,
+    environments: &[String],
     cwd: &Path,
     ctl: &Control,
 ) -> Result<Box<dyn Source>, ApiError> {
@@ -305,6 +306,7 @@ fn open(
         BackfillSource::GitlabPipelines => Box::new(gitlab::Pipelines::new(
             client.ok_or_else(no_client)?,
             o,
+            environments,
             ctl,
         )?),
     })

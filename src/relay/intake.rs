@@ -250,6 +250,7 @@ impl Intake {
                 ctx.environment().unwrap_or("none")
             )));
         };
+        let ctx = &route.take(ctx).map_err(Reply::ignored)?;
         match resolve::plan_record(&route.settings, ctx, now, warnings) {
             Ok(Plan::Send { job, .. }) => Ok(*job),
             Ok(Plan::Skip { reason }) => Err(Reply::ignored(reason)),
