@@ -132,6 +132,7 @@ fn run_payload(id: u64, attempt: u64, status: &str) -> Value {
             {"key": "branch", "value": "main", "type": "string"},
             {"key": "trigger_event", "value": "push", "type": "string"},
             {"key": "run_attempt", "value": attempt.to_string(), "type": "string"},
+            {"key": "queued_seconds", "value": 5, "type": "duration"},
         ],
     })
 }
@@ -517,6 +518,8 @@ fn github_deployments_with_their_latest_status_field_by_field() {
                 {"key": "log_url", "value": "https://ci.example.com/log/1", "type": "string"},
                 {"key": "deployed_by_app", "value": "vercel", "type": "string"},
                 {"key": "trigger_event", "value": "deployment_status", "type": "string"},
+                {"key": "deployment_id", "value": "505", "type": "string"},
+                {"key": "branch", "value": "main", "type": "string"},
             ],
         })
     );
@@ -676,6 +679,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
                 {"key": "pipeline_url", "value": "https://gl.example.com/g/p/-/pipelines/77", "type": "string"},
                 {"key": "branch", "value": "main", "type": "string"},
                 {"key": "trigger_event", "value": "deployment", "type": "string"},
+                {"key": "deployment_id", "value": "608", "type": "string"},
             ],
         })
     );
