@@ -538,8 +538,8 @@ fn woodpecker_repo_fallbacks_through_the_binary() {
             lines: &[
                 (
                     "job_id",
-                    "13-deploy",
-                    "CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME",
+                    "platform/billing#13-deploy",
+                    "CI_REPO_CLONE_URL, CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME",
                 ),
                 (
                     "commit_sha",
