@@ -65,13 +65,7 @@ pub fn state_dir(env: &Env) -> Option<PathBuf> {
 /// private. The error names the directory and the fix.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), String> {
     if !dir.exists() {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(dir)
-            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+        crate::files::create_private_dir(dir)?;
     }
     check_private_dir(dir)
 }

@@ -1386,3 +1386,71 @@ fn an_api_that_drips_its_answer_is_cut_off_at_the_deadline() {
     );
     assert!(receiver.received().is_empty());
 }
+
+#[test]
+fn a_ledger_is_never_written_through_a_symlink_nor_in_a_directory_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let state = tempfile::tempdir().expect("tmp");
+    let api = github_runs_api(vec![run(1, 1, "success")], 10, |_| None);
+    let receiver = Server::start(vec![Reply::status(201)]);
+    let args = [
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--ledger",
+    ];
+    let with_ledger = |ledger: &Path| {
+        let mut all = args.to_vec();
+        all.push(ledger.to_str().expect("utf-8"));
+        gh(&all, &api, &receiver, state.path()).run()
+    };
+    // A file of the user's whose last line has no line break: through the link, the ledger
+    // would cut that line off (a torn id) and append job ids.
+    let victim = state.path().join("notes.txt");
+    std::fs::write(&victim, "keep me\nlast line").expect("write");
+    let link = state.path().join("link.ledger");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    let out = with_ledger(&link);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{} is a symbolic link: refusing to write through it",
+            link.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "keep me\nlast line"
+    );
+    assert!(receiver.received().is_empty() && api.received().is_empty());
+
+    // A directory anyone can write to (like /tmp): refused, nothing created there.
+    let shared = state.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    let out = with_ledger(&shared.join("runs.ledger"));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "the directory {} is writable by others (mode 1777)",
+            shared.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!shared.join("runs.ledger").exists());
+    assert!(receiver.received().is_empty());
+
+    // A ledger of the user's own, in a new directory: created 0600 in a 0700 directory.
+    let own = state.path().join("new/dir/runs.ledger");
+    let out = with_ledger(&own);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&own), 0o600);
+    assert_eq!(mode(&state.path().join("new/dir")), 0o700);
+    assert_eq!(by_job_id(&receiver.received()).len(), 1);
+}

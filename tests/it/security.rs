@@ -390,6 +390,36 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
 }
 
 #[test]
+fn the_relay_never_writes_its_seen_file_through_a_symlink() {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let queue = dir.path().join("queue");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&queue)
+        .expect("mkdir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "").expect("write");
+    let seen = queue.join("seen");
+    std::os::unix::fs::symlink(&victim, &seen).expect("symlink");
+    let out = tool(&["serve", "--listen", "127.0.0.1:0", "--timeout", "2"])
+        .endpoint("http://127.0.0.1:9")
+        .env("ALLSTACKS_OUTBOX", &queue)
+        .env("ALLSTACKS_GITHUB_SECRET", "s3cret-for-the-test")
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{} is a symbolic link: refusing to write through it",
+            seen.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "");
+}
+
+#[test]
 fn flush_strict_fails_when_reports_cannot_be_claimed() {
     require_root("a read-only tmpfs in a private mount namespace");
     let dir = tempfile::tempdir().expect("tmp");
