@@ -1536,3 +1536,30 @@ fn paging_that_goes_round_or_past_its_total_stops_naming_the_url_and_keeps_what_
         }
     }
 }
+
+#[test]
+fn a_tag_that_marks_no_commit_is_counted_as_skipped() {
+    for format in ["sha1", "sha256"] {
+        let (repo, _, _) = tagged_repo(format);
+        repo.git(&["tag", "v9-tree", "HEAD^{tree}"]);
+        let state = tempfile::tempdir().expect("tmp");
+        let receiver = Server::start(vec![Reply::status(201)]);
+        let out = tool(&["backfill", "git-tags", "--pattern", "v*"])
+            .server(&receiver)
+            .env("XDG_STATE_HOME", state.path())
+            .dir(repo.path())
+            .run();
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("tag \"v9-tree\" marks no commit"),
+            "{format}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            last_line(&out),
+            "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0",
+            "{format}"
+        );
+        assert_eq!(receiver.received().len(), 2);
+    }
+}
