@@ -601,6 +601,42 @@ FAKE
         grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
     file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
 
+    # -- the install step's script on its own: the download URL must be https (or loopback),
+    # ALLSTACKS_CD_SHA256 pins the checksum. (The stand-in cargo is on PATH: a build from source
+    # would show as an install.)
+    case "$(uname -m)" in aarch64 | arm64) runner_arch=ARM64 ;; *) runner_arch=X64 ;; esac
+    action_install() { # NAME [VAR=VALUE...]: sets AI_RC, AI_LOG, AI_OUT (its GITHUB_OUTPUT)
+        local name=$1
+        shift
+        AI_LOG="$LOGS/action-install-$name.log"
+        AI_OUT="$WORK/ai/$name/output"
+        mkdir -p "$WORK/ai/$name/tmp" "$WORK/ai/$name/cache"
+        : >"$AI_OUT"
+        mark
+        AI_RC=0
+        env -i HOME="$WORK/home" PATH="$WORK/fake-cargo:$BASE_PATH" GITHUB_ACTION_PATH="$ROOT" \
+            RUNNER_OS=Linux RUNNER_ARCH="$runner_arch" RUNNER_TEMP="$WORK/ai/$name/tmp" \
+            RUNNER_TOOL_CACHE="$WORK/ai/$name/cache" GITHUB_OUTPUT="$AI_OUT" GITHUB_PATH=/dev/null \
+            GITHUB_ENV=/dev/null "$@" bash "$ROOT/scripts/install.sh" >"$AI_LOG" 2>&1 || AI_RC=$?
+        since_mark "$WORK/req-ai-$name.jsonl"
+    }
+    action_install http ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
+    eq "action install: an http download URL to another host is refused" "$AI_RC" 1
+    file_has "action install: ... saying it must be https" "$AI_LOG" "must be an https URL (or http to this machine"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin-wrong ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+    eq "action install: an archive that does not match ALLSTACKS_CD_SHA256 is refused" "$AI_RC" 1
+    file_has "action install: ... naming where the expected checksum came from" "$AI_LOG" "(from ALLSTACKS_CD_SHA256)"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256="$TINY_SHA"
+    eq "action install: the pinned SHA-256 wins over a wrong published one" "$AI_RC" 0
+    file_has "action install: ... and the release is installed" "$AI_LOG" "(allstacks-cd 9.9.4-tiny)"
+    eq "action install: ... whose published checksum is not even fetched" \
+        "$(($(get_count "$WORK/req-ai-pin.jsonl" .sha256) + $(get_count "$WORK/req-ai-pin.jsonl" SHA256SUMS)))" 0
+    action_install pin-bad ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256=abc
+    eq "action install: an ALLSTACKS_CD_SHA256 that is not 64 hex digits is refused" "$AI_RC" 1
+    file_has "action install: ... saying what it must be" "$AI_LOG" "must be the 64 hex digits of the SHA-256"
     note "GitHub Action under act took $((SECONDS - group_start))s"
 fi
 
