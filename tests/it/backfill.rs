@@ -1412,15 +1412,18 @@ fn a_ledger_is_never_written_through_a_symlink_nor_in_a_directory_others_can_wri
     std::fs::write(&victim, "keep me\nlast line").expect("write");
     let link = state.path().join("link.ledger");
     std::os::unix::fs::symlink(&victim, &link).expect("symlink");
-    let out = with_ledger(&link);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!(
+    // Exit 2 before anything is read or sent, saying why.
+    let refused = |ledger: &Path, why: String| {
+        let out = with_ledger(ledger);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(&why), "{}", out.stderr);
+    };
+    refused(
+        &link,
+        format!(
             "{} is a symbolic link: refusing to write through it",
             link.display()
-        )),
-        "{}",
-        out.stderr
+        ),
     );
     assert_eq!(
         std::fs::read_to_string(&victim).expect("read"),
@@ -1432,15 +1435,12 @@ fn a_ledger_is_never_written_through_a_symlink_nor_in_a_directory_others_can_wri
     let shared = state.path().join("shared");
     std::fs::create_dir(&shared).expect("mkdir");
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
-    let out = with_ledger(&shared.join("runs.ledger"));
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!(
+    refused(
+        &shared.join("runs.ledger"),
+        format!(
             "the directory {} is writable by others (mode 1777)",
             shared.display()
-        )),
-        "{}",
-        out.stderr
+        ),
     );
     assert!(!shared.join("runs.ledger").exists());
     assert!(receiver.received().is_empty());
