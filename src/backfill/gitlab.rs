@@ -165,14 +165,16 @@ impl Listing {
         mut each: impl FnMut(T),
     ) -> Result<(), ApiError> {
         let url = format!("{}/projects/{}/{path}", self.client.base(), self.project.id);
-        let (next, first) = (self.next.replace(url), std::mem::take(&mut self.first));
+        let next = self.next.replace(url);
+        let first = std::mem::take(&mut self.first);
+        let paging = std::mem::take(&mut self.paging);
         let read = (|| {
             while let Some(page) = self.page::<T>(ctl)? {
                 page.into_iter().for_each(&mut each);
             }
             Ok(())
         })();
-        (self.next, self.first) = (next, first);
+        (self.next, self.first, self.paging) = (next, first, paging);
         read
     }
 }
