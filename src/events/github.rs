@@ -381,3 +381,122 @@ fn repository(ctx: &mut CiContext, repo: &Repository, origin: &str) {
 pub fn state_reported(state: &str, states: &[String]) -> bool {
     states.iter().any(|s| s.eq_ignore_ascii_case(state.trim()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file of `tests/fixtures/platforms/github/` (GitHub's own payloads; see the README there).
+    fn published<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let path = format!(
+            "{}/tests/fixtures/platforms/github/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON")
+    }
+
+    fn field<'a>(ctx: &'a CiContext, key: &str) -> Option<&'a str> {
+        ctx.context
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| c.value.as_str())
+    }
+
+    #[test]
+    fn the_workflow_name_when_the_run_has_none() {
+        let event: Event = published("workflow_run.completed.json");
+        let run = event.workflow_run.expect("a run");
+        assert_eq!(run.name.as_deref(), Some(""));
+        let name = workflow_name(&run, event.workflow.as_ref(), "webhook").unwrap();
+        assert_eq!(
+            (name.value.as_str(), name.source.as_str()),
+            ("test", "webhook workflow.name")
+        );
+        // An API listing has no top-level workflow: the file name of the run's path.
+        let name = workflow_name(&run, None, "GitHub API").unwrap();
+        assert_eq!(name.value, "test.yml");
+        // GitHub's API example run: its own name; without one, the file without `@ref`.
+        let page: serde_json::Value = published("api.workflow-runs.json");
+        let mut run: WorkflowRun =
+            serde_json::from_value(page["workflow_runs"][0].clone()).expect("a run");
+        assert_eq!(
+            workflow_name(&run, None, "GitHub API").unwrap().value,
+            "Build"
+        );
+        run.name = None;
+        assert_eq!(
+            workflow_name(&run, None, "GitHub API").unwrap().value,
+            "build.yml"
+        );
+    }
+
+    #[test]
+    fn a_run_of_an_old_enterprise_server_is_attempt_1_from_its_creation() {
+        let page: serde_json::Value = published("runs.ghes-without-attempt.json");
+        let run: WorkflowRun =
+            serde_json::from_value(page["workflow_runs"][0].clone()).expect("a run");
+        let ctx = workflow_run(&Repository::default(), &run, None, "GitHub API");
+        let id = ctx.job_id.clone().unwrap();
+        assert_eq!(id.value, "289782451-1");
+        assert_eq!(
+            id.source,
+            "GitHub API workflow_run.id (no run_attempt: attempt 1)"
+        );
+        let start = ctx.pipeline_started.clone().unwrap();
+        assert_eq!(start.value, 1_601_915_604);
+        assert_eq!(
+            start.source,
+            "GitHub API workflow_run.created_at (no run_started_at)"
+        );
+        assert_eq!(field(&ctx, "queued_seconds"), None);
+    }
+
+    #[test]
+    fn a_runs_times_and_pull_requests() {
+        let event: Event = published("workflow_run.completed.with-pull-requests.json");
+        let run = event.workflow_run.expect("a run");
+        let ctx = workflow_run(&Repository::default(), &run, event.workflow.as_ref(), "x");
+        let typed = |key| {
+            ctx.context
+                .iter()
+                .find(|c| c.key == key)
+                .and_then(|c| c.typed.clone())
+        };
+        assert_eq!(
+            typed("commit_time"),
+            Some((FieldType::Timestamp, vec![1_601_915_527]))
+        );
+        assert_eq!(
+            typed("queued_seconds"),
+            Some((FieldType::Duration, vec![25]))
+        );
+        assert_eq!(typed("pull_requests"), Some((FieldType::Integer, vec![2])));
+    }
+
+    #[test]
+    fn a_deployment_names_its_creator_only_when_someone_else_sent_the_status() {
+        let event: Event = published("deployment_status.gh-pages.json");
+        let (d, s) = (event.deployment.unwrap(), event.deployment_status.unwrap());
+        let repo = event.repository.unwrap_or_default();
+        let ctx = deployment(&repo, &d, &s, event.sender.as_ref(), "webhook");
+        assert_eq!(field(&ctx, "creator"), Some("github-pages[bot]"));
+        assert_eq!(ctx.triggered_by.unwrap().value, "github-pages[bot]");
+        let event: Event = published("deployment_status.success.json");
+        let (d, s) = (event.deployment.unwrap(), event.deployment_status.unwrap());
+        let ctx = deployment(&repo, &d, &s, event.sender.as_ref(), "webhook");
+        assert_eq!(field(&ctx, "creator"), None);
+        assert_eq!(field(&ctx, "deployment_id"), Some("145988746"));
+        assert_eq!(field(&ctx, "branch"), Some("master"));
+        // On failure, the status' description is the reason.
+        let failed = DeploymentStatus {
+            state: Some("failure".into()),
+            description: Some("Build failed:\nexit 1".into()),
+            ..s
+        };
+        let ctx = deployment(&repo, &d, &failed, None, "webhook");
+        assert_eq!(
+            field(&ctx, "failure_reason"),
+            Some("Build failed:\\nexit 1")
+        );
+    }
+}

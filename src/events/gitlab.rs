@@ -238,3 +238,131 @@ fn user(email: Option<&str>, username: Option<&str>, origin: &str) -> Option<Sou
         .filter(|e| e.contains('@') && !e.contains("REDACTED"));
     tagged(origin, "user.email", email).or_else(|| tagged(origin, "user.username", username))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: u64, env: &str, status: &str) -> EnvironmentJob {
+        EnvironmentJob {
+            id,
+            name: format!("deploy-{id}"),
+            environment: env.into(),
+            status: status.into(),
+            source: "test builds[]".into(),
+        }
+    }
+
+    fn pipeline_with(jobs: Vec<EnvironmentJob>) -> CiContext {
+        pipeline(
+            &Pipeline {
+                id: 31,
+                status: Some("success".into()),
+                environment_jobs: Some(jobs),
+                ..Pipeline::default()
+            },
+            "webhook",
+        )
+    }
+
+    #[test]
+    fn a_pipeline_deployed_where_its_job_ran() {
+        let prod = |e: &str| crate::glob::matches("prod*", e);
+        let ctx = pipeline_with(vec![
+            job(1, "production", "failed"),
+            job(2, "staging", "success"),
+            job(3, "production", "success"),
+        ]);
+        let narrowed = ctx.deployed_to(&prod, "f").unwrap().unwrap();
+        assert_eq!(narrowed.environment(), Some("production"));
+        let status = narrowed.status.unwrap();
+        assert_eq!(status.value, "success", "the latest job that ran (a retry)");
+        assert_eq!(status.source, "test builds[] job \"deploy-3\" (3) status");
+        for (jobs, why) in [
+            (
+                vec![job(4, "production", "manual")],
+                "deploy job \"deploy-4\" to \"production\" is manual (from test builds[]): the \
+                 pipeline did not deploy there",
+            ),
+            (
+                vec![job(5, "staging", "success")],
+                "the pipeline ran no job for an environment in f: it did not deploy there",
+            ),
+        ] {
+            assert_eq!(
+                pipeline_with(jobs).deployed_to(&prod, "f"),
+                Some(Err(why.into()))
+            );
+        }
+        assert_eq!(
+            pipeline(&Pipeline::default(), "x").deployed_to(&prod, "f"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_pipelines_own_times() {
+        let p = Pipeline {
+            created_at: Some("2016-08-12T15:23:28Z".into()),
+            finished_at: Some("2016-08-12T15:26:29Z".into()),
+            duration: Some(63.0),
+            queued_duration: Some(2.4),
+            ..Pipeline::default()
+        };
+        let ctx = pipeline(&p, "webhook");
+        let start = ctx.pipeline_started.clone().unwrap();
+        assert_eq!(start.value, 1_471_015_410);
+        assert_eq!(start.source, "webhook created_at + queued_duration");
+        assert_eq!(ctx.duration.clone().unwrap().value, 63);
+        let started = Pipeline {
+            started_at: Some("2016-08-12T15:24:00Z".into()),
+            ..p.clone()
+        };
+        assert_eq!(
+            pipeline(&started, "x").pipeline_started.unwrap().value,
+            1_471_015_440
+        );
+        let bare = Pipeline {
+            queued_duration: None,
+            duration: None,
+            ..p
+        };
+        let ctx = pipeline(&bare, "x");
+        assert_eq!(ctx.pipeline_started.unwrap().value, 1_471_015_408);
+        assert_eq!(ctx.duration, None);
+        assert_eq!(
+            merge_request_of(Some("refs/merge-requests/12/head")),
+            Some(12)
+        );
+        assert_eq!(merge_request_of(Some("main")), None);
+    }
+
+    #[test]
+    fn a_deployment_never_starts_after_its_end() {
+        let d = |started: Option<&str>, created: Option<&str>| Deployment {
+            deployable_id: 796,
+            started_at: started.map(str::to_string),
+            created_at: created.map(str::to_string),
+            finished_at: Some("2021-04-28T19:50:00Z".into()),
+            status: Some("success".into()),
+            ..Deployment::default()
+        };
+        let ctx = deployment(&d(None, Some("2021-04-28T19:49:30Z")), "x");
+        assert_eq!(ctx.pipeline_started.unwrap().value, 1_619_639_370);
+        assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+        let ctx = deployment(&d(None, None), "x");
+        assert_eq!(ctx.pipeline_started.unwrap().value, 1_619_639_400);
+        assert_eq!(ctx.warnings.len(), 1, "{:?}", ctx.warnings);
+        let ctx = deployment(&d(Some("2021-04-28T19:55:00Z"), None), "x");
+        assert_eq!(ctx.pipeline_started.unwrap().value, 1_619_639_400);
+        assert!(ctx.warnings[0].contains("is after"), "{:?}", ctx.warnings);
+    }
+
+    #[test]
+    fn users_without_a_public_email_are_their_username() {
+        for email in [Some("[REDACTED]"), Some(""), None] {
+            let who = user(email, Some("root"), "webhook").unwrap();
+            assert_eq!(who.value, "root", "{email:?}");
+        }
+    }
+}

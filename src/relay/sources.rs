@@ -426,4 +426,84 @@ mod tests {
         assert!(e.contains("not the Argo CD notification body"), "{e}");
         assert!(!e.contains("secret-looking-value"), "{e}");
     }
+
+    fn published(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/platforms/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).expect("fixture")
+    }
+
+    fn record(parsed: Result<Parsed, Invalid>) -> CiContext {
+        match parsed {
+            Ok(Parsed::Record(ctx)) => *ctx,
+            other => panic!("not a record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_gitlab_pipeline_hook_lists_its_deploy_jobs() {
+        let events = GitlabEvents {
+            deployment: true,
+            pipeline: true,
+        };
+        let body = published("gitlab/pipeline_hook.json");
+        let ctx = record(gitlab(&events, None, &body, &mut Vec::new()));
+        let jobs = ctx.environment_jobs.clone().expect("deploy jobs");
+        let seen: Vec<(u64, &str, &str)> = jobs
+            .iter()
+            .map(|j| (j.id, j.environment.as_str(), j.status.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [(380, "production", "skipped"), (379, "staging", "created")]
+        );
+        assert_eq!(ctx.duration.map(|d| d.value), Some(63));
+        let typed = |key| {
+            ctx.context
+                .iter()
+                .find(|c| c.key == key)
+                .and_then(|c| c.typed.clone())
+        };
+        assert_eq!(
+            typed("pull_requests"),
+            Some((crate::fields::FieldType::Integer, vec![1]))
+        );
+        assert_eq!(
+            typed("commit_time"),
+            Some((crate::fields::FieldType::Timestamp, vec![1_471_015_401]))
+        );
+    }
+
+    #[test]
+    fn a_flux_event_in_the_older_revision_format() {
+        let ctx = record(flux(&published("flux/event.validation-failed.json")));
+        let commit = ctx.commit_sha.clone().unwrap();
+        assert_eq!(commit.value, "731f7eaddfb6af01cb2173e18f0f75b0ba780ef1");
+        assert_eq!(
+            commit.source,
+            "webhook metadata.kustomize.toolkit.fluxcd.io/revision"
+        );
+        assert_eq!(ctx.repo_name, None, "no eventMetadata");
+        let reason = ctx.context.iter().find(|c| c.key == "failure_reason");
+        assert_eq!(
+            reason.map(|c| c.value.as_str()),
+            Some(
+                "ValidationFailed: service/apps/webapp validation error: spec.type: Unsupported value: Ingress"
+            )
+        );
+        let mut source_key = String::from_utf8(published("flux/event.validation-failed.json"))
+            .unwrap()
+            .replace(
+                "kustomize.toolkit.fluxcd.io/revision",
+                "source.toolkit.fluxcd.io/revision",
+            );
+        source_key = source_key.replace("main/731f", "main@sha1:731f");
+        let ctx = record(flux(source_key.as_bytes()));
+        assert_eq!(
+            ctx.commit_sha.unwrap().value,
+            "731f7eaddfb6af01cb2173e18f0f75b0ba780ef1"
+        );
+    }
 }
