@@ -83,7 +83,7 @@ fn deployment_payload_of(status: &str, state: Option<&str>) -> Value {
         ]
     });
     if let Some(state) = state.filter(|_| status == "Failed") {
-        payload["optional"].as_array_mut().unwrap().push(
+        payload["optional"].as_array_mut().expect("a list").push(
             json!({"key": "failure_reason", "value": format!("Deployment has {state}"), "type": "string"}),
         );
     }
