@@ -378,10 +378,13 @@ fn relay_flux_reconciliations() {
     };
     assert!(jobs.contains(&expected("Succeeded")), "{jobs:?}");
     let mut failed = expected("Failed");
-    failed["optional"].as_array_mut().expect("a list").push(json!({
-        "key": "failure_reason", "type": "string",
-        "value": "HealthCheckFailed: Reconciliation finished in 1.1s, next run in 10m0s"
-    }));
+    failed["optional"]
+        .as_array_mut()
+        .expect("a list")
+        .push(json!({
+            "key": "failure_reason", "type": "string",
+            "value": "HealthCheckFailed: Reconciliation finished in 1.1s, next run in 10m0s"
+        }));
     assert!(jobs.contains(&failed), "{jobs:?}");
 }
 
