@@ -234,12 +234,14 @@ impl CiContext {
         });
     }
 
+    /// The context field `key`, when there is one.
+    pub fn field(&self, key: &str) -> Option<&ContextField> {
+        self.context.iter().find(|c| c.key == key)
+    }
+
     /// The detected environment (the `environment` context field), for `--environments`.
     pub fn environment(&self) -> Option<&str> {
-        self.context
-            .iter()
-            .find(|c| c.key == "environment")
-            .map(|c| c.value.as_str())
+        self.field("environment").map(|c| c.value.as_str())
     }
 
     /// Under an environment filter (`matches`, described as `filter`), a pipeline that lists its

@@ -154,10 +154,7 @@ mod tests {
     }
 
     fn field<'a>(ctx: &'a CiContext, key: &str) -> Option<&'a str> {
-        ctx.context
-            .iter()
-            .find(|c| c.key == key)
-            .map(|c| c.value.as_str())
+        ctx.field(key).map(|c| c.value.as_str())
     }
 
     #[test]

@@ -396,10 +396,7 @@ mod tests {
     }
 
     fn field<'a>(ctx: &'a CiContext, key: &str) -> Option<&'a str> {
-        ctx.context
-            .iter()
-            .find(|c| c.key == key)
-            .map(|c| c.value.as_str())
+        ctx.field(key).map(|c| c.value.as_str())
     }
 
     #[test]
@@ -456,12 +453,7 @@ mod tests {
         let event: Event = published("workflow_run.completed.with-pull-requests.json");
         let run = event.workflow_run.expect("a run");
         let ctx = workflow_run(&Repository::default(), &run, event.workflow.as_ref(), "x");
-        let typed = |key| {
-            ctx.context
-                .iter()
-                .find(|c| c.key == key)
-                .and_then(|c| c.typed.clone())
-        };
+        let typed = |key| ctx.field(key).and_then(|c| c.typed.clone());
         assert_eq!(
             typed("commit_time"),
             Some((FieldType::Timestamp, vec![1_601_915_527]))

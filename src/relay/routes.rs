@@ -139,11 +139,7 @@ impl Route {
             None => true,
             Some(p) => value.is_some_and(|v| crate::glob::matches(p, v)),
         };
-        let workflow = ctx
-            .context
-            .iter()
-            .find(|c| c.key == "workflow")
-            .map(|c| c.value.as_str());
+        let workflow = ctx.field("workflow").map(|c| c.value.as_str());
         // A pipeline that lists its deploy jobs goes where one of them deployed to.
         let environment = match (&self.environment, &ctx.environment_jobs) {
             (Some(p), Some(jobs)) => jobs.iter().any(|j| crate::glob::matches(p, &j.environment)),

@@ -459,13 +459,8 @@ mod tests {
             seen,
             [(380, "production", "skipped"), (379, "staging", "created")]
         );
-        assert_eq!(ctx.duration.map(|d| d.value), Some(63));
-        let typed = |key| {
-            ctx.context
-                .iter()
-                .find(|c| c.key == key)
-                .and_then(|c| c.typed.clone())
-        };
+        assert_eq!(ctx.duration.as_ref().map(|d| d.value), Some(63));
+        let typed = |key| ctx.field(key).and_then(|c| c.typed.clone());
         assert_eq!(
             typed("pull_requests"),
             Some((crate::fields::FieldType::Integer, vec![1]))
@@ -486,7 +481,7 @@ mod tests {
             "webhook metadata.kustomize.toolkit.fluxcd.io/revision"
         );
         assert_eq!(ctx.repo_name, None, "no eventMetadata");
-        let reason = ctx.context.iter().find(|c| c.key == "failure_reason");
+        let reason = ctx.field("failure_reason");
         assert_eq!(
             reason.map(|c| c.value.as_str()),
             Some(
