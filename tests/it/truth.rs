@@ -15,7 +15,7 @@ use crate::backfill::{by_job_id, gh, gitlab_api, gl, json_reply, last_line, path
 use crate::relay::{
     ARGOCD_SECRET, FLUX_SECRET, GITLAB_SECRET, Setup, github_headers, sign, wait_for,
 };
-use crate::support::{Output, Reply, Server, tool};
+use crate::support::{Output, Reply, Repo, Server, tool};
 
 fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -181,6 +181,29 @@ fn report_a_deployment_status_with_its_id_and_branch() {
     assert_eq!(field(&job, "failure_reason"), None, "it succeeded");
     // The commit is not in this (empty) directory: no commit time.
     assert_eq!(field(&job, "commit_time"), None);
+}
+
+/// A deploy workflow that checked the deployed commit out: its committer time is the
+/// `commit_time` (2024-01-01T00:00:00Z in the test repository).
+#[test]
+fn report_a_deployment_status_with_the_commit_time_from_git() {
+    let repo = Repo::new("sha1");
+    let mut event = fixture("github/deployment_status.success.json");
+    event["deployment"]["sha"] = json!(repo.head());
+    let file = repo.path().join("event.json");
+    std::fs::write(&file, event.to_string()).expect("event");
+    let out = tool(&["report", "--dry-run"])
+        .dir(repo.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "deployment_status")
+        .env("GITHUB_EVENT_PATH", &file)
+        .env("ALLSTACKS_SERVICE_ID", "7")
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        field(&out.json(), "commit_time"),
+        Some(&json!({"key": "commit_time", "value": 1_704_067_200, "type": "timestamp"}))
+    );
 }
 
 /// GitHub Pages' deployment: created by `github-pages[bot]`, its status sent by Codertocat.
