@@ -103,6 +103,39 @@ fn report_a_workflow_run_with_its_pull_requests() {
     );
 }
 
+/// The user's fields come first; under the 20-field cap the context fields left out are named.
+#[test]
+fn the_cap_keeps_user_fields_and_names_the_context_fields_it_drops() {
+    let user: Vec<String> = (1..=17).map(|i| format!("team{i}=web")).collect();
+    let out = report(
+        "workflow_run",
+        "github/workflow_run.completed.json",
+        &user
+            .iter()
+            .flat_map(|f| ["--field", f.as_str()])
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let job = out.json();
+    let keys: Vec<&str> = job["optional"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|f| f["key"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(keys.len(), 20);
+    assert_eq!(keys[0], "team1");
+    assert_eq!(&keys[17..], ["ci_provider", "workflow", "pipeline_url"]);
+    assert!(
+        out.stderr.contains(
+            "context fields branch, trigger_event, run_attempt, commit_time, queued_seconds left \
+             out: the webhook takes at most 20 optional fields"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The same run at the relay: `ALLSTACKS_WORKFLOWS=test` takes it (the run's own name is empty).
 #[test]
 fn serve_matches_workflows_on_the_workflow_name() {
