@@ -41,7 +41,8 @@ impl Connection {
     }
 }
 
-/// Checks the URL, company id and token of `d`.
+/// Checks the URL, company id and token of `d`. A value that is there but wrong is invalid;
+/// one that is simply not there is missing, whatever else is set (`--dry-run` only warns).
 pub fn check_connection(d: &DeliverySettings) -> Connection {
     let mut conn = Connection {
         url: None,
@@ -52,15 +53,22 @@ pub fn check_connection(d: &DeliverySettings) -> Connection {
     match client::endpoint(d.url.as_ref(), d.company_id.as_ref(), d.allow_http) {
         Ok(url) => conn.url = Some(url),
         Err(e) => {
-            // Is the URL itself bad, or is only the company id missing?
-            let placeholder = Sourced::new("0".to_string(), "placeholder");
-            let company = d.company_id.as_ref().or(Some(&placeholder));
-            let url_is_bad =
-                d.url.is_some() && client::endpoint(d.url.as_ref(), company, d.allow_http).is_err();
-            if url_is_bad || d.company_id.is_some() {
-                conn.invalid.push(e);
-            } else {
+            // Each value given is checked on its own, with a stand-in for the other.
+            let company = Sourced::new("0".to_string(), "placeholder");
+            let base = Sourced::new("https://placeholder.invalid".to_string(), "placeholder");
+            let bad_url = d
+                .url
+                .as_ref()
+                .and_then(|u| client::endpoint(Some(u), Some(&company), d.allow_http).err());
+            let bad_company = d
+                .company_id
+                .as_ref()
+                .and_then(|c| client::endpoint(Some(&base), Some(c), true).err());
+            conn.invalid.extend(bad_url.into_iter().chain(bad_company));
+            if conn.invalid.is_empty() {
                 conn.missing_endpoint = Some(e);
+            } else if d.url.is_none() {
+                conn.missing_endpoint = client::endpoint(None, None, false).err();
             }
         }
     }

@@ -1386,3 +1386,32 @@ fn an_api_that_drips_its_answer_is_cut_off_at_the_deadline() {
     );
     assert!(receiver.received().is_empty());
 }
+
+#[test]
+fn dry_run_needs_no_connection_setting() {
+    let runs: Vec<Value> = (1..=3).rev().map(|i| run(700 + i, 1, "success")).collect();
+    let api = github_runs_api(runs, 10, |_| None);
+    for given in [&[("ALLSTACKS_COMPANY_ID", "42")][..], &[]] {
+        let out = tool(&[
+            "backfill",
+            "github-runs",
+            "--workflow",
+            "deploy.yml",
+            "--repo",
+            "acme/web",
+            "--dry-run",
+        ])
+        .env("GITHUB_API_URL", api.url())
+        .env("ALLSTACKS_SERVICE_ID", "7")
+        .envs(given)
+        .run();
+        assert_eq!(out.code, 0, "{given:?}: {}", out.stderr);
+        assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+        assert!(
+            out.stderr.contains("url is required")
+                && out.stderr.contains("(nothing is sent with --dry-run)"),
+            "{}",
+            out.stderr
+        );
+    }
+}

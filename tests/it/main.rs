@@ -7,6 +7,7 @@ mod delivery;
 mod deployments;
 mod docs;
 mod faults;
+mod first_use;
 mod git_detection;
 mod outbox;
 mod props;
