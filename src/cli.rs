@@ -8,6 +8,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Report a CI/CD job (usually a deployment) to the Allstacks Custom CD webhook.
@@ -108,8 +109,9 @@ pub struct BackfillArgs {
     #[arg(long, help_heading = "Delivery")]
     pub dry_run: bool,
     /// `json` prints the counts as one JSON object on stdout [env: ALLSTACKS_OUTPUT]
-    /// [default: text] [possible values: text, json]
-    #[arg(long, value_name = "FORMAT", help_heading = "Delivery")]
+    /// [default: text]
+    #[arg(long, value_name = "FORMAT", help_heading = "Delivery", ignore_case = true,
+          value_parser = output_values())]
     pub output: Option<String>,
 }
 
@@ -216,8 +218,8 @@ pub struct JobArgs {
     #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
     pub job_duration: Option<String>,
     /// Whether the default job id and start describe this CI job or the whole pipeline
-    /// [env: ALLSTACKS_SCOPE] [default: pipeline] [possible values: job, pipeline]
-    #[arg(long, value_name = "SCOPE")]
+    /// [env: ALLSTACKS_SCOPE] [default: pipeline]
+    #[arg(long, value_name = "SCOPE", ignore_case = true, value_parser = scope_values())]
     pub scope: Option<String>,
     /// Optional field, repeatable; a repeated NAME makes a list. TYPE: string (default),
     /// integer, float, duration, timestamp [env: ALLSTACKS_FIELDS, one per line]
@@ -230,9 +232,8 @@ pub struct JobArgs {
     /// [env: ALLSTACKS_NO_CONTEXT]
     #[arg(long)]
     pub no_context: bool,
-    /// What a cancelled job is reported as: failed, on-hold or skip
-    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
-    #[arg(long, value_name = "AS")]
+    /// What a cancelled job is reported as [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS", ignore_case = true, value_parser = cancelled_as_values())]
     pub cancelled_as: Option<String>,
     /// GitHub `${{ toJSON(needs) }}`: the status of a whole workflow from its jobs' results
     /// [env: ALLSTACKS_NEEDS_JSON]
@@ -296,8 +297,8 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
     /// `json` prints a one-line JSON result on stdout [env: ALLSTACKS_OUTPUT]
-    /// [default: text] [possible values: text, json]
-    #[arg(long, value_name = "FORMAT")]
+    /// [default: text]
+    #[arg(long, value_name = "FORMAT", ignore_case = true, value_parser = output_values())]
     pub output: Option<String>,
     #[command(flatten)]
     pub verbosity: Verbosity,
@@ -311,6 +312,30 @@ pub struct Verbosity {
     /// Less output on stderr (-qq: errors only)
     #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
     pub quiet: u8,
+}
+
+/// The words of `--scope`, checked by clap so that a typo is a usage error (exit 2), like an
+/// unknown flag; `settings` reads the value (and the variable, which clap does not see).
+fn scope_values() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("job"),
+        PossibleValue::new("pipeline").aliases(["run", "workflow"]),
+    ])
+}
+
+/// The words of `--output` (see [`scope_values`]).
+fn output_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(["text", "json"])
+}
+
+/// The words of `--cancelled-as`, with the spellings `status::CancelledAs::parse` reads (see
+/// [`scope_values`]).
+fn cancelled_as_values() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("failed").aliases(["fail", "failure"]),
+        PossibleValue::new("on-hold").aliases(["on_hold", "onhold", "on hold", "hold"]),
+        PossibleValue::new("skip").aliases(["skipped"]),
+    ])
 }
 
 impl Verbosity {
@@ -365,9 +390,8 @@ pub struct RecordJobArgs {
     /// Do not add the context fields (branch, pipeline_url, ...) [env: ALLSTACKS_NO_CONTEXT]
     #[arg(long)]
     pub no_context: bool,
-    /// What a cancelled job is reported as: failed, on-hold or skip
-    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
-    #[arg(long, value_name = "AS")]
+    /// What a cancelled job is reported as [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS", ignore_case = true, value_parser = cancelled_as_values())]
     pub cancelled_as: Option<String>,
     /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
     /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]

@@ -464,7 +464,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
         }
     }
     if let Some(o) = pick(args.output, "--output", vars.output) {
-        match o.value.trim() {
+        match o.value.trim().to_ascii_lowercase().as_str() {
             "json" => out.output_json = true,
             "text" => {}
             other => errors.push(format!(

@@ -4,9 +4,9 @@
 //! SIGTERM is cancelled; an unknown value is a usage error; a connection failure names the host
 //! and port; `--environments` matches an environment a script gives.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::support::{SHA, TOKEN, tool};
+use crate::support::{Received, Reply, SHA, Server, TOKEN, tool};
 
 /// A job complete but for its connection.
 fn job() -> Vec<(&'static str, &'static str)> {
@@ -67,4 +67,73 @@ fn dry_run_still_refuses_an_invalid_connection_value() {
         assert!(out.stdout.is_empty(), "no payload for an invalid {var}");
         assert!(out.stderr.contains(want), "{var}: {}", out.stderr);
     }
+}
+
+fn statuses(received: &[Received]) -> Vec<Value> {
+    received
+        .iter()
+        .map(|r| r.json()["status"].clone())
+        .collect()
+}
+
+#[test]
+fn an_unknown_value_is_a_usage_error_like_an_unknown_flag() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let cases: [&[&str]; 7] = [
+        &["report", "--scope", "foo"],
+        &["report", "--output", "yaml"],
+        &["report", "--cancelled-as", "maybe"],
+        &["flush", "--output", "yaml"],
+        &["backfill", "git-tags", "--output", "yaml"],
+        &["backfill", "git-tags", "--cancelled-as", "maybe"],
+        &["backfill", "git-tags", "--dry-run", "--output", "yaml"],
+    ];
+    for argv in cases {
+        let out = tool(argv).server(&server).envs(&job()).run();
+        assert_eq!(out.code, 2, "{argv:?}: {}", out.stderr);
+        let value = argv.last().expect("value");
+        assert!(
+            out.stderr.contains(&format!(
+                "error: invalid value '{value}' for '{}",
+                argv[argv.len() - 2]
+            )),
+            "{argv:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("[possible values: "), "{}", out.stderr);
+    }
+    let out = tool(&["report", "--servce-id", "7"]).run();
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("tip: a similar argument exists: '--service-id'"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        server.received().is_empty(),
+        "nothing is sent on a usage error"
+    );
+    // The spellings the variables take are accepted as flags too.
+    let out = tool(&[
+        "report",
+        "--status",
+        "cancelled",
+        "--cancelled-as",
+        "On Hold",
+        "--scope",
+        "JOB",
+        "--output",
+        "JSON",
+    ])
+    .server(&server)
+    .envs(&job())
+    .env_remove("ALLSTACKS_STATUS")
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(statuses(&server.received()), [json!("On Hold")]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).expect("--output JSON")["delivered"],
+        json!(true)
+    );
 }
