@@ -34,6 +34,10 @@ pub enum Command {
     /// Work out the job, validate it and POST it to the webhook.
     Report(ReportArgs),
     /// Run CMD, time it, report Succeeded/Failed from its exit, then exit with CMD's code.
+    ///
+    /// The command always runs: a mistyped reporting flag or a missing `--` is printed as an
+    /// error, and the command runs and is reported without it. Only --strict checks the
+    /// settings first, and then nothing runs when they are invalid or incomplete (exit 2).
     Run(RunArgs),
     /// Record "now" as the job's start, for a later `report` in the same job or workspace.
     Start(StartArgs),
@@ -68,8 +72,9 @@ pub struct RunArgs {
     pub job: JobArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// The command to run, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command to run and its arguments, best after `--`: everything from the first
+    /// argument that is not an option belongs to the command.
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
 
@@ -179,7 +184,7 @@ pub struct BackfillSelect {
 }
 
 /// The job's fields and how to work them out.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Job")]
 pub struct JobArgs {
     /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
@@ -258,7 +263,7 @@ pub struct JobArgs {
 }
 
 /// Where and how to deliver.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Delivery")]
 pub struct ConnArgs {
     /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]

@@ -6,7 +6,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Received, Reply, SHA, Server, TOKEN, tool};
+use crate::support::{Output, Received, Reply, SHA, Server, TOKEN, signal, tool};
+
+/// Arguments, variables, and what they should give.
+type Case<'a, T> = (&'a [&'a str], &'a [(&'a str, &'a str)], T);
 
 /// A job complete but for its connection.
 fn job() -> Vec<(&'static str, &'static str)> {
@@ -136,4 +139,254 @@ fn an_unknown_value_is_a_usage_error_like_an_unknown_flag() {
         serde_json::from_str::<Value>(&out.stdout).expect("--output JSON")["delivered"],
         json!(true)
     );
+}
+
+/// `sh -c` that leaves `mark`, then exits with `code`.
+fn deploy(mark: &std::path::Path, code: i32) -> String {
+    format!("touch '{}'; exit {code}", mark.display())
+}
+
+#[test]
+fn run_runs_the_deploy_despite_a_mistyped_flag_and_exits_with_its_code() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mark = dir.path().join("ran");
+    let script = deploy(&mark, 3);
+    for argv in [
+        vec!["run", "--servce-id", "9", "--", "sh", "-c", &script],
+        vec!["run", "--servce-id", "9", "sh", "-c", &script],
+        vec!["run", "--servce-id=9", "sh", "-c", &script],
+    ] {
+        let server = Server::start(vec![Reply::status(201)]);
+        let out = tool(&argv).server(&server).envs(&job()).run();
+        assert_eq!(
+            out.code, 3,
+            "{argv:?}: the command's own code\n{}",
+            out.stderr
+        );
+        assert!(mark.exists(), "{argv:?}: the deploy did not run");
+        std::fs::remove_file(&mark).expect("rm mark");
+        assert!(
+            out.stderr.contains(
+                "allstacks-cd: error: unexpected argument '--servce-id' found; tip: a similar \
+                 argument exists: '--service-id'; it was left out: the command runs"
+            ),
+            "{argv:?}: {}",
+            out.stderr
+        );
+        // Reported with what was right: the service id of the variable, not the mistyped flag's.
+        let p = server.only().json();
+        assert_eq!(
+            (&p["status"], &p["service_id"]),
+            (&json!("Failed"), &json!(7))
+        );
+    }
+}
+
+#[test]
+fn run_without_double_dash_takes_option_values_as_values() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let out = tool(&[
+        "run",
+        "--service-id",
+        "9",
+        "--job-type",
+        "Production Deploy",
+        "-v",
+        "sh",
+        "-c",
+        "echo deployed \"$@\"",
+        "sh",
+        "--status",
+        "x",
+    ])
+    .server(&server)
+    .envs(&job())
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Everything from the command on is the command's, options included.
+    assert_eq!(out.stdout, "deployed --status x\n");
+    let p = server.only().json();
+    assert_eq!(p["service_id"], json!(9));
+    assert_eq!(p["job_type"], json!("Production Deploy"));
+    assert_eq!(p["status"], json!("Succeeded"));
+}
+
+#[test]
+fn run_runs_the_deploy_despite_unknown_values() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mark = dir.path().join("ran");
+    let server = Server::start(vec![Reply::status(201)]);
+    let script = deploy(&mark, 5);
+    let out = tool(&[
+        "run",
+        "--scope",
+        "stage",
+        "--cancelled-as",
+        "maybe",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])
+    .server(&server)
+    .envs(&job())
+    .run();
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(mark.exists(), "the deploy did not run");
+    for flag in ["--scope <SCOPE>", "--cancelled-as <AS>"] {
+        assert!(
+            out.stderr.contains("error: invalid value") && out.stderr.contains(flag),
+            "{flag}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(server.only().json()["status"], json!("Failed"));
+}
+
+#[test]
+fn run_strict_checks_the_settings_before_running_anything() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mark = dir.path().join("ran");
+    let script = deploy(&mark, 0);
+    let server = Server::start(vec![Reply::status(201)]);
+    let cases: [Case<&str>; 5] = [
+        (
+            &["--servce-id", "9"],
+            &[],
+            "unexpected argument '--servce-id'",
+        ),
+        (
+            &["--scope", "stage"],
+            &[],
+            "invalid value 'stage' for '--scope",
+        ),
+        (&[], &[("ALLSTACKS_TOKEN", "")], "token is required"),
+        (
+            &["--service-id", "abc"],
+            &[],
+            "service_id must be a positive integer, got \"abc\" (from --service-id)",
+        ),
+        (
+            &[],
+            &[("ALLSTACKS_URL", "http://allstacks.example.com")],
+            "uses plain http://",
+        ),
+    ];
+    for (flags, envs, want) in cases {
+        for strict in [&["--strict"][..], &[]] {
+            let mut argv = vec!["run"];
+            argv.extend_from_slice(strict);
+            argv.extend_from_slice(flags);
+            argv.extend(["--", "sh", "-c", &script]);
+            let out = tool(&argv)
+                .server(&server)
+                .envs(&job())
+                .envs(envs)
+                .env(
+                    "ALLSTACKS_STRICT",
+                    if strict.is_empty() { "true" } else { "" },
+                )
+                .run();
+            assert_eq!(out.code, 2, "{argv:?} {envs:?}: {}", out.stderr);
+            assert!(!mark.exists(), "{argv:?} {envs:?}: the command ran");
+            assert!(out.stderr.contains(want), "{argv:?}: {}", out.stderr);
+        }
+    }
+    assert!(server.received().is_empty());
+    // Settings that are right: the command runs and is reported.
+    let out = tool(&["run", "--strict", "--", "sh", "-c", &script])
+        .server(&server)
+        .envs(&job())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(mark.exists());
+    assert_eq!(server.only().json()["status"], json!("Succeeded"));
+}
+
+/// `run ARGS -- sh` whose shell becomes `sleep` and is sent `sig` by the test: to the process
+/// itself, or (`group`) to the process group of `allstacks-cd` and its command, as CI runners
+/// cancel a step. Returns the output and what the server received.
+fn cancelled(sig: i32, args: &[&str], group: bool) -> (Output, Vec<Received>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pid_file = dir.path().join("pid");
+    let script = format!(
+        "echo $$ > '{p}.tmp' && mv '{p}.tmp' '{p}' && exec sleep 30",
+        p = pid_file.display()
+    );
+    let mut argv = vec!["run"];
+    argv.extend_from_slice(args);
+    argv.extend(["--", "sh", "-c", &script]);
+    let server = Server::start(vec![Reply::status(201)]);
+    let mut sent = false;
+    let mut tool = tool(&argv).server(&server).envs(&job());
+    if group {
+        tool = tool.own_group();
+    }
+    let out = tool.run_with(|ours| {
+        let Ok(text) = std::fs::read_to_string(&pid_file) else {
+            return;
+        };
+        if !sent {
+            let child: i32 = text.trim().parse().expect("pid");
+            signal(if group { -(ours as i32) } else { child }, sig);
+            sent = true;
+        }
+    });
+    assert!(sent, "the command never started: {}", out.stderr);
+    (out, server.received())
+}
+
+#[test]
+fn a_deploy_ended_by_sigterm_or_sigint_is_cancelled() {
+    let cases = [
+        (
+            libc::SIGTERM,
+            &["--cancelled-as", "on-hold"][..],
+            vec![json!("On Hold")],
+        ),
+        (
+            libc::SIGINT,
+            &["--cancelled-as", "on-hold"][..],
+            vec![json!("On Hold")],
+        ),
+        // Today's rule for a cancelled job: Failed.
+        (libc::SIGTERM, &[][..], vec![json!("Failed")]),
+        (libc::SIGINT, &["--cancelled-as", "skip"][..], vec![]),
+        // Other signals are failures, whatever --cancelled-as says.
+        (
+            libc::SIGKILL,
+            &["--cancelled-as", "on-hold"][..],
+            vec![json!("Failed")],
+        ),
+        (
+            libc::SIGHUP,
+            &["--cancelled-as", "on-hold"][..],
+            vec![json!("Failed")],
+        ),
+    ];
+    for (sig, args, want) in cases {
+        let (out, received) = cancelled(sig, args, false);
+        assert_eq!(out.code, 128 + sig, "signal {sig} {args:?}: {}", out.stderr);
+        assert_eq!(
+            statuses(&received),
+            want,
+            "signal {sig} {args:?}: {}",
+            out.stderr
+        );
+    }
+    let (out, received) = cancelled(libc::SIGTERM, &["-v", "--cancelled-as", "skip"], false);
+    assert!(received.is_empty());
+    assert!(
+        out.stderr
+            .contains("(from signal 15 of sh): nothing is sent"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_cancel_sent_to_the_whole_step_is_reported_as_cancelled() {
+    let (out, received) = cancelled(libc::SIGTERM, &["--cancelled-as", "on-hold"], true);
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    assert_eq!(statuses(&received), [json!("On Hold")], "{}", out.stderr);
 }
