@@ -388,12 +388,18 @@ fn transport_failure(e: &reqwest::Error, chain: String) -> Attempt {
             Err(Failure::Tls(format!("TLS failed: {chain}. {advice}"))),
         );
     }
+    // What was tried: the host and port, never the path (it holds the company id) or
+    // credentials.
+    let to = e
+        .url()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_else(|| "the server".into());
     let why = if e.is_timeout() {
-        "timed out".to_string()
+        format!("timed out waiting for {to}")
     } else if e.is_connect() {
-        format!("could not connect ({chain})")
+        format!("could not connect to {to} ({chain})")
     } else {
-        format!("request failed ({chain})")
+        format!("request to {to} failed ({chain})")
     };
     Attempt::Transient {
         status: None,

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Output, Received, Reply, SHA, Server, TOKEN, signal, tool};
+use crate::support::{Output, Received, Reply, ReservedPort, SHA, Server, TOKEN, signal, tool};
 
 /// Arguments, variables, and what they should give.
 type Case<'a, T> = (&'a [&'a str], &'a [(&'a str, &'a str)], T);
@@ -389,4 +389,25 @@ fn a_cancel_sent_to_the_whole_step_is_reported_as_cancelled() {
     let (out, received) = cancelled(libc::SIGTERM, &["--cancelled-as", "on-hold"], true);
     assert_eq!(out.code, 143, "{}", out.stderr);
     assert_eq!(statuses(&received), [json!("On Hold")], "{}", out.stderr);
+}
+
+#[test]
+fn a_connection_failure_names_the_host_and_port_but_not_the_path() {
+    let port = ReservedPort::new();
+    let out = tool(&["report", "--retries", "0"])
+        .endpoint(&port.url())
+        .envs(&job())
+        .run();
+    assert_eq!(out.code, 0, "soft by default: {}", out.stderr);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("could not report job"))
+        .unwrap_or_else(|| panic!("no failure line:\n{}", out.stderr));
+    assert!(
+        line.contains(&format!("could not connect to 127.0.0.1:{}", port.port)),
+        "{line}"
+    );
+    let reason = line.split("; saved to").next().unwrap_or(line);
+    assert!(!reason.contains("/webhook/company/"), "{line}");
 }
