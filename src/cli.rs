@@ -248,9 +248,14 @@ pub struct JobArgs {
     #[arg(long, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
     /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
-    /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
+    /// comma-separated; the environment is a `--field environment=`, else --environment, else
+    /// the CI provider's [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
     #[arg(long, value_name = "LIST")]
     pub environments: Option<String>,
+    /// The environment this job deploys to: the `environment` context field, and what
+    /// --environments matches [env: ALLSTACKS_ENVIRONMENT] [default: the CI provider's]
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// GitHub deployment states to report, comma-separated; `inactive` never is
     /// [env: ALLSTACKS_DEPLOYMENT_STATES] [default: success,failure,error]
     #[arg(long, value_name = "LIST")]

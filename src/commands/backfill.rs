@@ -114,6 +114,8 @@ fn shared_only(js: &mut JobSettings) -> Vec<String> {
             ));
         }
     }
+    // Here ALLSTACKS_ENVIRONMENT is the `--environment` filter of the records, not a job's.
+    js.environment = None;
     js.state_file = None;
     js.scope = Scope::Pipeline;
     notes

@@ -411,3 +411,123 @@ fn a_connection_failure_names_the_host_and_port_but_not_the_path() {
     let reason = line.split("; saved to").next().unwrap_or(line);
     assert!(!reason.contains("/webhook/company/"), "{line}");
 }
+
+/// A GitLab deploy job to `staging`, with context fields.
+fn gitlab_staging() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("GITLAB_CI", "true"),
+        ("CI_COMMIT_SHA", SHA),
+        ("CI_PROJECT_PATH", "acme/web"),
+        ("CI_PIPELINE_ID", "77"),
+        ("CI_PIPELINE_CREATED_AT", "2024-01-01T10:00:00Z"),
+        ("CI_ENVIRONMENT_NAME", "staging"),
+        ("ALLSTACKS_SERVICE_ID", "7"),
+    ]
+}
+
+/// The `environment` optional fields of a payload.
+fn environment_fields(p: &Value) -> Vec<Value> {
+    p["optional"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["key"] == "environment")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn environments_match_an_environment_a_script_gives() {
+    let field = |v: &str| json!({"key": "environment", "value": v, "type": "string"});
+    let cases: [Case<Option<Value>>; 6] = [
+        // The CI provider's environment, as before.
+        (&[], &[], None),
+        (&["--environments", "staging"], &[], Some(field("staging"))),
+        // `--environment` replaces the provider's, for the field and the filter.
+        (
+            &["--environment", "production"],
+            &[],
+            Some(field("production")),
+        ),
+        (
+            &["--environments", "prod*"],
+            &[("ALLSTACKS_ENVIRONMENT", "production")],
+            Some(field("production")),
+        ),
+        // A user field wins over both, as every user field does.
+        (
+            &[
+                "--environments",
+                "prod*",
+                "--environment",
+                "qa",
+                "--field",
+                "environment=production",
+            ],
+            &[],
+            Some(field("production")),
+        ),
+        (
+            &["--environments", "production"],
+            &[("ALLSTACKS_ENVIRONMENT", "qa")],
+            None,
+        ),
+    ];
+    for (i, (args, envs, want)) in cases.into_iter().enumerate() {
+        let server = Server::start(vec![Reply::status(201)]);
+        let mut argv = vec!["report", "--status", "success"];
+        argv.extend_from_slice(args);
+        let out = tool(&argv)
+            .endpoint(&server.url())
+            .envs(&gitlab_staging())
+            .envs(envs)
+            .run();
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        let got = server.received();
+        match (i, want) {
+            (0, _) => assert_eq!(
+                environment_fields(&got[0].json()),
+                [field("staging")],
+                "{}",
+                out.stderr
+            ),
+            (_, Some(want)) => {
+                assert_eq!(got.len(), 1, "{args:?} {envs:?}: {}", out.stderr);
+                assert_eq!(environment_fields(&got[0].json()), [want], "{args:?}");
+            }
+            (_, None) => {
+                assert!(got.is_empty(), "{args:?} {envs:?}");
+                assert!(
+                    out.stderr.contains(
+                        "environment \"qa\" (from ALLSTACKS_ENVIRONMENT) is not one of \
+                         --environments (production): nothing is sent"
+                    ),
+                    "{}",
+                    out.stderr
+                );
+            }
+        }
+    }
+    // A field given as a script knows it, outside any CI system.
+    let server = Server::start(vec![Reply::status(201)]);
+    let out = tool(&[
+        "report",
+        "--environments",
+        "prod*",
+        "--field",
+        "environment=preview",
+    ])
+    .server(&server)
+    .envs(&job())
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(server.received().is_empty());
+    assert!(
+        out.stderr
+            .contains("environment \"preview\" (from --field) is not one of --environments"),
+        "{}",
+        out.stderr
+    );
+}
