@@ -96,6 +96,10 @@ pub struct StartArgs {
 pub struct FlushArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
+    /// Also send the reports saved for another endpoint (a URL or company id since corrected)
+    /// to the one configured now, after saying which endpoint each was saved for
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 #[derive(Debug, Args)]

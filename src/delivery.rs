@@ -273,6 +273,17 @@ enum Sent {
 /// that is not about the report itself (server down, token refused, TLS): the rest would fail
 /// the same way.
 pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+    flush_dir(dir, sender, ui, plan, false)
+}
+
+/// `flush --adopt`: like [`flush_saved`], and the reports saved for another endpoint (a URL or
+/// company id since corrected) are sent to `plan.url` too, each after saying where it was saved
+/// for. Never without the user asking: a file planted in a shared outbox names its own URL.
+pub fn flush_adopting(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+    flush_dir(dir, sender, ui, plan, true)
+}
+
+fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool) -> FlushStats {
     let mut stats = FlushStats::default();
     let found = outbox::pending(dir);
     warn_foreign(&found, ui);
@@ -304,7 +315,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
                 continue;
             }
         };
-        match send_saved(claim, sender, ui, plan) {
+        match send_saved(claim, sender, ui, plan, adopt) {
             Sent::Delivered => stats.delivered += 1,
             Sent::Rejected => stats.rejected += 1,
             Sent::Elsewhere(url) => elsewhere.push((path.clone(), url)),
@@ -318,7 +329,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
     for (path, url) in &elsewhere {
         let message = format!(
             "{} was saved for another webhook URL ({}): left in place, never sent with the \
-             token for {}",
+             token for {} (`allstacks-cd flush --adopt` sends it there)",
             path.display(),
             client::redact_userinfo(url),
             plan.url
@@ -333,7 +344,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
 }
 
 /// Sends one claimed report, and puts the file where its answer says.
-fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent {
+fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool) -> Sent {
     let path = claim.path().to_path_buf();
     let saved = match claim.read() {
         Ok(s) => s,
@@ -344,8 +355,16 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent 
         }
     };
     if saved.url != plan.url {
-        let _ = claim.leave();
-        return Sent::Elsewhere(saved.url);
+        if !adopt {
+            let _ = claim.leave();
+            return Sent::Elsewhere(saved.url);
+        }
+        ui.info(&format!(
+            "{} was saved for {}: sending it to {} (--adopt)",
+            path.display(),
+            client::redact_userinfo(&saved.url),
+            plan.url
+        ));
     }
     let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
     // Each saved report gets a full --timeout unless the plan caps the whole flush.

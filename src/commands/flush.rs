@@ -31,7 +31,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         if refuse(&ui, &errors) {
             return outcome.with(Trouble::Invalid);
         }
-        dry_run(&dir, conn.url.as_deref(), &ui);
+        dry_run(&dir, conn.url.as_deref(), &ui, args.adopt);
         return outcome;
     }
     let found = outbox::pending(&dir);
@@ -59,7 +59,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
             return outcome.with(Trouble::Invalid);
         }
     };
-    let stats = send_all(&dir, &delivery, &ui);
+    let stats = send_all(&dir, &delivery, &ui, args.adopt);
     print_stats(&d, &dir, &stats);
     if stats.kept > 0 || stats.rejected > 0 || stats.stuck > 0 {
         return outcome.with(Trouble::Delivery);
@@ -75,7 +75,7 @@ fn refuse(ui: &Ui, errors: &[String]) -> bool {
     !errors.is_empty()
 }
 
-fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
+fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui, adopt: bool) -> FlushStats {
     let plan = FlushPlan {
         max_attempts: None,
         deadline: None,
@@ -84,7 +84,12 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
         stop: None,
         delivered: None,
     };
-    let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan);
+    let flush = if adopt {
+        delivery::flush_adopting
+    } else {
+        delivery::flush_saved
+    };
+    let stats = flush(dir, delivery.sender(), ui, &plan);
     ui.info(&format!(
         "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
         dir.display(),
@@ -99,7 +104,7 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
 
 /// `flush --dry-run`: lists every saved report (and whether it would be sent to the endpoint
 /// configured now), prints their payloads as a JSON array, sends nothing.
-fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
+fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui, adopt: bool) {
     let found = outbox::pending(dir);
     delivery::warn_foreign(&found, ui);
     let mut list = Vec::new();
@@ -110,6 +115,7 @@ fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
                 let shown = crate::client::redact_userinfo(&saved.url);
                 let target = match url {
                     Some(u) if u == saved.url => "the configured endpoint".to_string(),
+                    Some(_) if adopt => format!("another endpoint ({shown}): sent with --adopt"),
                     Some(_) => format!("another endpoint ({shown}): not sent"),
                     None => shown,
                 };
