@@ -32,19 +32,24 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Work out the job, validate it and POST it to the webhook.
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Run CMD, time it, report Succeeded/Failed from its exit, then exit with CMD's code.
     ///
     /// The command always runs: a mistyped reporting flag or a missing `--` is printed as an
     /// error, and the command runs and is reported without it. Only --strict checks the
     /// settings first, and then nothing runs when they are invalid or incomplete (exit 2).
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Record "now" as the job's start, for a later `report` in the same job or workspace.
+    #[command(after_help = START_HELP)]
     Start(StartArgs),
     /// Re-send the reports saved in the outbox, oldest first.
+    #[command(after_help = FLUSH_HELP)]
     Flush(FlushArgs),
     /// Report past deployments: GitHub Actions runs or Deployments, GitLab deployments or
     /// pipelines, or the repository's tags, each exactly as a live report would have been.
+    #[command(after_help = BACKFILL_HELP)]
     Backfill(Box<BackfillArgs>),
     /// Run the webhook relay: GitHub, GitLab, Argo CD and Flux deployments, queued and
     /// delivered.
@@ -58,7 +63,55 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-#[derive(Debug, Args)]
+const REPORT_HELP: &str = "\
+Reads the ALLSTACKS_* variables named above, and the CI provider's own variables (GITHUB_*,
+CI_*, ...; docs/detection.md). On GitHub, GITHUB_TOKEN and GITHUB_API_URL give the start time.
+
+Examples:
+  allstacks-cd report --status success
+  ALLSTACKS_SERVICE_ID=1 allstacks-cd report --dry-run --status success
+  allstacks-cd report --status \"$CI_JOB_STATUS\" --field environment=production";
+
+const RUN_HELP: &str = "\
+Reads the ALLSTACKS_* variables named above, and the CI provider's own variables (GITHUB_*,
+CI_*, ...; docs/detection.md). A command ended by SIGINT or SIGTERM is cancelled
+(--cancelled-as); by another signal, Failed.
+
+Examples:
+  allstacks-cd run -- ./deploy.sh production
+  allstacks-cd run --job-type \"Production Deploy\" -- make deploy
+  allstacks-cd run --strict -- kubectl apply -f k8s/";
+
+const START_HELP: &str = "\
+Reads ALLSTACKS_STATE_FILE and ALLSTACKS_JOB_START_TIME (on GitHub, RUNNER_TEMP for the default
+file).
+
+Examples:
+  allstacks-cd start && ./deploy.sh; allstacks-cd report --status \"$?\"
+  allstacks-cd start --job-start-time 2026-05-01T10:00:00Z";
+
+const FLUSH_HELP: &str = "\
+Reads ALLSTACKS_URL, ALLSTACKS_COMPANY_ID and ALLSTACKS_TOKEN (saved reports are sent only to the
+endpoint configured now, unless --adopt), ALLSTACKS_OUTBOX (default
+$XDG_STATE_HOME/allstacks-cd/outbox).
+
+Examples:
+  allstacks-cd flush --dry-run
+  allstacks-cd flush --output json
+  allstacks-cd flush --adopt";
+
+const BACKFILL_HELP: &str = "\
+Reads ALLSTACKS_URL, ALLSTACKS_COMPANY_ID, ALLSTACKS_TOKEN and the ALLSTACKS_* variables named
+above; github-*: GITHUB_TOKEN (a token that can read Actions or Deployments) and GITHUB_API_URL
+(default https://api.github.com); gitlab-*: GITLAB_TOKEN (else CI_JOB_TOKEN) and GITLAB_API_URL
+(else CI_API_V4_URL, else CI_SERVER_URL/api/v4). See docs/backfill.md.
+
+Examples:
+  allstacks-cd backfill github-runs --workflow deploy.yml --since 90d --dry-run
+  allstacks-cd backfill gitlab-deployments --project acme/web --environment production
+  allstacks-cd backfill git-tags --pattern 'v*' --limit 50";
+
+#[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub job: JobArgs,
@@ -194,8 +247,8 @@ pub struct JobArgs {
     /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
     #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub service_id: Option<String>,
-    /// success, failed, on hold, cancelled, skipped, an exit code... (see README)
-    /// [env: ALLSTACKS_STATUS] [default: from the CI provider]
+    /// success, failed, on hold, cancelled, skipped, an exit code...; every accepted word is
+    /// listed in docs/settings.md#status [env: ALLSTACKS_STATUS] [default: from the CI provider]
     #[arg(long, value_name = "WORD", allow_negative_numbers = true)]
     pub status: Option<String>,
     /// Job ID [env: ALLSTACKS_JOB_ID] [default: the CI run/pipeline or job id]

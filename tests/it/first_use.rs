@@ -531,3 +531,56 @@ fn environments_match_an_environment_a_script_gives() {
         out.stderr
     );
 }
+
+#[test]
+fn help_names_the_variables_a_command_reads_and_ends_with_examples() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("report", &["ALLSTACKS_", "GITHUB_TOKEN"]),
+        ("run", &["ALLSTACKS_", "SIGTERM", "--cancelled-as"]),
+        (
+            "start",
+            &["ALLSTACKS_STATE_FILE", "ALLSTACKS_JOB_START_TIME"],
+        ),
+        ("flush", &["ALLSTACKS_OUTBOX", "--adopt"]),
+        (
+            "backfill",
+            &[
+                "GITHUB_TOKEN",
+                "GITHUB_API_URL",
+                "GITLAB_TOKEN",
+                "GITLAB_API_URL",
+            ],
+        ),
+    ];
+    for (command, names) in cases {
+        let out = tool(&[command, "--help"]).run();
+        assert_eq!(out.code, 0, "{command}");
+        let flat = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        for name in names {
+            assert!(
+                flat.contains(name),
+                "{command} --help lacks {name}:\n{}",
+                out.stdout
+            );
+        }
+        let examples = out
+            .stdout
+            .split("\nExamples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{command} --help has no examples:\n{}", out.stdout));
+        let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!((2..=3).contains(&lines.len()), "{command}: {lines:?}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.contains(&format!("allstacks-cd {command}"))),
+            "{command}: {lines:?}"
+        );
+    }
+    let out = tool(&["report", "--help"]).run();
+    assert!(
+        out.stdout.contains("docs/settings.md#status"),
+        "--status points to the page with the words:\n{}",
+        out.stdout
+    );
+}
