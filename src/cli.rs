@@ -61,6 +61,16 @@ pub enum Command {
     /// ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS (deployment, pipeline). GET /healthz,
     /// /readyz and /metrics need none. See docs/relay.md.
     Serve(ServeArgs),
+    /// Check everything a first report can get wrong, without reporting anything.
+    ///
+    /// The settings (each with where it came from; the token masked), the webhook host's DNS,
+    /// TCP and TLS (a GET on the webhook URL, which is not a job: any HTTP answer proves the
+    /// path), the token's form, the outbox, the detected CI provider and the job a report would
+    /// send (printed on stdout, as --dry-run does). No endpoint proves a token valid without
+    /// posting a job: only a report does. Takes every flag of `report`. Exit 0 when all is
+    /// well, 1 when something is wrong.
+    #[command(after_help = CHECK_HELP)]
+    Check(ReportArgs),
 }
 
 const REPORT_HELP: &str = "\
@@ -110,6 +120,15 @@ Examples:
   allstacks-cd backfill github-runs --workflow deploy.yml --since 90d --dry-run
   allstacks-cd backfill gitlab-deployments --project acme/web --environment production
   allstacks-cd backfill git-tags --pattern 'v*' --limit 50";
+
+const CHECK_HELP: &str = "\
+Reads what `report` reads: the ALLSTACKS_* variables named above, the CI provider's variables,
+HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE.
+
+Examples:
+  allstacks-cd check
+  allstacks-cd check --status success --service-id 7
+  ALLSTACKS_URL=https://allstacks.example.com ALLSTACKS_COMPANY_ID=42 allstacks-cd check";
 
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {

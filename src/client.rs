@@ -109,6 +109,17 @@ pub fn redact_userinfo(text: &str) -> String {
     }
 }
 
+/// The host (IPv6 without brackets) and port of `url`, the scheme's default port when none is
+/// given (`check` resolves and connects to them).
+pub fn host_and_port(url: &str) -> Option<(String, u16)> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Some((host.to_string(), url.port_or_known_default()?))
+}
+
 /// Whether requests to `url` must bypass any proxy: a proxy cannot reach this machine's
 /// loopback for us, and a plain-HTTP request would hand the token to the proxy in clear.
 pub fn bypasses_proxy(url: &reqwest::Url) -> bool {
@@ -235,6 +246,23 @@ impl Sender {
             retries: opts.retries,
             timeout: opts.timeout,
         })
+    }
+
+    /// One GET of `url`, without the token and without retries (`check`: does the server
+    /// answer there?). Any HTTP answer is `Ok`: its status and, for a redirect, where to.
+    pub fn probe(&self, url: &str, timeout: Duration) -> Result<(u16, Option<String>), Failure> {
+        match self.client.get(url).timeout(timeout).send() {
+            Ok(resp) => {
+                let to = resp.headers().get(reqwest::header::LOCATION);
+                let to = to.and_then(|v| v.to_str().ok()).map(redact_userinfo);
+                Ok((resp.status().as_u16(), to))
+            }
+            Err(e) => match transport_failure(&e, error_chain(&e)) {
+                Attempt::Final(_, Err(f)) => Err(f),
+                Attempt::Transient { why, .. } => Err(Failure::GaveUp(why)),
+                Attempt::Final(_, Ok(_)) => Err(Failure::GaveUp("no answer".into())),
+            },
+        }
     }
 
     /// The deadline `--timeout` gives a delivery that starts now.

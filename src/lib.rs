@@ -57,6 +57,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
     match cli.command {
         Command::Report(a) => commands::report(a.job, a.conn, None, env, cwd).exit_code(),
         Command::Run(a) => commands::run(a, &[], env, cwd),
+        Command::Check(a) => commands::check(a, env, cwd),
         Command::Start(a) => commands::start(a, env, cwd).exit_code(),
         Command::Flush(a) => commands::flush(a, env).exit_code(),
         Command::Backfill(a) => commands::backfill(*a, env, cwd),

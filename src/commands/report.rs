@@ -133,7 +133,7 @@ struct Cx<'a> {
 }
 
 /// The job from the environment: detection, git, the `start` state file, the GitHub API.
-fn plan(
+pub(super) fn plan(
     js: &JobSettings,
     ci: &CiContext,
     state_file: &state::StateFile,
@@ -185,7 +185,7 @@ fn api_start(
 }
 
 /// In a CI system, known or not (almost all of them set `CI`).
-fn in_ci(ci: &CiContext, env: &Env) -> bool {
+pub(super) fn in_ci(ci: &CiContext, env: &Env) -> bool {
     ci.provider.is_ci()
         || env
             .get("CI")
@@ -284,12 +284,7 @@ fn reported(job: &Job, provenance: &Provenance, url: &str, delivered: &Delivered
 
 /// `--dry-run`: the payload on stdout, where each field came from on stderr.
 fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: &Env) {
-    let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
-    println!("{pretty}");
-    let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
-    for (field, value, source) in provenance {
-        ui.plain(&format!("{field:width$}  {value}  {source}"));
-    }
+    print_job(job, provenance, ui);
     if let Some(url) = url {
         ui.info(&format!("dry run: would POST to {url}"));
     }
@@ -299,6 +294,16 @@ fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: 
         job,
         "dry run: nothing sent",
     );
+}
+
+/// The payload on stdout, and where each field came from on stderr (`--dry-run`, `check`).
+pub(super) fn print_job(job: &Job, provenance: &Provenance, ui: &Ui) {
+    let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
+    println!("{pretty}");
+    let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
+    for (field, value, source) in provenance {
+        ui.plain(&format!("{field:width$}  {value}  {source}"));
+    }
 }
 
 /// What the failure message adds about the outbox.

@@ -24,6 +24,13 @@ fn job() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+fn statuses(received: &[Received]) -> Vec<Value> {
+    received
+        .iter()
+        .map(|r| r.json()["status"].clone())
+        .collect()
+}
+
 #[test]
 fn dry_run_prints_the_payload_whatever_connection_setting_is_missing() {
     let partial: [&[(&str, &str)]; 5] = [
@@ -72,21 +79,15 @@ fn dry_run_still_refuses_an_invalid_connection_value() {
     }
 }
 
-fn statuses(received: &[Received]) -> Vec<Value> {
-    received
-        .iter()
-        .map(|r| r.json()["status"].clone())
-        .collect()
-}
-
 #[test]
 fn an_unknown_value_is_a_usage_error_like_an_unknown_flag() {
     let server = Server::start(vec![Reply::status(201)]);
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 8] = [
         &["report", "--scope", "foo"],
         &["report", "--output", "yaml"],
         &["report", "--cancelled-as", "maybe"],
         &["flush", "--output", "yaml"],
+        &["check", "--scope", "foo"],
         &["backfill", "git-tags", "--output", "yaml"],
         &["backfill", "git-tags", "--cancelled-as", "maybe"],
         &["backfill", "git-tags", "--dry-run", "--output", "yaml"],
@@ -534,7 +535,7 @@ fn environments_match_an_environment_a_script_gives() {
 
 #[test]
 fn help_names_the_variables_a_command_reads_and_ends_with_examples() {
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("report", &["ALLSTACKS_", "GITHUB_TOKEN"]),
         ("run", &["ALLSTACKS_", "SIGTERM", "--cancelled-as"]),
         (
@@ -551,6 +552,7 @@ fn help_names_the_variables_a_command_reads_and_ends_with_examples() {
                 "GITLAB_API_URL",
             ],
         ),
+        ("check", &["No endpoint proves a token valid"]),
     ];
     for (command, names) in cases {
         let out = tool(&[command, "--help"]).run();

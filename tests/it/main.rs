@@ -2,6 +2,7 @@
 //! 127.0.0.1. One test binary keeps link time down.
 
 mod backfill;
+mod check;
 mod cli;
 mod delivery;
 mod deployments;
