@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use super::report::{in_ci, plan, print_job};
 use super::ui_for;
-use crate::ci::{self, CiContext};
+use crate::ci;
 use crate::cli::{ConnArgs, ReportArgs};
 use crate::client;
+use crate::context::CiContext;
 use crate::delivery::{self, Delivery};
 use crate::env::{Env, Sourced};
 use crate::outbox;

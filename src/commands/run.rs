@@ -8,9 +8,9 @@ use std::path::Path;
 use super::{report, ui_for};
 use crate::cli::RunArgs;
 use crate::env::{Env, Sourced};
-use crate::now_epoch;
 use crate::resolve::Wrapped;
 use crate::settings;
+use crate::timefmt::now_epoch;
 
 /// `run`: runs the command, then reports its outcome. `usage` holds what the command line got
 /// wrong (options clap refused and [`crate::salvage`] left out), printed as errors first.
