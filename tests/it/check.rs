@@ -247,19 +247,22 @@ fn the_outbox_must_be_private_and_what_waits_in_it_is_counted() {
     assert_eq!(crate::support::outbox_files(outbox.path()).len(), 2);
 }
 
+/// A GitLab job that succeeded: everything a report needs but the connection.
+const GITLAB_JOB: [(&str, &str); 6] = [
+    ("GITLAB_CI", "true"),
+    ("CI_COMMIT_SHA", SHA),
+    ("CI_PROJECT_PATH", "acme/web"),
+    ("CI_PIPELINE_ID", "77"),
+    ("CI_PIPELINE_CREATED_AT", "2024-01-01T10:00:00Z"),
+    ("CI_JOB_STATUS", "success"),
+];
+
 #[test]
 fn the_ci_provider_and_a_job_that_would_not_be_valid() {
     let server = Server::start(vec![Reply::status(405)]);
     let out = tool(&["check", "--field", "n:integer=x"])
         .server(&server)
-        .envs(&[
-            ("GITLAB_CI", "true"),
-            ("CI_COMMIT_SHA", SHA),
-            ("CI_PROJECT_PATH", "acme/web"),
-            ("CI_PIPELINE_ID", "77"),
-            ("CI_PIPELINE_CREATED_AT", "2024-01-01T10:00:00Z"),
-            ("CI_JOB_STATUS", "success"),
-        ])
+        .envs(&GITLAB_JOB)
         .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(line(&out, "provider"), ("ok", "gitlab-ci (detected)"));
@@ -271,17 +274,7 @@ fn the_ci_provider_and_a_job_that_would_not_be_valid() {
     assert!(out.stdout.is_empty(), "no payload for an invalid job");
     // The status came from the provider: no stand-in.
     assert!(!out.stderr.contains("stand-in"), "{}", out.stderr);
-    let valid = tool(&["check"])
-        .server(&server)
-        .envs(&[
-            ("GITLAB_CI", "true"),
-            ("CI_COMMIT_SHA", SHA),
-            ("CI_PROJECT_PATH", "acme/web"),
-            ("CI_PIPELINE_ID", "77"),
-            ("CI_PIPELINE_CREATED_AT", "2024-01-01T10:00:00Z"),
-            ("CI_JOB_STATUS", "success"),
-        ])
-        .run();
+    let valid = tool(&["check"]).server(&server).envs(&GITLAB_JOB).run();
     assert_eq!(valid.code, 0, "{}", valid.stderr);
     let p = valid.json();
     assert_eq!(
