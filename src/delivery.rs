@@ -164,7 +164,11 @@ impl Delivery {
                 stop: None,
                 delivered: None,
             };
-            flush_saved(dir, &self.sender, ui, &plan);
+            if let Err(e) = flush_saved(dir, &self.sender, ui, &plan) {
+                ui.warn(&format!(
+                    "saved reports not sent: the outbox is not trusted: {e}"
+                ));
+            }
         }
     }
 
@@ -271,21 +275,37 @@ enum Sent {
 
 /// Sends every saved report for `plan.url` in `dir`, oldest first. Stops at the first failure
 /// that is not about the report itself (server down, token refused, TLS): the rest would fail
-/// the same way.
-pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+/// the same way. `Err` when the outbox is not trusted ([`outbox::pending`]): nothing is sent.
+pub fn flush_saved(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+) -> Result<FlushStats, String> {
     flush_dir(dir, sender, ui, plan, false)
 }
 
 /// `flush --adopt`: like [`flush_saved`], and the reports saved for another endpoint (a URL or
 /// company id since corrected) are sent to `plan.url` too, each after saying where it was saved
 /// for. Never without the user asking: a file planted in a shared outbox names its own URL.
-pub fn flush_adopting(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+pub fn flush_adopting(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+) -> Result<FlushStats, String> {
     flush_dir(dir, sender, ui, plan, true)
 }
 
-fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool) -> FlushStats {
+fn flush_dir(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+    adopt: bool,
+) -> Result<FlushStats, String> {
     let mut stats = FlushStats::default();
-    let found = outbox::pending(dir);
+    let found = outbox::pending(dir)?;
     warn_foreign(&found, ui);
     stats.foreign = found.foreign.len();
     let total = found.files.len();
@@ -340,7 +360,7 @@ fn flush_dir(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool
             ui.verbose(&message);
         }
     }
-    stats
+    Ok(stats)
 }
 
 /// Sends one claimed report, and puts the file where its answer says.

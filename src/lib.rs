@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod env;
 pub mod events;
 pub mod fields;
+pub mod files;
 pub mod git;
 pub mod github;
 pub mod github_api;
