@@ -223,15 +223,33 @@ fn not_reported(s: &JobSettings, ci: &CiContext) -> Option<String> {
         return None;
     }
     let list = s.environments.join(",");
-    match ci.environment() {
+    match environment(s, ci) {
         None => Some(format!(
             "no environment was detected, and --environments ({list}) reports only jobs that \
-             deploy to one of those: nothing is sent"
+             deploy to one of those (a script can say it with --environment or --field \
+             environment=): nothing is sent"
         )),
-        Some(e) if !crate::glob::any(&s.environments, e) => Some(format!(
-            "environment {e:?} is not one of --environments ({list}): nothing is sent"
-        )),
+        Some((e, source)) if !crate::glob::any(&s.environments, &e) => {
+            let from = source.map_or(String::new(), |s| format!(" (from {s})"));
+            Some(format!(
+                "environment {e:?}{from} is not one of --environments ({list}): nothing is sent"
+            ))
+        }
         Some(_) => None,
+    }
+}
+
+/// The environment `--environments` matches: the user's `environment` field (its first value),
+/// else `--environment`, else the CI provider's or the event's (whose source goes unsaid).
+fn environment(s: &JobSettings, ci: &CiContext) -> Option<(String, Option<String>)> {
+    let user = user_fields(s).ok().and_then(|fields| {
+        let f = fields.into_iter().find(|f| f.key == "environment")?;
+        let value = f.values.first()?.as_str()?.to_string();
+        Some(Sourced::new(value, f.source))
+    });
+    match user.or_else(|| s.environment.clone()) {
+        Some(given) => Some((given.value, Some(given.source))),
+        None => ci.environment().map(|e| (e.to_string(), None)),
     }
 }
 
@@ -493,7 +511,7 @@ fn optional_fields(
     let context = if s.no_context {
         Vec::new()
     } else {
-        context_fields(ci)
+        context_fields(s, ci)
     };
     Ok(merge_context(user, context, warnings))
 }
@@ -509,12 +527,25 @@ fn user_fields(s: &JobSettings) -> Result<Vec<OptionalField>, String> {
     Ok(all)
 }
 
-fn context_fields(ci: &CiContext) -> Vec<ContextField> {
+/// The provider's context fields; `--environment` replaces its `environment`.
+fn context_fields(s: &JobSettings, ci: &CiContext) -> Vec<ContextField> {
     let mut out = Vec::new();
     if ci.provider != Provider::Local {
         out.push(ContextField::text("ci_provider", ci.provider.id()));
     }
-    out.extend(ci.context.iter().cloned());
+    let given = s.environment.as_ref();
+    out.extend(
+        ci.context
+            .iter()
+            .filter(|c| given.is_none() || c.key != "environment")
+            .cloned(),
+    );
+    if let Some(e) = given {
+        out.push(ContextField {
+            key: "environment",
+            value: e.value.clone(),
+        });
+    }
     out
 }
 

@@ -31,7 +31,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         if refuse(&ui, &errors) {
             return outcome.with(Trouble::Invalid);
         }
-        dry_run(&dir, &found, conn.url.as_deref(), &ui);
+        dry_run(&dir, &found, conn.url.as_deref(), &ui, args.adopt);
         return outcome;
     }
     if errors.is_empty() && found.files.is_empty() && found.foreign.is_empty() {
@@ -58,7 +58,7 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
             return outcome.with(Trouble::Invalid);
         }
     };
-    let stats = match send_all(&dir, &delivery, &ui) {
+    let stats = match send_all(&dir, &delivery, &ui, args.adopt) {
         Ok(stats) => stats,
         Err(e) => {
             ui.error(&format!("the outbox is not trusted: {e}"));
@@ -80,7 +80,7 @@ fn refuse(ui: &Ui, errors: &[String]) -> bool {
     !errors.is_empty()
 }
 
-fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> Result<FlushStats, String> {
+fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui, adopt: bool) -> Result<FlushStats, String> {
     let plan = FlushPlan {
         max_attempts: None,
         deadline: None,
@@ -89,7 +89,12 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> Result<FlushStats, Stri
         stop: None,
         delivered: None,
     };
-    let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan)?;
+    let flush = if adopt {
+        delivery::flush_adopting
+    } else {
+        delivery::flush_saved
+    };
+    let stats = flush(dir, delivery.sender(), ui, &plan)?;
     ui.info(&format!(
         "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
         dir.display(),
@@ -104,7 +109,7 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> Result<FlushStats, Stri
 
 /// `flush --dry-run`: lists every saved report (and whether it would be sent to the endpoint
 /// configured now), prints their payloads as a JSON array, sends nothing.
-fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui) {
+fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui, adopt: bool) {
     delivery::warn_foreign(found, ui);
     let mut list = Vec::new();
     for path in &found.files {
@@ -114,6 +119,7 @@ fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui) {
                 let shown = crate::client::redact_userinfo(&saved.url);
                 let target = match url {
                     Some(u) if u == saved.url => "the configured endpoint".to_string(),
+                    Some(_) if adopt => format!("another endpoint ({shown}): sent with --adopt"),
                     Some(_) => format!("another endpoint ({shown}): not sent"),
                     None => shown,
                 };

@@ -3,6 +3,7 @@
 //! [`Outcome`]; [`crate::run`] turns that into the exit code in one place.
 
 mod backfill;
+mod check;
 mod flush;
 mod report;
 mod run;
@@ -10,6 +11,7 @@ mod serve;
 mod start;
 
 pub use backfill::backfill;
+pub use check::check;
 pub use flush::flush;
 pub use report::report;
 pub use run::run;

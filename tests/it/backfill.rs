@@ -239,7 +239,7 @@ fn github_runs_every_page_mapped_field_by_field_and_a_rerun_sends_nothing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 5, sent 4, already sent 0, skipped 1, failed 0",
+        "allstacks-cd: backfill: found 5, sent 4, already sent 0, skipped 1, failed 0",
         "{}",
         out.stderr
     );
@@ -492,7 +492,7 @@ fn github_deployments_with_their_latest_status_field_by_field() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 2, already sent 0, skipped 2, failed 0"
+        "allstacks-cd: backfill: found 4, sent 2, already sent 0, skipped 2, failed 0"
     );
     assert!(
         out.stderr
@@ -541,7 +541,7 @@ fn github_deployments_with_their_latest_status_field_by_field() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 0, already sent 2, skipped 2, failed 0"
+        "allstacks-cd: backfill: found 4, sent 0, already sent 2, skipped 2, failed 0"
     );
     let again: Vec<String> = api.received()[before..]
         .iter()
@@ -650,7 +650,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 3, already sent 0, skipped 1, failed 0"
+        "allstacks-cd: backfill: found 4, sent 3, already sent 0, skipped 1, failed 0"
     );
     assert!(
         out.stderr
@@ -734,7 +734,7 @@ fn gitlab_pipelines_field_by_field_with_the_job_token_and_link_pages() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
+        "allstacks-cd: backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
     );
     let got = by_job_id(&receiver.received());
     let created = T0 + 7040;
@@ -830,7 +830,7 @@ fn git_tags_annotated_and_lightweight_in_sha1_and_sha256_repositories() {
         assert_eq!(out.code, 0, "{format}: {}", out.stderr);
         assert_eq!(
             last_line(&out),
-            "backfill: found 2, sent 2, already sent 0, skipped 0, failed 0"
+            "allstacks-cd: backfill: found 2, sent 2, already sent 0, skipped 0, failed 0"
         );
         let got = by_job_id(&receiver.received());
         assert_eq!(
@@ -846,7 +846,7 @@ fn git_tags_annotated_and_lightweight_in_sha1_and_sha256_repositories() {
         let out = run();
         assert_eq!(
             last_line(&out),
-            "backfill: found 2, sent 0, already sent 2, skipped 0, failed 0"
+            "allstacks-cd: backfill: found 2, sent 0, already sent 2, skipped 0, failed 0"
         );
         assert_eq!(receiver.received().len(), 2);
         assert!(
@@ -889,7 +889,7 @@ fn a_partial_failure_is_retried_by_the_rerun_and_nothing_is_sent_twice() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 8, sent 5, already sent 0, skipped 0, failed 3"
+        "allstacks-cd: backfill: found 8, sent 5, already sent 0, skipped 0, failed 3"
     );
     assert!(
         out.stderr
@@ -911,7 +911,7 @@ fn a_partial_failure_is_retried_by_the_rerun_and_nothing_is_sent_twice() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 8, sent 3, already sent 5, skipped 0, failed 0"
+        "allstacks-cd: backfill: found 8, sent 3, already sent 5, skipped 0, failed 0"
     );
     let retried = by_job_id(&receiver.received()[first.len()..]);
     assert_eq!(
@@ -959,7 +959,11 @@ fn interrupted_then_finished(signal: i32, code: i32) {
     );
     assert!(out.stderr.contains("stopped by SIG"), "{}", out.stderr);
     let summary = last_line(&out);
-    assert!(summary.starts_with("backfill: found "), "{}", out.stderr);
+    assert!(
+        summary.starts_with("allstacks-cd: backfill: found "),
+        "{}",
+        out.stderr
+    );
     let first = receiver.received();
     assert!(first.len() < 30, "the stop came too late to test anything");
     // Every POST that started was answered (the drain), and each is in the ledger.
@@ -1221,33 +1225,41 @@ fn dry_run_prints_one_valid_payload_a_line_and_touches_no_ledger() {
     let state = tempfile::tempdir().expect("tmp");
     let runs: Vec<Value> = (1..=5).rev().map(|i| run(600 + i, 1, "success")).collect();
     let api = github_runs_api(runs, 2, |_| None);
-    let out = tool(&[
-        "backfill",
-        "github-runs",
-        "--workflow",
-        "deploy.yml",
-        "--repo",
-        "acme/web",
-        "--dry-run",
-        "--service-id",
-        "7",
-    ])
-    .env("GITHUB_API_URL", api.url())
-    .env("XDG_STATE_HOME", state.path())
-    .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("url is required"),
-        "a warning only: {}",
-        out.stderr
-    );
-    assert_eq!(last_line(&out), "backfill: found 5, printed 5, skipped 0");
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 5, "{}", out.stdout);
-    for (line, id) in lines.iter().zip((601..=605).rev()) {
-        assert!(!line.contains('\n') && line.starts_with('{'), "{line}");
-        let v: Value = serde_json::from_str(line).expect("each line is JSON");
-        assert_eq!(v, run_payload(id, 1, "Succeeded"));
+    // No connection at all, or a company id without its URL: a missing setting only warns.
+    for given in [&[][..], &[("ALLSTACKS_COMPANY_ID", "42")]] {
+        let out = tool(&[
+            "backfill",
+            "github-runs",
+            "--workflow",
+            "deploy.yml",
+            "--repo",
+            "acme/web",
+            "--dry-run",
+            "--service-id",
+            "7",
+        ])
+        .env("GITHUB_API_URL", api.url())
+        .env("XDG_STATE_HOME", state.path())
+        .envs(given)
+        .run();
+        assert_eq!(out.code, 0, "{given:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("url is required")
+                && out.stderr.contains("(nothing is sent with --dry-run)"),
+            "a warning only: {}",
+            out.stderr
+        );
+        assert_eq!(
+            last_line(&out),
+            "allstacks-cd: backfill: found 5, printed 5, skipped 0"
+        );
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 5, "{}", out.stdout);
+        for (line, id) in lines.iter().zip((601..=605).rev()) {
+            assert!(!line.contains('\n') && line.starts_with('{'), "{line}");
+            let v: Value = serde_json::from_str(line).expect("each line is JSON");
+            assert_eq!(v, run_payload(id, 1, "Succeeded"));
+        }
     }
     assert!(
         !state.path().join("allstacks-cd").exists(),
@@ -1561,9 +1573,154 @@ fn a_tag_that_marks_no_commit_is_counted_as_skipped() {
         );
         assert_eq!(
             last_line(&out),
-            "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0",
+            "allstacks-cd: backfill: found 3, sent 2, already sent 0, skipped 1, failed 0",
             "{format}"
         );
         assert_eq!(receiver.received().len(), 2);
     }
+}
+
+/// A backfill of 30 runs that posts slowly (each POST answered after `delay`), so that a test
+/// can stop it half-way.
+fn slow_backfill(delay: Duration, extra: &[&str]) -> (Tool, Server, Server, tempfile::TempDir) {
+    let state = tempfile::tempdir().expect("tmp");
+    let runs: Vec<Value> = (1..=30).rev().map(|i| run(600 + i, 1, "success")).collect();
+    let api = github_runs_api(runs, 10, |_| None);
+    let receiver = Server::route(move |_| Reply::status(201).delay(delay));
+    let mut args = vec![
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--concurrency",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let tool = gh(&args, &api, &receiver, state.path());
+    (tool, api, receiver, state)
+}
+
+/// The summary and the `--output json` counts of a backfill that stopped cleanly by `sig`.
+fn stopped_cleanly(out: &Output, code: i32, receiver: &Server) {
+    assert_eq!(out.code, code, "{}", out.stderr);
+    assert!(out.stderr.contains("stopped by SIG"), "{}", out.stderr);
+    let summary = last_line(out);
+    assert!(
+        summary.starts_with("allstacks-cd: backfill: found "),
+        "{}",
+        out.stderr
+    );
+    let counts: Value = serde_json::from_str(out.stdout.trim()).expect("--output json counts");
+    assert_eq!(counts["exit_code"], json!(code));
+    let sent = receiver.received().len();
+    assert!(sent < 30, "the stop came too late to test anything");
+    assert_eq!(counts["sent"], json!(sent), "{}", out.stdout);
+    assert!(summary.contains(&format!("sent {sent},")), "{summary}");
+}
+
+#[test]
+fn a_signal_to_the_process_and_its_group_at_once_stops_once_and_cleanly() {
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(200), &["--output", "json"]);
+    let mut sent = false;
+    let out = tool.own_group().run_with(|pid| {
+        if !sent && receiver.received().len() >= 4 {
+            // What a supervisor does: the process, then its group, within milliseconds (a
+            // copy still pending when the next comes merges with it: 20 ms apart, both arrive).
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            std::thread::sleep(Duration::from_millis(20));
+            crate::support::signal(-(pid as i32), libc::SIGTERM);
+            sent = true;
+        }
+    });
+    assert!(sent);
+    stopped_cleanly(&out, 143, &receiver);
+}
+
+#[test]
+fn under_timeout_the_backfill_stops_with_its_summary() {
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(250), &["--output", "json"]);
+    // GNU timeout signals the command and then its whole group; --preserve-status passes our
+    // exit code through.
+    let out = tool.under(&["timeout", "--preserve-status", "1.5"]).run();
+    stopped_cleanly(&out, 143, &receiver);
+}
+
+#[test]
+fn a_second_signal_more_than_a_second_later_ends_it_at_once() {
+    let (tool, _api, receiver, _state) = slow_backfill(
+        Duration::from_secs(20),
+        &["--timeout", "30", "--output", "json"],
+    );
+    let mut first: Option<Instant> = None;
+    let mut second: Option<Instant> = None;
+    let out = tool.run_with(|pid| match (first, second) {
+        (None, _) if !receiver.received().is_empty() => {
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            first = Some(Instant::now());
+        }
+        (Some(t), None) if t.elapsed() > Duration::from_millis(1500) => {
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            second = Some(Instant::now());
+        }
+        _ => {}
+    });
+    let second = second.expect("second signal sent");
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "the second signal did not end it at once ({:?})",
+        second.elapsed()
+    );
+    // The drain (POSTs answered after 20 s) was cut short: no summary.
+    assert!(
+        !out.stderr.contains("allstacks-cd: backfill: found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_progress_bar_counts_jobs_against_the_limit_and_shows_every_field() {
+    // 30 runs listed, --limit 5: the bar on a terminal (a pty from `script`) counts 5 jobs.
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(300), &["--limit", "5"]);
+    let shell = r#"exec script -qec "$(printf '%q ' "$@")" /dev/null"#;
+    let out = tool
+        .env("SHELL", "/bin/bash")
+        .env("TERM", "xterm")
+        .under(&["bash", "-c", shell, "bash"])
+        .run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(receiver.received().len(), 5);
+    // The terminal's output: frames separated by carriage returns and escape sequences.
+    let mut plain = String::new();
+    let mut chars = out.stdout.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(if c == '\r' { '\n' } else { c });
+    }
+    let frames: Vec<&str> = plain.lines().filter(|l| l.contains(" jobs, ")).collect();
+    assert!(!frames.is_empty(), "no bar was drawn:\n{plain}");
+    for frame in &frames {
+        assert!(frame.contains("/5 jobs, found "), "{frame}");
+        assert!(
+            !frame.contains(", ,") && !frame.contains("  ,"),
+            "an empty field: {frame}"
+        );
+    }
+    assert!(plain.contains("allstacks-cd: backfill: found "), "{plain}");
 }

@@ -3,11 +3,13 @@
 
 mod architecture;
 mod backfill;
+mod check;
 mod cli;
 mod delivery;
 mod deployments;
 mod docs;
 mod faults;
+mod first_use;
 mod git_detection;
 mod outbox;
 mod props;
