@@ -541,10 +541,7 @@ fn context_fields(s: &JobSettings, ci: &CiContext) -> Vec<ContextField> {
             .cloned(),
     );
     if let Some(e) = given {
-        out.push(ContextField {
-            key: "environment",
-            value: e.value.clone(),
-        });
+        out.push(ContextField::text("environment", e.value.clone()));
     }
     out
 }
