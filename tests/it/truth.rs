@@ -182,7 +182,7 @@ fn backfill_runs_of_an_old_github_enterprise_server() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 1, sent 1, already sent 0, skipped 0, failed 0"
+        "allstacks-cd: backfill: found 1, sent 1, already sent 0, skipped 0, failed 0"
     );
     let got = by_job_id(&receiver.received());
     let job = &got["289782451-1"];
@@ -520,7 +520,7 @@ fn backfill_gitlab_pipelines_with_an_environment_filter() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
+        "allstacks-cd: backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
     );
     assert!(
         out.stderr.contains(
@@ -541,7 +541,7 @@ fn backfill_gitlab_pipelines_with_an_environment_filter() {
     let out = run("staging");
     assert_eq!(
         last_line(&out),
-        "backfill: found 3, sent 0, already sent 0, skipped 3, failed 0"
+        "allstacks-cd: backfill: found 3, sent 0, already sent 0, skipped 3, failed 0"
     );
 }
 
