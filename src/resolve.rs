@@ -654,4 +654,32 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_number_counted_per_repository_goes_after_the_repository() {
+        let mut ci = CiContext::new(Provider::Drone);
+        ci.pipeline_id = Some(Sourced::new("12".into(), "DRONE_BUILD_NUMBER"));
+        ci.pipeline_id_per_repo = true;
+        let repo = Sourced::new("acme/web".to_string(), "DRONE_REPO");
+        let id = |s: &JobSettings, repo: Option<&Sourced<String>>| {
+            resolve_job_id(s, &ci, repo, None, None).unwrap().unwrap()
+        };
+        let global = CiContext {
+            pipeline_id_per_repo: false,
+            ..ci.clone()
+        };
+        let got = id(&settings(), Some(&repo));
+        assert_eq!(
+            (got.value.as_str(), got.source.as_str()),
+            ("acme/web#12", "DRONE_REPO, DRONE_BUILD_NUMBER")
+        );
+        assert_eq!(id(&settings(), None).value, "12", "no repository known");
+        let given = JobSettings {
+            job_id: Some(Sourced::new("release-12".into(), "--job-id")),
+            ..settings()
+        };
+        assert_eq!(id(&given, Some(&repo)).value, "release-12");
+        let got = resolve_job_id(&settings(), &global, Some(&repo), None, None);
+        assert_eq!(got.unwrap().unwrap().value, "12", "a global id");
+    }
 }
