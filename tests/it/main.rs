@@ -3,6 +3,7 @@
 
 mod backfill;
 mod cli;
+mod completions;
 mod delivery;
 mod deployments;
 mod docs;
