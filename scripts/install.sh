@@ -15,10 +15,14 @@
 # shared by every job and repository on it, so it holds only release archives, each checked
 # against the checksum fetched again from the release in this job before it is unpacked.
 # Every binary runs from a directory this job created with mktemp -d (mode 700, random name).
+# An allstacks-cd on PATH is never used unless ALLSTACKS_CD_BINARY names it. The download URL
+# must be https (or http to this machine); ALLSTACKS_CD_SHA256 pins the archive's SHA-256, so
+# that the checksum does not come from the same host as the archive.
 #
 # Reads:  ALLSTACKS_CD_BINARY, ALLSTACKS_CD_VERSION (empty: the version in the action's
 #         Cargo.toml), ALLSTACKS_CD_DOWNLOAD_URL (empty: GitHub releases of
 #         ALLSTACKS_CD_REPOSITORY, else of the repository named in Cargo.toml),
+#         ALLSTACKS_CD_SHA256 (empty: the checksum published with the release),
 #         ALLSTACKS_CD_VERIFIED_BIN (written to $GITHUB_ENV by an earlier install in this
 #         job), GITHUB_ACTION_PATH, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
 # Writes: `bin` and `dir` to $GITHUB_OUTPUT, the binary's directory to $GITHUB_PATH, and
@@ -36,6 +40,11 @@ die() {
 to_unix() { if command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi; }
 to_mixed() { if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s\n' "$1"; fi; }
 to_native() { if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi; }
+
+# allstacks_cd_url_ok: the GitLab install shell's rule for a download URL (https, or http to
+# this machine), the same for both.
+# shellcheck source=scripts/gitlab-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/gitlab-install.sh"
 
 action_path=$(to_unix "${GITHUB_ACTION_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}")
 github_output=${GITHUB_OUTPUT:-/dev/null}
@@ -187,6 +196,8 @@ if [ -z "$base" ]; then
     fi
     base="https://github.com/${repo%/}/releases/download"
 fi
+allstacks_cd_url_ok "$base" ||
+    die "download-url (ALLSTACKS_CD_DOWNLOAD_URL) must be an https URL (or http to this machine: 127.0.0.1, localhost, [::1]), got '$base': over plain http the binary and its checksum could be changed on the way"
 base="${base%/}/v$version"
 asset="allstacks-cd-$version-$target.$ext"
 
@@ -234,23 +245,32 @@ fetch() {
 work=$(private_dir allstacks-cd) || die "cannot create a directory under $tmp_root"
 trap 'rm -rf "$work"' EXIT
 
-# The published checksum: `<asset>.sha256`, else the release's SHA256SUMS. It is fetched
-# in every job, also when the archive comes from the tool cache. Without one the asset is
-# not used at all.
-# A checksum that could not be fetched (other than "not there") stops the install.
+# The expected checksum: ALLSTACKS_CD_SHA256 when set, else the published one (`<asset>.sha256`,
+# else the release's SHA256SUMS), fetched in every job, also when the archive comes from the
+# tool cache. Without one the asset is not used at all. A published checksum that could not
+# be fetched (other than "not there") stops the install.
+pinned=$(printf '%s' "${ALLSTACKS_CD_SHA256:-}" | tr '[:upper:]' '[:lower:]')
+if [ -n "$pinned" ] && ! [[ $pinned =~ ^[0-9a-f]{64}$ ]]; then
+    die "sha256 (ALLSTACKS_CD_SHA256) must be the 64 hex digits of the SHA-256 of $asset"
+fi
 expected=
 checksum_source=
 got=0
-fetch "$base/$asset.sha256" "$work/checksum" || got=$?
-if [ "$got" = 0 ]; then
-    expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
-    checksum_source="$base/$asset.sha256"
-elif [ "$got" = 4 ]; then
-    got=0
-    fetch "$base/SHA256SUMS" "$work/checksum" || got=$?
+if [ -n "$pinned" ]; then
+    expected=$pinned
+    checksum_source=ALLSTACKS_CD_SHA256
+else
+    fetch "$base/$asset.sha256" "$work/checksum" || got=$?
     if [ "$got" = 0 ]; then
-        expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
-        checksum_source="$base/SHA256SUMS"
+        expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
+        checksum_source="$base/$asset.sha256"
+    elif [ "$got" = 4 ]; then
+        got=0
+        fetch "$base/SHA256SUMS" "$work/checksum" || got=$?
+        if [ "$got" = 0 ]; then
+            expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
+            checksum_source="$base/SHA256SUMS"
+        fi
     fi
 fi
 [ "$got" != 1 ] || die "could not download the checksum of $asset from $base (see the warning above): not installing; run the job again"

@@ -156,7 +156,11 @@ impl Delivery {
                 stop: None,
                 delivered: None,
             };
-            flush_saved(dir, &self.sender, ui, &plan);
+            if let Err(e) = flush_saved(dir, &self.sender, ui, &plan) {
+                ui.warn(&format!(
+                    "saved reports not sent: the outbox is not trusted: {e}"
+                ));
+            }
         }
     }
 
@@ -189,7 +193,7 @@ impl Delivery {
         let saved = Saved {
             version: 1,
             url: self.url.clone(),
-            saved_at: crate::now_epoch(),
+            saved_at: crate::timefmt::now_epoch(),
             // The server's words can quote the token back; files are not redacted by `Ui`.
             last_error: ui.redact(failure.message()),
             payload: serde_json::to_value(job).unwrap_or_default(),
@@ -263,10 +267,15 @@ enum Sent {
 
 /// Sends every saved report for `plan.url` in `dir`, oldest first. Stops at the first failure
 /// that is not about the report itself (server down, token refused, TLS): the rest would fail
-/// the same way.
-pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+/// the same way. `Err` when the outbox is not trusted ([`outbox::pending`]): nothing is sent.
+pub fn flush_saved(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+) -> Result<FlushStats, String> {
     let mut stats = FlushStats::default();
-    let found = outbox::pending(dir);
+    let found = outbox::pending(dir)?;
     warn_foreign(&found, ui);
     stats.foreign = found.foreign.len();
     let total = found.files.len();
@@ -321,7 +330,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
             ui.verbose(&message);
         }
     }
-    stats
+    Ok(stats)
 }
 
 /// Sends one claimed report, and puts the file where its answer says.

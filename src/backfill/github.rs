@@ -10,9 +10,9 @@
 
 use serde::Deserialize;
 
-use super::api::{self, ApiError, Client, encode};
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
+use crate::api::{self, ApiError, Client, encode};
 use crate::events::github::{self as map, Deployment, DeploymentStatus, Repository, WorkflowRun};
 
 const ORIGIN: &str = "GitHub API";
@@ -62,6 +62,7 @@ pub struct Runs {
     repo: Repository,
     filter: Filter,
     next: Option<String>,
+    paging: api::Paging,
     first: bool,
 }
 
@@ -79,6 +80,7 @@ impl Runs {
             repo,
             filter: Filter::of(o),
             next: Some(next),
+            paging: api::Paging::default(),
             first: true,
         })
     }
@@ -100,12 +102,16 @@ impl Source for Runs {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (RunsPage, _) = self.client.get_json(&url, ctl)?;
         let unfiltered = !self.filter.window.is_bounded();
         if std::mem::take(&mut self.first) && unfiltered {
             if let Some(total) = page.total_count {
                 ctl.progress.set_total(total);
             }
+        }
+        if let Some(total) = page.total_count {
+            self.paging.total(total, page.workflow_runs.len());
         }
         self.next = api::next_page(&answer, &url);
         let mut out = Page {
@@ -140,6 +146,7 @@ pub struct Deployments {
     name: String,
     filter: Filter,
     next: Option<String>,
+    paging: api::Paging,
 }
 
 impl Deployments {
@@ -157,6 +164,7 @@ impl Deployments {
             name,
             filter: Filter::of(o),
             next: Some(next),
+            paging: api::Paging::default(),
         })
     }
 
@@ -199,6 +207,7 @@ impl Source for Deployments {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (Vec<Deployment>, _) = self.client.get_json(&url, ctl)?;
         self.next = api::next_page(&answer, &url);
         let mut out = Page {

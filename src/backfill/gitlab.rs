@@ -5,9 +5,9 @@
 
 use serde::Deserialize;
 
-use super::api::{self, ApiError, Client, encode};
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
+use crate::api::{self, ApiError, Client, encode};
 use crate::events::gitlab::{self as map, Deployment, Pipeline};
 
 const ORIGIN: &str = "GitLab API";
@@ -85,6 +85,7 @@ struct Listing {
     client: Client,
     project: Project,
     next: Option<String>,
+    paging: api::Paging,
     window: Window,
     first: bool,
 }
@@ -112,6 +113,7 @@ impl Listing {
             client,
             project,
             next: Some(next),
+            paging: api::Paging::default(),
             window: Window {
                 since: o.since,
                 until: o.until,
@@ -129,10 +131,15 @@ impl Listing {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (Vec<T>, _) = self.client.get_json(&url, ctl)?;
+        let total = answer.header("x-total").and_then(|t| t.parse().ok());
+        if let Some(total) = total {
+            self.paging.total(total, page.len());
+        }
         self.next = api::next_page(&answer, &url);
         if std::mem::take(&mut self.first) && !self.window.is_bounded() {
-            if let Some(total) = answer.header("x-total").and_then(|t| t.parse().ok()) {
+            if let Some(total) = total {
                 ctl.progress.set_total(total);
             }
         }

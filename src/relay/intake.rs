@@ -11,7 +11,7 @@ use super::config::{Config, GithubEvents, GitlabApi, GitlabEvents, Secrets};
 use super::routes::Routes;
 use super::sources::{self, Invalid, Parsed};
 use super::{Source, auth};
-use crate::ci::CiContext;
+use crate::context::CiContext;
 use crate::job::Job;
 use crate::resolve::{self, Plan};
 

@@ -254,7 +254,7 @@ async fn webhook(
     let answered = tokio::task::spawn_blocking(move || {
         let mut warnings = Vec::new();
         let accepted = |d: &intake::Delivery| handler.queue.accepted(d.key);
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         let answer = handler
             .intake
             .handle(source, &headers, &body, &accepted, now, &mut warnings);

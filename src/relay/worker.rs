@@ -93,7 +93,18 @@ impl Worker {
                 stop: Some(&self.stop),
                 delivered: Some(&keep),
             };
-            let stats = delivery::flush_saved(&self.dir, self.delivery.sender(), &self.ui, &plan);
+            let found = delivery::flush_saved(&self.dir, self.delivery.sender(), &self.ui, &plan);
+            let stats = match found {
+                Ok(stats) => stats,
+                Err(e) => {
+                    // Nothing is sent from a queue directory others could plant jobs in.
+                    self.metrics.failed();
+                    self.log.error(&format!("the queue is not delivered: {e}"));
+                    self.wake.wait(backoff.min(self.max_backoff), false);
+                    backoff = (backoff * 2).min(self.max_backoff);
+                    continue;
+                }
+            };
             if self.stop.load(Ordering::SeqCst) {
                 return;
             }

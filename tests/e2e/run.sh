@@ -69,6 +69,15 @@ install_tools() {
         note "installing gitlab-ci-local $GITLAB_CI_LOCAL_VERSION into $TOOLS/node"
         npm install --silent --no-audit --no-fund --prefix "$TOOLS/node" "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" >/dev/null
     fi
+    # busybox (static) for the install shell under busybox sh, as on Alpine: unpacked from
+    # its Debian package into $TOOLS/busybox, nothing installed system-wide.
+    if [ -z "$(find "$TOOLS/busybox" -type f -path "*/bin/busybox" 2>/dev/null)" ]; then
+        note "installing busybox (static) into $TOOLS/busybox"
+        (cd "$TOOLS" && rm -f busybox-static_*.deb &&
+            { apt-get download busybox-static >/dev/null 2>&1 ||
+                { as_root apt-get update -qq >/dev/null && apt-get download busybox-static >/dev/null; }; } &&
+            dpkg-deb -x busybox-static_*.deb "$TOOLS/busybox" && rm -f busybox-static_*.deb) || return 1
+    fi
     local missing=()
     command -v rsync >/dev/null 2>&1 || missing+=(rsync)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
@@ -325,10 +334,10 @@ esac
 # extras job makes them (scripts/release-extras.sh) with the binary under test.
 EXTRAS_OK=0
 bash "$ROOT/scripts/release-extras.sh" "$E2E_BIN" "$WORK/extras" >"$LOGS/release-extras.log" 2>&1 || EXTRAS_OK=$?
-make_release() { # VERSION GOOD|BAD|SUMS-ONLY
+make_release() { # VERSION GOOD|BAD|SUMS-ONLY [BINARY (default: the built one)]
     local dir="$WORK/dl/v$1" name="allstacks-cd-$1-$TARGET" pkg="$WORK/pkg-$1"
     mkdir -p "$dir" "$pkg/target/$TARGET/release"
-    cp "$E2E_BIN" "$pkg/target/$TARGET/release/allstacks-cd"
+    cp "${3:-$E2E_BIN}" "$pkg/target/$TARGET/release/allstacks-cd"
     cp "$ROOT/README.md" "$ROOT/LICENSE" "$pkg/"
     cp -R "$WORK/extras" "$pkg/extras"
     (cd "$pkg" && VERSION=$1 TARGET=$TARGET bash "$WORK/release-package.sh") >"$LOGS/package-$1.log" 2>&1
@@ -345,16 +354,25 @@ make_release() { # VERSION GOOD|BAD|SUMS-ONLY
         ;;
     esac
 }
+# For the install shells' own tests (many installs): releases of a stand-in binary of a few
+# bytes that says which release it is.
+TINY="$WORK/tiny/allstacks-cd"
+mkdir -p "$WORK/tiny"
+printf '#!/bin/sh\necho "allstacks-cd 9.9.4-tiny"\n' >"$TINY"
+chmod 755 "$TINY"
 # Each packs the whole debug binary (a few seconds): side by side.
 release_pids=()
-for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD" "9.9.4-flaky GOOD"; do
-    # shellcheck disable=SC2086 # two words: VERSION KIND
+for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD" \
+    "9.9.4-tiny GOOD $TINY" "9.9.3-tinybad BAD $TINY" "9.9.4-flaky GOOD"; do
+    # shellcheck disable=SC2086 # words: VERSION KIND [BINARY]
     make_release $release &
     release_pids+=($!)
 done
 for pid in "${release_pids[@]}"; do
     wait "$pid" || { not_ok "packaging the test releases" "$(tail -n 5 "$LOGS"/package-*.log)"; }
 done
+# The true SHA-256 of the release whose published checksum is wrong (for ALLSTACKS_CD_SHA256).
+TINY_SHA=$(sha256sum "$WORK/dl/v9.9.3-tinybad/allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz" | cut -d ' ' -f 1)
 
 # An executable that an attacker would plant where an installer might trust it: it records
 # that it ran and reports nothing. `plant FILE MARKER`
@@ -691,7 +709,129 @@ FAKE
     eq "act download: ... and cargo ran for those two only" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 2
     check "act download: ... each into a fresh private --root" \
         test "$(grep -cE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt")" = 2
+
+    # -- the install step's script on its own: the download URL must be https (or loopback),
+    # ALLSTACKS_CD_SHA256 pins the checksum. (The stand-in cargo is on PATH: a build from source
+    # would show as an install.)
+    case "$(uname -m)" in aarch64 | arm64) runner_arch=ARM64 ;; *) runner_arch=X64 ;; esac
+    action_install() { # NAME [VAR=VALUE...]: sets AI_RC, AI_LOG, AI_OUT (its GITHUB_OUTPUT)
+        local name=$1
+        shift
+        AI_LOG="$LOGS/action-install-$name.log"
+        AI_OUT="$WORK/ai/$name/output"
+        mkdir -p "$WORK/ai/$name/tmp" "$WORK/ai/$name/cache"
+        : >"$AI_OUT"
+        mark
+        AI_RC=0
+        env -i HOME="$WORK/home" PATH="$WORK/fake-cargo:$BASE_PATH" GITHUB_ACTION_PATH="$ROOT" \
+            RUNNER_OS=Linux RUNNER_ARCH="$runner_arch" RUNNER_TEMP="$WORK/ai/$name/tmp" \
+            RUNNER_TOOL_CACHE="$WORK/ai/$name/cache" GITHUB_OUTPUT="$AI_OUT" GITHUB_PATH=/dev/null \
+            GITHUB_ENV=/dev/null "$@" bash "$ROOT/scripts/install.sh" >"$AI_LOG" 2>&1 || AI_RC=$?
+        since_mark "$WORK/req-ai-$name.jsonl"
+    }
+    action_install http ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
+    eq "action install: an http download URL to another host is refused" "$AI_RC" 1
+    file_has "action install: ... saying it must be https" "$AI_LOG" "must be an https URL (or http to this machine"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin-wrong ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+    eq "action install: an archive that does not match ALLSTACKS_CD_SHA256 is refused" "$AI_RC" 1
+    file_has "action install: ... naming where the expected checksum came from" "$AI_LOG" "(from ALLSTACKS_CD_SHA256)"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256="$TINY_SHA"
+    eq "action install: the pinned SHA-256 wins over a wrong published one" "$AI_RC" 0
+    file_has "action install: ... and the release is installed" "$AI_LOG" "(allstacks-cd 9.9.4-tiny)"
+    eq "action install: ... whose published checksum is not even fetched" \
+        "$(($(get_count "$WORK/req-ai-pin.jsonl" .sha256) + $(get_count "$WORK/req-ai-pin.jsonl" SHA256SUMS)))" 0
+    action_install pin-bad ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256=abc
+    eq "action install: an ALLSTACKS_CD_SHA256 that is not 64 hex digits is refused" "$AI_RC" 1
+    file_has "action install: ... saying what it must be" "$AI_LOG" "must be the 64 hex digits of the SHA-256"
     note "GitHub Action under act took $((SECONDS - group_start))s"
+fi
+
+# ---------------------------------------------------------------------------------------
+# The GitLab install shell (scripts/gitlab-install.sh, copied into the template and the
+# component) on its own, under sh, dash and busybox sh (with only busybox's tools, as on
+# Alpine: wget instead of curl).
+if only gitlab; then
+    note "GitLab install shell under sh, dash and busybox"
+    group_start=$SECONDS
+    BUSYBOX=$(find "$TOOLS/busybox" -type f -path "*/bin/busybox" | head -n 1)
+    mkdir -p "$WORK/bb" "$WORK/inst-path" "$WORK/inst-bin"
+    "$BUSYBOX" --install -s "$WORK/bb"
+    # An allstacks-cd anyone could have put in a shared ~/.local/bin: it must never run.
+    PLANTED_PATH="$WORK/out/planted-path.txt"
+    plant "$WORK/inst-path/allstacks-cd" "$PLANTED_PATH"
+    cp "$TINY" "$WORK/inst-bin/my-allstacks-cd"
+    # gl_install NAME SHELL [VAR=VALUE...]: sources the install shell in SHELL (sh, dash or
+    # busybox) with an allstacks-cd planted on PATH, calls allstacks_cd_install, and runs the
+    # allstacks-cd it put on PATH. Sets INST_RC (3: not installed), INST_LOG; requests in
+    # $WORK/req-inst-NAME.jsonl.
+    gl_install() {
+        local name=$1 shell=$2 path="$WORK/inst-path:$BASE_PATH" cmd=("$2")
+        shift 2
+        if [ "$shell" = busybox ]; then
+            path="$WORK/inst-path:$WORK/bb"
+            cmd=("$BUSYBOX" sh)
+        fi
+        INST_LOG="$LOGS/install-$name.log"
+        mark
+        mkdir -p "$WORK/inst-tmp/$name"
+        INST_RC=0
+        # shellcheck disable=SC2016 # $1 and $TMPDIR belong to the inner shell
+        env -i HOME="$WORK/home" PATH="$path" TMPDIR="$WORK/inst-tmp/$name" "$@" "${cmd[@]}" -c '
+            . "$1" || exit 9
+            allstacks_cd_install || exit 3
+            echo "on-path=$(command -v allstacks-cd)"
+            allstacks-cd --version
+            allstacks_cd_cleanup
+            echo "left-behind=$(ls -A "$TMPDIR" | wc -l | tr -d " ")"' sh "$ROOT/scripts/gitlab-install.sh" >"$INST_LOG" 2>&1 || INST_RC=$?
+        since_mark "$WORK/req-inst-$name.jsonl"
+    }
+    TINY_ASSET="allstacks-cd-9.9.4-tiny-$TARGET.tar.gz"
+    for sh_ in sh dash busybox; do
+        # -- allstacks-cd on PATH: not run; the release is downloaded and verified
+        gl_install "path-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+        eq "install ($sh_): with allstacks-cd on PATH, the release is installed" "$INST_RC" 0
+        file_has "install ($sh_): ... and it is the verified release that runs" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        check "install ($sh_): ... from a private directory of the job" grep -q "^on-path=$WORK/inst-tmp/path-$sh_/" "$INST_LOG"
+        check "install ($sh_): the allstacks-cd found on PATH never runs" test ! -e "$PLANTED_PATH"
+        file_has "install ($sh_): ... and the log says so" "$INST_LOG" "not running $WORK/inst-path/allstacks-cd found on PATH"
+        eq "install ($sh_): ... downloaded once" "$(get_count "$WORK/req-inst-path-$sh_.jsonl" "/$TINY_ASSET")" 1
+        file_has "install ($sh_): ... and nothing left behind" "$INST_LOG" "left-behind=0"
+        # -- ALLSTACKS_CD_BINARY: the user's own binary, under any name, nothing downloaded
+        gl_install "binary-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_BINARY="$WORK/inst-bin/my-allstacks-cd"
+        eq "install ($sh_): ALLSTACKS_CD_BINARY is used" "$INST_RC" 0
+        file_has "install ($sh_): ... as allstacks-cd" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        eq "install ($sh_): ... and nothing is downloaded" "$(q "$WORK/req-inst-binary-$sh_.jsonl" count True)" 0
+        # -- plain http to another host: refused before anything is fetched
+        gl_install "http-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
+        eq "install ($sh_): an http download URL to another host is refused" "$INST_RC" 3
+        file_has "install ($sh_): ... saying it must be https" "$INST_LOG" "ALLSTACKS_CD_DOWNLOAD_URL must be an https URL (or http to this machine"
+        # -- ALLSTACKS_CD_SHA256 pins the checksum: not the one from the download host
+        gl_install "pin-wrong-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+        eq "install ($sh_): an archive that does not match ALLSTACKS_CD_SHA256 is refused" "$INST_RC" 3
+        file_has "install ($sh_): ... naming where the expected checksum came from" "$INST_LOG" "(from ALLSTACKS_CD_SHA256)"
+        gl_install "pin-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_SHA256="$TINY_SHA"
+        eq "install ($sh_): the pinned SHA-256 wins over a wrong published one" "$INST_RC" 0
+        file_has "install ($sh_): ... and the release runs" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        eq "install ($sh_): ... which is not even fetched" \
+            "$(($(get_count "$WORK/req-inst-pin-$sh_.jsonl" .sha256) + $(get_count "$WORK/req-inst-pin-$sh_.jsonl" SHA256SUMS)))" 0
+    done
+    # -- the binary of the job's image (the component's ALLSTACKS_CD_IMAGE_BINARY): used when it
+    # is the release asked for, else the release is downloaded
+    gl_install image sh ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd"
+    eq "install: the image's binary of the release asked for is used" "$INST_RC" 0
+    eq "install: ... and nothing is downloaded" "$(q "$WORK/req-inst-image.jsonl" count True)" 0
+    gl_install image-other sh ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd" ALLSTACKS_CD_SHA256="$TINY_SHA"
+    file_has "install: an image's binary of another release is not used" "$INST_LOG" "is not allstacks-cd 9.9.3-tinybad; downloading that release"
+    eq "install: ... the release is downloaded instead" "$(get_count "$WORK/req-inst-image-other.jsonl" /allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz)" 1
+    note "GitLab install shell took $((SECONDS - group_start))s"
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -723,12 +863,12 @@ if only gitlab; then
     DEPLOY='p.get("job_type") == "e2e-gitlab-deploy"'
     PIPELINE='"job_type" not in p'
 
-    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed).
-    # On a shell runner TMPDIR is shared with other projects' jobs: a binary planted where the
-    # old template cached its download must never run.
+    # -- a passing pipeline; the binary is downloaded (checksummed). On a shell runner TMPDIR
+    # and ~/.local/bin are shared with other projects' jobs: a binary planted where the old
+    # template cached its download, or on PATH, must never run.
     PLANTED_GL="$WORK/out/planted-gitlab.txt"
     plant "$WORK/gl-tmp/pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
-    gcl_run pass "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
+    gcl_run pass "$WORK/inst-path:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
         --variable ALLSTACKS_CD_VERSION=9.9.9-e2e --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-pass.jsonl"
     D="$WORK/out/pass/deploy.txt"
@@ -755,19 +895,21 @@ if only gitlab; then
     file_lacks "gitlab pass: pipeline-failed does not run" "$LOGS/gitlab-pass.log" "allstacks-cd:pipeline-failed"
     check "gitlab pass: a binary planted at the old shared path \$TMPDIR/allstacks-cd-<version>/ never runs" \
         test ! -e "$PLANTED_GL"
+    check "gitlab pass: an allstacks-cd on PATH (a shared ~/.local/bin) never runs" test ! -e "$PLANTED_PATH"
     eq "gitlab pass: each of the two jobs downloads and verifies its own copy" \
         "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 2
     eq "gitlab pass: the jobs leave nothing behind in TMPDIR" \
         "$(find "$WORK/gl-tmp/pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
-    # -- a failing pipeline; allstacks-cd on PATH
-    gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1
+    # -- a failing pipeline; ALLSTACKS_CD_BINARY names the allstacks-cd on PATH
+    gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1 \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-fail.jsonl"
     D="$WORK/out/fail/deploy.txt"
     P="$WORK/out/fail/pipeline.txt"
     ne "gitlab fail: the pipeline fails" "$GCL_RC" 0
     eq "gitlab fail: two reports (deploy job, pipeline)" "$(q "$R" count True)" 2
-    eq "gitlab fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "gitlab fail: ALLSTACKS_CD_BINARY=allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
     eq "gitlab fail: pipeline-failed posts Failed" "$(q "$R" "$PIPELINE" 'p.get("status")')" Failed
     eq "gitlab fail: pipeline job_id is CI_PIPELINE_ID" "$(q "$R" "$PIPELINE" 'p.get("job_id")')" "$(kv "$P" pipeline-id)"
     eq "gitlab fail: after_script reports the deploy job as Failed (CI_JOB_STATUS)" "$(q "$R" "$DEPLOY" 'p.get("status")')" Failed
@@ -801,7 +943,8 @@ if only gitlab; then
 
     # -- environments (spec/deployments.md): a stop job reports nothing, a deploy its tier
     cp "$E2E/gitlab/environments.yml" "$GL/environments.yml"
-    gcl_run environments "$BIN_DIR:$BASE_PATH" --file environments.yml --variable ALLSTACKS_TOKEN="$TOKEN"
+    gcl_run environments "$BIN_DIR:$BASE_PATH" --file environments.yml --variable ALLSTACKS_TOKEN="$TOKEN" \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-environments.jsonl"
     eq "gitlab environments: the pipeline succeeds" "$GCL_RC" 0
     eq "gitlab environments: the stop job reports nothing" "$(q "$R" count 'p.get("job_type") == "e2e-gitlab-env-stop"')" 0
@@ -845,7 +988,7 @@ EOF
     # -- a passing pipeline, the binary downloaded by each job (a binary planted at the old
     # shared path must not run here either)
     plant "$WORK/gl-tmp/comp-pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
-    GCL_CWD=$GC gcl_run comp-pass "$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+    GCL_CWD=$GC gcl_run comp-pass "$WORK/inst-path:$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-comp-pass.jsonl"
     P="$WORK/out/comp-pass/pipeline.txt"
     A="$WORK/out/comp-pass/deploy-a.txt"
@@ -858,6 +1001,7 @@ EOF
     eq "component pass: each job downloads and verifies the release itself" \
         "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 3
     check "component pass: a binary planted at the old shared path never runs" test ! -e "$PLANTED_GL"
+    check "component pass: an allstacks-cd on PATH never runs" test ! -e "$PLANTED_PATH"
     eq "component pass: A's pipeline-succeeded posts Succeeded" "$(q "$R" "$SP" 'p.get("status")')" Succeeded
     eq "component pass: ... with the service-id input (not the project's ALLSTACKS_SERVICE_ID)" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
     eq "component pass: ... to the project's ALLSTACKS_COMPANY_ID (company-id input left empty)" \
@@ -888,15 +1032,16 @@ EOF
     eq "component pass: the jobs leave nothing behind in TMPDIR" \
         "$(find "$WORK/gl-tmp/comp-pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
-    # -- a failing pipeline (deploy-a fails); allstacks-cd on PATH
-    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1
+    # -- a failing pipeline (deploy-a fails); ALLSTACKS_CD_BINARY names the allstacks-cd on PATH
+    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1 \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-comp-fail.jsonl"
     SP="p.get('job_id') == '$(kv "$WORK/out/comp-fail/pipeline.txt" pipeline-id)'"
     SA="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-a.txt" job-id)'"
     SB="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-b.txt" job-id)'"
     ne "component fail: the pipeline fails" "$GCL_RC" 0
     eq "component fail: three reports" "$(q "$R" count True)" 3
-    eq "component fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "component fail: ALLSTACKS_CD_BINARY=allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
     eq "component fail: A's pipeline-failed posts Failed" "$(q "$R" "$SP" 'p.get("status")')" Failed
     eq "component fail: ... service A" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
     eq "component fail: deploy-a's snippet reports it as Failed" "$(q "$R" "$SA" 'p.get("status")')" Failed

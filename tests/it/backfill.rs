@@ -315,7 +315,7 @@ fn a_github_that_has_no_requests_left_is_waited_for_until_its_reset() {
     let runs = vec![run(202, 1, "success"), run(201, 1, "success")];
     let refused = Arc::new(AtomicUsize::new(0));
     let api = Server::route(move |r| {
-        let reset = (allstacks_cd::now_epoch() + 2).to_string();
+        let reset = (allstacks_cd::timefmt::now_epoch() + 2).to_string();
         match path_of(&r.path) {
             // The answer uses the last request of the hour.
             "/repos/acme/web" => json_reply(json!({"id": 4242, "full_name": "acme/web"}))
@@ -628,7 +628,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
     ];
     let once = Arc::new(AtomicUsize::new(0));
     let api = gitlab_api(deployments, vec![], move |r| {
-        let reset = (allstacks_cd::now_epoch() + 1).to_string();
+        let reset = (allstacks_cd::timefmt::now_epoch() + 1).to_string();
         (query(&r.path, "page").as_deref() == Some("2") && once.fetch_add(1, Ordering::SeqCst) == 0)
             .then(|| Reply::status(429).header("RateLimit-Reset", &reset))
     });
@@ -1385,4 +1385,181 @@ fn an_api_that_drips_its_answer_is_cut_off_at_the_deadline() {
         started.elapsed()
     );
     assert!(receiver.received().is_empty());
+}
+
+#[test]
+fn a_ledger_is_never_written_through_a_symlink_nor_in_a_directory_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let state = tempfile::tempdir().expect("tmp");
+    let api = github_runs_api(vec![run(1, 1, "success")], 10, |_| None);
+    let receiver = Server::start(vec![Reply::status(201)]);
+    let args = [
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--ledger",
+    ];
+    let with_ledger = |ledger: &Path| {
+        let mut all = args.to_vec();
+        all.push(ledger.to_str().expect("utf-8"));
+        gh(&all, &api, &receiver, state.path()).run()
+    };
+    // A file of the user's whose last line has no line break: through the link, the ledger
+    // would cut that line off (a torn id) and append job ids.
+    let victim = state.path().join("notes.txt");
+    std::fs::write(&victim, "keep me\nlast line").expect("write");
+    let link = state.path().join("link.ledger");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    // Exit 2 before anything is read or sent, saying why.
+    let refused = |ledger: &Path, why: String| {
+        let out = with_ledger(ledger);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(&why), "{}", out.stderr);
+    };
+    refused(
+        &link,
+        format!(
+            "{} is a symbolic link: refusing to write through it",
+            link.display()
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "keep me\nlast line"
+    );
+    assert!(receiver.received().is_empty() && api.received().is_empty());
+
+    // A directory anyone can write to (like /tmp): refused, nothing created there.
+    let shared = state.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    refused(
+        &shared.join("runs.ledger"),
+        format!(
+            "the directory {} is writable by others (mode 1777)",
+            shared.display()
+        ),
+    );
+    assert!(!shared.join("runs.ledger").exists());
+    assert!(receiver.received().is_empty());
+
+    // A ledger of the user's own, in a new directory: created 0600 in a 0700 directory.
+    let own = state.path().join("new/dir/runs.ledger");
+    let out = with_ledger(&own);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&own), 0o600);
+    assert_eq!(mode(&state.path().join("new/dir")), 0o700);
+    assert_eq!(by_job_id(&receiver.received()).len(), 1);
+}
+
+/// A fake GitHub whose runs listing pages as `next_of(page)` says (page 1 is the first URL,
+/// without `page=`), one run a page (`900 + page`), claiming `total` runs. After 40 pages it
+/// answers 404, so that a build that pages for ever still ends (and fails the test).
+fn paging_api(total: u64, next_of: fn(u64) -> u64) -> Server {
+    let served = AtomicUsize::new(0);
+    Server::route(move |r| {
+        if path_of(&r.path) == "/repos/acme/web" {
+            return json_reply(json!({"id": 4242, "full_name": "acme/web"}));
+        }
+        let page: u64 = query(&r.path, "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        if served.fetch_add(1, Ordering::SeqCst) >= 40 {
+            return Reply::status(404).body(r#"{"message":"Not Found"}"#);
+        }
+        let host = r.header("host").expect("host");
+        let base = r.path.split("&page=").next().unwrap_or(&r.path);
+        let next = format!("<http://{host}{base}&page={}>; rel=\"next\"", next_of(page));
+        json_reply(json!({"total_count": total, "workflow_runs": [run(900 + page, 1, "success")]}))
+            .header("Link", &next)
+    })
+}
+
+fn runs_pages(api: &Server) -> Vec<String> {
+    api.received()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/actions/workflows/"))
+        .collect()
+}
+
+#[test]
+fn paging_that_goes_round_or_past_its_total_stops_naming_the_url_and_keeps_what_was_read() {
+    let args = [
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+    ];
+    let first = "/repos/acme/web/actions/workflows/deploy.yml/runs?per_page=100";
+    /// What the next links do, the `total_count`, the pages read, the runs sent, and the
+    /// page paging stops at.
+    type Case = (fn(u64) -> u64, u64, usize, usize, &'static str);
+    let cases: [Case; 3] = [
+        // Every page's next link is page 1 again: page 1 (as `&page=1`) is read once more,
+        // then its link is one already read.
+        (|_| 1, 1000, 2, 1, "&page=1"),
+        // Pages 2 and 3 point at each other.
+        (|p| if p == 3 { 2 } else { p + 1 }, 1000, 3, 3, "&page=2"),
+        // Always a new page, past a total of 2 runs one a page: 2 pages and one more.
+        (|p| p + 1, 2, 3, 3, "&page=4"),
+    ];
+    for (next_of, total, pages, runs, stop) in cases {
+        let state = tempfile::tempdir().expect("tmp");
+        let api = paging_api(total, next_of);
+        let receiver = Server::start(vec![Reply::status(201)]);
+        let out = gh(&args, &api, &receiver, state.path()).run();
+        no_secret(&out);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let read = runs_pages(&api);
+        let shown = &read[..read.len().min(4)];
+        assert_eq!(read.len(), pages, "{shown:?}...\n{}", out.stderr);
+        let url = format!("{}{first}{stop}", api.url());
+        assert!(
+            out.stderr.contains(&format!("stopped paging at {url}: ")),
+            "{}",
+            out.stderr
+        );
+        // What was read is sent and in the ledger: a re-run sends it no more.
+        let sent = by_job_id(&receiver.received());
+        assert_eq!(sent.len(), runs, "{:?}", sent.keys());
+        let ledger = state
+            .path()
+            .join("allstacks-cd/backfill/github-runs-acme%2fweb.ledger");
+        let text = std::fs::read_to_string(&ledger).expect("ledger");
+        for id in sent.keys() {
+            assert!(text.lines().any(|l| l == id), "{id} not in {text}");
+        }
+    }
+}
+
+#[test]
+fn a_tag_that_marks_no_commit_is_counted_as_skipped() {
+    for format in ["sha1", "sha256"] {
+        let (repo, _, _) = tagged_repo(format);
+        repo.git(&["tag", "v9-tree", "HEAD^{tree}"]);
+        let state = tempfile::tempdir().expect("tmp");
+        let receiver = Server::start(vec![Reply::status(201)]);
+        let out = tool(&["backfill", "git-tags", "--pattern", "v*"])
+            .server(&receiver)
+            .env("XDG_STATE_HOME", state.path())
+            .dir(repo.path())
+            .run();
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("tag \"v9-tree\" marks no commit"),
+            "{format}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            last_line(&out),
+            "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0",
+            "{format}"
+        );
+        assert_eq!(receiver.received().len(), 2);
+    }
 }
