@@ -5,7 +5,8 @@ use std::process::Command;
 
 use crate::support::tool;
 
-/// The commands users type, each of which completions and the manual must know.
+/// Commands that completions and the manual must know (every command of `--help` is checked
+/// too: see [`commands`]).
 const COMMANDS: [&str; 8] = [
     "report",
     "run",
@@ -16,6 +17,28 @@ const COMMANDS: [&str; 8] = [
     "completions",
     "man",
 ];
+
+/// Every command `allstacks-cd --help` lists (clap's own `help` aside), so that a command
+/// added later must have its completions and page too.
+fn commands() -> Vec<String> {
+    let out = tool(&["--help"]).run();
+    assert_eq!(out.code, 0);
+    let listed: Vec<String> = (out.stdout.lines())
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .filter(|c| c != "help")
+        .collect();
+    for command in COMMANDS {
+        assert!(
+            listed.iter().any(|c| c == command),
+            "{command} not in --help: {listed:?}"
+        );
+    }
+    listed
+}
 
 fn script(shell: &str) -> String {
     let out = tool(&["completions", shell]).run();
@@ -28,8 +51,8 @@ fn script(shell: &str) -> String {
 fn completion_scripts_name_every_command_and_flag() {
     for shell in ["bash", "zsh", "fish", "powershell"] {
         let text = script(shell);
-        for command in COMMANDS {
-            assert!(text.contains(command), "{shell}: no {command}");
+        for command in commands() {
+            assert!(text.contains(&command), "{shell}: no {command}");
         }
         for flag in [
             "service-id",
@@ -160,7 +183,7 @@ fn man_page_lists_every_command() {
         "{page}"
     );
     assert!(page.contains(".SH SUBCOMMANDS\n"), "{page}");
-    for command in COMMANDS {
+    for command in commands() {
         let entry = format!(".TP\nallstacks\\-cd\\-{}(1)\n", command.replace('-', "\\-"));
         assert!(
             page.contains(&entry),
@@ -188,13 +211,11 @@ fn man_page_of_a_command_has_its_options_and_variables() {
     let out = tool(&["man", "nope"]).run();
     assert_eq!(out.code, 2);
     assert_eq!(out.stdout, "");
-    assert!(
-        out.stderr.contains(
-            "no manual page for \"nope\"; the commands are: report, run, start, flush, backfill, serve"
-        ),
-        "{}",
-        out.stderr
+    let listed = format!(
+        "allstacks-cd: error: no manual page for \"nope\"; the commands are: {}\n",
+        commands().join(", ")
     );
+    assert_eq!(out.stderr, listed);
 }
 
 #[test]
@@ -208,8 +229,7 @@ fn man_dir_writes_every_page_and_man_reads_them() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut want: Vec<String> = COMMANDS
-        .iter()
+    let mut want: Vec<String> = (commands().iter())
         .map(|c| format!("allstacks-cd-{c}.1"))
         .collect();
     want.push("allstacks-cd.1".into());
