@@ -101,20 +101,18 @@ fn complete_in_bash(path: &std::path::Path, words: &[&str]) -> Vec<String> {
         words[n - 1],
         words[n - 2],
     );
-    let out = Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", &program])
-        .output()
-        .expect("run bash");
-    assert!(
-        out.status.success(),
-        "bash: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    (bash(&["--norc", "--noprofile", "-c", &program]).lines())
         .filter(|l| !l.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// Runs bash with `args`; its stdout, once it has exited 0.
+fn bash(args: &[&str]) -> String {
+    let out = Command::new("bash").args(args).output().expect("run bash");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bash {args:?}: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -122,16 +120,7 @@ fn bash_script_parses_and_completes_commands_flags_and_values() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("allstacks-cd.bash");
     std::fs::write(&path, script("bash")).expect("write the script");
-    let syntax = Command::new("bash")
-        .arg("-n")
-        .arg(&path)
-        .output()
-        .expect("bash -n");
-    assert!(
-        syntax.status.success(),
-        "bash -n: {}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
+    bash(&["-n", path.to_str().expect("utf-8 path")]);
 
     assert_eq!(
         complete_in_bash(&path, &["allstacks-cd", "rep"]),
