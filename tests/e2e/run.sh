@@ -694,9 +694,9 @@ FAKE
     eq "act download: ... after 4 attempts at the checksum" "$(get_count "$R" "/down/v9.9.3-down/allstacks-cd-9.9.3-down-$TARGET.tar.gz.sha256")" 4
     file_has "act download: ... saying so" "$LOGS/act-download.log" \
         "could not download the checksum of allstacks-cd-9.9.3-down-$TARGET.tar.gz from $URL/down/v9.9.3-down"
-    file_lacks "act download: ... and neither the flaky nor the down mirror started a build" "$WORK/out/cargo-args.txt" "9.9.4-flaky"
-    file_lacks "act download: ... (down)" "$WORK/out/cargo-args.txt" "9.9.3-down"
-    file_lacks "act download: ... no build warning for them" "$LOGS/act-download.log" "building allstacks-cd 9.9.3-down"
+    # (The stand-in cargo is called for the two versions below only: counted there.)
+    file_lacks "act download: ... and the flaky mirror started no build" "$LOGS/act-download.log" "building allstacks-cd 9.9.4-flaky"
+    file_lacks "act download: ... nor the one that is down" "$LOGS/act-download.log" "building allstacks-cd 9.9.3-down"
     eq "act download: a version without an asset (404) is built with cargo install" "$(kv "$O" source)" success
     check "act download: ... the requested version from crates.io: cargo install --locked --root <dir> --bin allstacks-cd --version 9.9.7-missing allstacks-cd" \
         grep -qE "^install --locked --root [^ ]+ --bin allstacks-cd --version 9\.9\.7-missing allstacks-cd\$" "$WORK/out/cargo-args.txt"
