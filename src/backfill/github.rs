@@ -129,7 +129,7 @@ impl Source for Runs {
                 Place::In => {}
             }
             let what = format!("run {}-{}", run.id, run.run_attempt.unwrap_or(1));
-            let ctx = map::workflow_run(&self.repo, &run, ORIGIN);
+            let ctx = map::workflow_run(&self.repo, &run, None, ORIGIN);
             out.items.push(Item::Record {
                 ctx: Box::new(ctx),
                 what,
@@ -191,7 +191,7 @@ impl Deployments {
         let what = format!("deployment {}", d.id);
         match self.latest_status(d.id, ctl)? {
             Some(status) => Ok(Item::Record {
-                ctx: Box::new(map::deployment(&self.repo, &d, &status, ORIGIN)),
+                ctx: Box::new(map::deployment(&self.repo, &d, &status, None, ORIGIN)),
                 what,
             }),
             None => Ok(Item::Unusable {

@@ -67,7 +67,7 @@ pub fn backfill(args: BackfillArgs, env: &Env, cwd: &Path) -> i32 {
     };
     let progress = Progress::new(&ui, d.dry_run, opts.limit, env);
     let ctl = Arc::new(Control::new(progress, ledger));
-    let source = match open(source, client, &opts, cwd, &ctl) {
+    let source = match open(source, client, &opts, &js.environments, cwd, &ctl) {
         Ok(source) => source,
         Err(e) => return finish(&ctl, &d, Err(e)),
     };
@@ -284,6 +284,7 @@ fn open(
     source: BackfillSource,
     client: Option<Client>,
     o: &Options,
+    environments: &[String],
     cwd: &Path,
     ctl: &Control,
 ) -> Result<Box<dyn Source>, ApiError> {
@@ -307,6 +308,7 @@ fn open(
         BackfillSource::GitlabPipelines => Box::new(gitlab::Pipelines::new(
             client.ok_or_else(no_client)?,
             o,
+            environments,
             ctl,
         )?),
     })

@@ -37,8 +37,9 @@ pub fn report(
         env,
         outcome: Outcome::new(&d),
     };
-    let ci = ci::detect(env);
+    let mut ci = ci::detect(env);
     ui.debug(&format!("CI provider: {}", ci.provider.id()));
+    deployed_commit_time(&mut ci, cwd);
     let state_file = state::StateFile::read(
         js.state_file
             .clone()
@@ -132,6 +133,20 @@ struct Cx<'a> {
     ui: &'a Ui,
     env: &'a Env,
     outcome: Outcome,
+}
+
+/// A GitHub deployment's event gives no commit time: when the deployed commit is in the local
+/// repository (a workflow that checked it out), its committer time is the `commit_time`.
+fn deployed_commit_time(ci: &mut CiContext, cwd: &Path) {
+    if ci.event != Some("deployment_status") {
+        return;
+    }
+    let Some(sha) = ci.commit_sha.as_ref().map(|c| c.value.clone()) else {
+        return;
+    };
+    if let Some(t) = crate::git::commit_time(cwd, &sha) {
+        ci.add_typed("commit_time", crate::fields::FieldType::Timestamp, vec![t]);
+    }
 }
 
 /// The job from the environment: detection, git, the `start` state file, the GitHub API.

@@ -36,7 +36,7 @@ fn query(target: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn path_of(target: &str) -> &str {
+pub(crate) fn path_of(target: &str) -> &str {
     target.split('?').next().unwrap_or(target)
 }
 
@@ -48,7 +48,7 @@ fn slice(items: &[Value], page: usize, size: usize) -> (Value, bool) {
 }
 
 /// A GitHub-style page: `Link: rel="next"` on the same host.
-fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -> Reply {
+pub(crate) fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -> Reply {
     let page: usize = query(&r.path, "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
@@ -76,7 +76,7 @@ fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -
 }
 
 /// A GitLab-style page: `X-Next-Page` (empty on the last), `X-Total`.
-fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
+pub(crate) fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
     let page: usize = query(&r.path, "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
@@ -93,7 +93,7 @@ fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
         .body(chunk.to_string())
 }
 
-fn json_reply(v: Value) -> Reply {
+pub(crate) fn json_reply(v: Value) -> Reply {
     Reply::status(200)
         .header("Content-Type", "application/json")
         .body(v.to_string())
@@ -132,6 +132,7 @@ fn run_payload(id: u64, attempt: u64, status: &str) -> Value {
             {"key": "branch", "value": "main", "type": "string"},
             {"key": "trigger_event", "value": "push", "type": "string"},
             {"key": "run_attempt", "value": attempt.to_string(), "type": "string"},
+            {"key": "queued_seconds", "value": 5, "type": "duration"},
         ],
     })
 }
@@ -158,7 +159,7 @@ fn github_runs_api(
 }
 
 /// The receiver's requests, by job id; panics on a job received twice.
-fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
+pub(crate) fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for r in received {
         assert_eq!(r.path, "/webhook/company/42/cicd_job");
@@ -171,7 +172,7 @@ fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
 
 /// `backfill ARGS` posting to `receiver`, reading the fake GitHub `api`, with the ledger in
 /// `state` (shared by the runs of one test).
-fn gh(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
+pub(crate) fn gh(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
     let mut all = vec!["backfill"];
     all.extend_from_slice(args);
     tool(&all)
@@ -191,7 +192,7 @@ fn no_secret(out: &Output) {
     }
 }
 
-fn last_line(out: &Output) -> &str {
+pub(crate) fn last_line(out: &Output) -> &str {
     out.stderr.lines().last().unwrap_or_default()
 }
 
@@ -517,6 +518,8 @@ fn github_deployments_with_their_latest_status_field_by_field() {
                 {"key": "log_url", "value": "https://ci.example.com/log/1", "type": "string"},
                 {"key": "deployed_by_app", "value": "vercel", "type": "string"},
                 {"key": "trigger_event", "value": "deployment_status", "type": "string"},
+                {"key": "deployment_id", "value": "505", "type": "string"},
+                {"key": "branch", "value": "main", "type": "string"},
             ],
         })
     );
@@ -571,7 +574,7 @@ fn gl_deployment(id: u64, job: u64, status: &str, env: &str) -> Value {
 }
 
 /// A fake GitLab for project `group/sub/proj` (id 55).
-fn gitlab_api(
+pub(crate) fn gitlab_api(
     deployments: Vec<Value>,
     pipelines: Vec<Value>,
     hook: impl Fn(&Received) -> Option<Reply> + Send + Sync + 'static,
@@ -606,7 +609,7 @@ fn gitlab_api(
     })
 }
 
-fn gl(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
+pub(crate) fn gl(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
     let mut all = vec!["backfill"];
     all.extend_from_slice(args);
     tool(&all)
@@ -676,6 +679,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
                 {"key": "pipeline_url", "value": "https://gl.example.com/g/p/-/pipelines/77", "type": "string"},
                 {"key": "branch", "value": "main", "type": "string"},
                 {"key": "trigger_event", "value": "deployment", "type": "string"},
+                {"key": "deployment_id", "value": "608", "type": "string"},
             ],
         })
     );

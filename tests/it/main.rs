@@ -21,6 +21,7 @@ mod run_start;
 mod security;
 mod support;
 mod tls;
+mod truth;
 
 /// Now, in epoch seconds.
 pub fn now() -> i64 {
