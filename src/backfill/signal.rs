@@ -9,11 +9,15 @@
 //! crate: the handler does nothing but atomic operations, `clock_gettime` and `_exit`, all
 //! async-signal-safe.
 
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+#[cfg(unix)]
+use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The first signal received, 0 while none was.
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
-/// When the first signal arrived, in milliseconds of the monotonic clock.
+/// When the first signal arrived, in milliseconds of the monotonic clock (only the Unix handler
+/// reads the clock; Windows has no SIGTERM to time).
+#[cfg(unix)]
 static CAUGHT_AT: AtomicI64 = AtomicI64::new(0);
 
 /// A signal this long after the first asks to stop at once; sooner, it is a copy of the first.
