@@ -14,12 +14,14 @@
 //! | `intake` | the answer to one request: authenticate, de-duplicate, map, route, plan |
 //! | `routes` | `--config`: which service id, job type and fields a deployment gets |
 //! | `queue` | the group commit: job files and delivery ids fsync'd before the 202 |
+//! | `handoff` | what the committer and the worker hand each other: the wake-up and the spare files |
 //! | `seen` | delivery ids accepted in the last 7 days, persisted |
 //! | `worker` | delivery from the queue directory (`delivery::flush_saved`), with backoff |
 //! | `metrics` | the Prometheus counters and gauges |
 
 mod auth;
 pub mod config;
+mod handoff;
 mod intake;
 mod metrics;
 mod queue;
@@ -94,10 +96,10 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
         }
     };
     let metrics = Arc::new(metrics::Metrics::default());
-    let wake = Arc::new(worker::Wake::default());
+    let wake = Arc::new(handoff::Wake::default());
     // Files to write the first jobs into, made before anyone can post (a few milliseconds;
     // more on a file system where new files are costly, which is why they are made now).
-    let spares = Arc::new(queue::Spares::open(&dir));
+    let spares = Arc::new(handoff::Spares::open(&dir));
     spares.fill(&dir);
     let (queue, committer) =
         match queue::Queue::open(&dir, delivery.url(), wake.clone(), spares.clone(), &ui) {
@@ -134,7 +136,7 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
     // No request is in flight any more: the last batch is committed, then the worker stops.
     shared.queue.close();
     let _ = committer.join();
-    worker::stop(&stop, &wake);
+    handoff::stop(&stop, &wake);
     let deadline = std::time::Instant::now() + limits.shutdown_grace;
     while !worker.is_finished() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -18,17 +18,14 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+use super::handoff::{Spares, Wake};
 use super::seen::{KEEP_SECS, Seen, SeenFile};
-use super::worker::Wake;
 use crate::job::Job;
-use crate::outbox::{self, Claim, Saved};
+use crate::outbox::{self, Saved};
 use crate::ui::Ui;
 
 /// Requests committed together at most.
 const MAX_BATCH: usize = 512;
-/// Spare files kept at most, and made at start.
-const MAX_SPARES: usize = 512;
-const FIRST_SPARES: usize = 256;
 /// How often expired ids are dropped from `seen`.
 const COMPACT_EVERY: i64 = 24 * 3600;
 
@@ -47,62 +44,6 @@ pub enum Submitted {
     Duplicate,
     /// Not written (disk full, directory gone): nothing was promised.
     Failed(String),
-}
-
-/// Files of delivered jobs, kept to write new jobs into (`outbox::save_batch`) rather than
-/// deleted and created again: the worker offers them, the committer takes them. On a file
-/// system where a new file is costly (an ext4 without a journal, after many deletions), this
-/// keeps the answer time flat.
-#[derive(Debug, Default)]
-pub struct Spares(Mutex<Vec<PathBuf>>);
-
-impl Spares {
-    /// The spares a previous run left in `dir`.
-    pub fn open(dir: &Path) -> Spares {
-        Spares(Mutex::new(outbox::leftover_spares(dir)))
-    }
-
-    /// Keeps a delivered job's file as a spare while there is room, else deletes it.
-    pub fn offer(&self, claim: Claim) -> std::io::Result<()> {
-        let Ok(mut spares) = self.0.lock() else {
-            return claim.delivered();
-        };
-        if spares.len() >= MAX_SPARES {
-            return claim.delivered();
-        }
-        spares.push(claim.keep_as_spare()?);
-        Ok(())
-    }
-
-    /// Makes spares in `dir` up to the number kept at start.
-    pub fn fill(&self, dir: &Path) {
-        while self.len() < FIRST_SPARES {
-            let Ok(spare) = outbox::new_spare(dir) else {
-                return;
-            };
-            if let Ok(mut spares) = self.0.lock() {
-                spares.push(spare);
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().map(|s| s.len()).unwrap_or(MAX_SPARES)
-    }
-
-    fn take(&self, n: usize) -> Vec<PathBuf> {
-        let Ok(mut spares) = self.0.lock() else {
-            return Vec::new();
-        };
-        let keep = spares.len().saturating_sub(n);
-        spares.split_off(keep)
-    }
-
-    fn give_back(&self, mut unused: Vec<PathBuf>) {
-        if let Ok(mut spares) = self.0.lock() {
-            spares.append(&mut unused);
-        }
-    }
 }
 
 /// The handlers' side of the queue.

@@ -6,12 +6,12 @@
 //! A delivered job's file is not deleted but offered to the queue as a spare.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use super::handoff::{Spares, Wake};
 use super::metrics::Metrics;
-use super::queue::Spares;
 use crate::delivery::{self, Delivery, FlushPlan};
 use crate::ui::Ui;
 
@@ -20,48 +20,6 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// With nothing to do, the queue is looked at again this often anyway (a job left by a run
 /// before, a claim of a send that died).
 const IDLE_POLL: Duration = Duration::from_secs(30);
-
-/// "There is work" and "stop", for the worker to wait on.
-#[derive(Debug, Default)]
-pub struct Wake {
-    state: Mutex<(bool, bool)>,
-    cv: Condvar,
-}
-
-impl Wake {
-    /// New jobs were queued.
-    pub fn notify(&self) {
-        if let Ok(mut s) = self.state.lock() {
-            s.0 = true;
-            self.cv.notify_all();
-        }
-    }
-
-    /// Waits up to `timeout`, or until stopped, or (when `for_work`) until new jobs arrive.
-    fn wait(&self, timeout: Duration, for_work: bool) {
-        let Ok(guard) = self.state.lock() else {
-            return;
-        };
-        let (mut guard, _) = match self.cv.wait_timeout_while(guard, timeout, |(work, stop)| {
-            !(*stop || (for_work && *work))
-        }) {
-            Ok(r) => r,
-            Err(_) => return,
-        };
-        if for_work {
-            guard.0 = false;
-        }
-    }
-}
-
-/// Tells the worker to stop after the send in progress.
-pub fn stop(flag: &AtomicBool, wake: &Wake) {
-    flag.store(true, Ordering::SeqCst);
-    if let Ok(mut s) = wake.state.lock() {
-        s.1 = true;
-        wake.cv.notify_all();
-    }
-}
 
 /// The delivery worker.
 pub struct Worker {
