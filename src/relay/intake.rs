@@ -164,6 +164,26 @@ impl Intake {
         })
     }
 
+    /// The answer to a delivery that its headers decide, so that its body is never read: an
+    /// event that is not reported (`202 ignored`, whoever sent it: nothing is done), or a GitHub
+    /// delivery without `X-GitHub-Event` (400). `None`: the body is needed.
+    pub fn answered_by_headers(&self, source: Source, headers: &HeaderMap) -> Option<Reply> {
+        let why = match source {
+            Source::GitHub => match header(headers, "x-github-event") {
+                Some(event) => sources::github_unread(&self.github, event)?,
+                None => {
+                    let why = "no X-GitHub-Event header".to_string();
+                    return Some(Reply::error(400, Verdict::Invalid, why));
+                }
+            },
+            Source::GitLab => {
+                sources::gitlab_unread(&self.gitlab, header(headers, "x-gitlab-event")?)?
+            }
+            Source::ArgoCd | Source::Flux => return None,
+        };
+        Some(Reply::ignored(why))
+    }
+
     /// The answer to one request. `accepted` says whether a delivery was accepted before;
     /// `warnings` collects what was skipped or guessed, for the log.
     pub fn handle(

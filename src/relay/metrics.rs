@@ -9,9 +9,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::Source;
 use super::intake::Verdict;
 
+/// Why a request or a connection was turned away before it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shed {
+    /// The bodies held by all connections reached `ALLSTACKS_RELAY_BODY_BUDGET` (503).
+    BodyBudget,
+    /// The peer address had `ALLSTACKS_RELAY_PER_IP` connections open (closed at once).
+    PerPeer,
+}
+
+impl Shed {
+    const ALL: [Shed; 2] = [Shed::BodyBudget, Shed::PerPeer];
+
+    fn name(self) -> &'static str {
+        match self {
+            Shed::BodyBudget => "body_budget",
+            Shed::PerPeer => "per_peer",
+        }
+    }
+}
+
 /// Counters since start.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    /// `[Shed]`.
+    shed: [AtomicU64; 2],
     /// `[source][verdict]`.
     events: [[AtomicU64; 6]; 4],
     delivered: AtomicU64,
@@ -23,6 +45,10 @@ impl Metrics {
     pub fn event(&self, source: Source, verdict: Verdict) {
         let v = Verdict::ALL.iter().position(|x| *x == verdict).unwrap_or(0);
         self.events[source.index()][v].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn shed(&self, why: Shed) {
+        self.shed[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn delivered(&self, delivered: u64, rejected: u64) {
@@ -52,6 +78,19 @@ impl Metrics {
                     verdict.name()
                 );
             }
+        }
+        out.push_str(
+            "# HELP allstacks_relay_shed_total Requests answered 503 because the bodies held \
+             reached the budget, and connections closed because their peer had its share open.\n\
+             # TYPE allstacks_relay_shed_total counter\n",
+        );
+        for why in Shed::ALL {
+            let n = self.shed[why as usize].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "allstacks_relay_shed_total{{reason=\"{}\"}} {n}",
+                why.name()
+            );
         }
         out.push_str(
             "# HELP allstacks_relay_deliveries_total Jobs sent to Allstacks by result (failed: \
@@ -133,6 +172,7 @@ mod tests {
         m.event(Source::Flux, Verdict::Unauthorized);
         m.delivered(2, 1);
         m.failed();
+        m.shed(Shed::PerPeer);
         let text = m.render(dir.path(), 1_700_000_010_000);
         for line in [
             "allstacks_relay_events_total{source=\"github\",result=\"queued\"} 2",
@@ -141,6 +181,8 @@ mod tests {
             "allstacks_relay_deliveries_total{result=\"delivered\"} 2",
             "allstacks_relay_deliveries_total{result=\"failed\"} 1",
             "allstacks_relay_deliveries_total{result=\"rejected\"} 1",
+            "allstacks_relay_shed_total{reason=\"per_peer\"} 1",
+            "allstacks_relay_shed_total{reason=\"body_budget\"} 0",
             "allstacks_relay_queue_depth 2",
             "allstacks_relay_oldest_queued_seconds 10.000",
         ] {

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `config` | the relay's settings: listen address, secrets, events, queue directory, knobs |
 //! | `server` | HTTP (hyper on tokio, the only async code): limits, timeouts, shutdown |
+//! | `body` | request bodies, read under one budget for all connections together |
 //! | `auth` | signatures and tokens, compared in constant time |
 //! | `sources` | each sender's body parsed into a record (`events`) or a reason to ignore it |
 //! | `intake` | the answer to one request: authenticate, de-duplicate, map, route, plan |
@@ -20,6 +21,7 @@
 //! | `metrics` | the Prometheus counters and gauges |
 
 mod auth;
+mod body;
 pub mod config;
 mod handoff;
 mod intake;
@@ -130,6 +132,9 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
         metrics,
         ui: ui.clone(),
         dir,
+        budget: body::Budget::new(limits.body_budget),
+        peers: server::Peers::default(),
+        unready: std::sync::Mutex::new(None),
         limits: limits.clone(),
     });
     let code = server::run(listener, shared.clone());

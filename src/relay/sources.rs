@@ -56,22 +56,47 @@ struct GithubHook {
     workflow_run: Option<github::WorkflowRun>,
 }
 
-/// A GitHub delivery of event `event` (`X-GitHub-Event`).
-pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed, Invalid> {
-    let reported = match event {
+/// Why a GitHub delivery of event `event` (`X-GitHub-Event`) is not read: `None` for the
+/// reported events and `ping`, which need their body.
+pub fn github_unread(events: &GithubEvents, event: &str) -> Option<String> {
+    let needed = match event {
         "deployment_status" => events.deployment_status,
         "workflow_run" => events.workflow_run,
+        "ping" => true,
         _ => false,
     };
-    if !reported {
-        parse::<serde::de::IgnoredAny>(body, "an event")?;
-        if event == "ping" {
-            return Ok(Parsed::Ping);
-        }
-        return Ok(Parsed::Ignored(format!(
+    (!needed).then(|| {
+        format!(
             "GitHub event {:?} is not reported (ALLSTACKS_GITHUB_EVENTS)",
             shown(event)
-        )));
+        )
+    })
+}
+
+/// Why a GitLab delivery whose `X-Gitlab-Event` is `event` is not read: `None` for the events
+/// reported (`Deployment Hook`, `Pipeline Hook` when enabled).
+pub fn gitlab_unread(events: &GitlabEvents, event: &str) -> Option<String> {
+    let reported = match event {
+        "Deployment Hook" => events.deployment,
+        "Pipeline Hook" => events.pipeline,
+        _ => false,
+    };
+    (!reported).then(|| {
+        format!(
+            "GitLab {:?} events are not reported (ALLSTACKS_GITLAB_EVENTS)",
+            shown(event)
+        )
+    })
+}
+
+/// A GitHub delivery of event `event` (`X-GitHub-Event`).
+pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed, Invalid> {
+    if let Some(why) = github_unread(events, event) {
+        return Ok(Parsed::Ignored(why));
+    }
+    if event == "ping" {
+        parse::<serde::de::IgnoredAny>(body, "an event")?;
+        return Ok(Parsed::Ping);
     }
     let what = format!("a GitHub {event} event");
     let hook: GithubHook = parse(body, &what)?;

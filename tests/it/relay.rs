@@ -16,6 +16,7 @@ use sha2::Sha256;
 
 use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 
+mod attack;
 mod faults;
 mod senders;
 
@@ -174,6 +175,10 @@ impl Relay {
         let status = resp.status().as_u16();
         let text = resp.text().unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
@@ -811,6 +816,42 @@ fn relay_refuses_to_start_without_what_it_needs() {
 }
 
 #[test]
+fn relay_refuses_short_secrets_and_leaking_api_urls() {
+    let out = tool(&["serve", "--listen", "127.0.0.1:0"])
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_SERVICE_ID", "7"),
+            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
+            ("ALLSTACKS_FLUX_SECRET", "short-secret"),
+            ("GITLAB_TOKEN", "glpat-0123456789abcdef"),
+            (
+                "GITLAB_API_URL",
+                "https://bot:hunter2@gitlab.example.com/api/v4",
+            ),
+            ("GITHUB_API_URL", "http://github.example.com/api/v3"),
+        ])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for needle in [
+        "the secret from ALLSTACKS_FLUX_SECRET is 12 bytes long; it is not shown. A secret must be at least 16 bytes",
+        "GITLAB_API_URL \"https://***@gitlab.example.com/api/v4\" (from GITLAB_API_URL) contains a user name or password",
+        "GITHUB_API_URL \"http://github.example.com/api/v3\" must be https://",
+        "serve did not start",
+    ] {
+        assert!(out.stderr.contains(needle), "{needle}:\n{}", out.stderr);
+    }
+    for leaked in ["short-secret", "hunter2", "glpat-0123456789abcdef"] {
+        assert!(
+            !out.stderr.contains(leaked),
+            "{leaked} shown:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn relay_one_queue_one_relay() {
     let server = Server::start(vec![Reply::status(201)]);
     let setup = Setup::new(&server.url());
@@ -943,8 +984,23 @@ fn relay_readiness_follows_the_queue_directory() {
     );
     std::fs::remove_dir_all(&relay.queue).expect("remove the queue");
     let (status, why) = relay.get("/readyz");
-    assert_eq!(status, 503);
-    assert!(why.contains("is not writable"), "{why}");
+    assert_eq!(
+        (status, why.as_str()),
+        (
+            503,
+            "the queue directory cannot take a new job: No such file or directory (os error 2)\n"
+        ),
+        "why, without the path"
+    );
+    let queue = relay.queue.display().to_string();
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("not ready")));
+    assert!(
+        log.iter().any(
+            |l| l.contains("not ready: the queue directory cannot take a new job")
+                && l.contains(&queue)
+        ),
+        "the path goes to the log: {log:?}"
+    );
     assert_eq!(relay.get("/healthz").0, 200, "alive all the same");
     // A webhook that cannot be queued is not acknowledged.
     let (status, answer) = post_deployment(&relay, 41);
