@@ -111,8 +111,15 @@ fn sign(body: &[u8]) -> String {
 }
 
 /// A `deployment_status` delivery the size of a real one (~7 KB: GitHub sends the whole
-/// repository object, with its ~45 API URLs).
+/// repository object, with its ~45 API URLs), from an hour ago (a record older than the relay's
+/// 7-day replay window would be ignored).
 fn deployment_status(id: u64) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let at = |ago: i64| allstacks_cd::timefmt::format_rfc3339(now - ago);
+    let (created, finished) = (at(3600), at(3400));
     let mut repository = serde_json::json!({
         "id": 1_296_269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": "web",
         "full_name": "acme/web", "private": true, "fork": false, "size": 1080,
@@ -181,7 +188,7 @@ fn deployment_status(id: u64) -> Vec<u8> {
             "target_url": "https://vercel.com/acme/web/abc",
             "log_url": "https://vercel.com/acme/web/abc/logs",
             "environment_url": "https://web.acme.dev",
-            "created_at": "2026-05-01T10:03:20Z", "updated_at": "2026-05-01T10:03:20Z",
+            "created_at": finished, "updated_at": finished,
             "url": format!("https://api.github.com/repos/acme/web/deployments/{id}/statuses/1"),
             "repository_url": "https://api.github.com/repos/acme/web"
         },
@@ -190,7 +197,7 @@ fn deployment_status(id: u64) -> Vec<u8> {
             "payload": {}, "original_environment": "production", "environment": "production",
             "description": null, "transient_environment": false, "production_environment": true,
             "creator": {"login": "vercel[bot]", "id": 35_613_825, "type": "Bot"},
-            "created_at": "2026-05-01T10:00:00Z", "updated_at": "2026-05-01T10:03:20Z",
+            "created_at": created, "updated_at": finished,
             "url": format!("https://api.github.com/repos/acme/web/deployments/{id}"),
             "statuses_url": format!("https://api.github.com/repos/acme/web/deployments/{id}/statuses"),
             "performed_via_github_app": {"id": 8329, "slug": "vercel", "name": "Vercel"}

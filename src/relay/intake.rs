@@ -1,14 +1,18 @@
 //! The answer to one webhook request, as a plain function of its source, headers and body:
-//! authenticate, find its delivery id, parse and map it (`sources`, `events`), route it and plan
-//! the job (`resolve::plan_record`: the same precedence, filters and contract as `report`).
-//! The result is a final answer, or jobs to queue; the server does the network and the queue
-//! the disk.
+//! authenticate, find its delivery id, parse and map it (`sources`, `events`), keep it out when
+//! it is older than the replay window, route it and plan the job (`resolve::plan_record`: the
+//! same precedence, filters and contract as `report`), and name the record, so that the same
+//! deployment sent again under another delivery id is reported once. The result is a final
+//! answer, or jobs to queue under the delivery's and the record's keys; the server does the
+//! network and the queue the disk. A delivery read back from the sender's own API (catch-up)
+//! takes the same way in, past the authentication.
 
 use hyper::HeaderMap;
 use serde_json::json;
 
 use super::config::{Config, GithubEvents, GitlabApi, GitlabEvents, Secrets};
 use super::routes::Routes;
+use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
 use super::{Source, auth};
 use crate::ci::CiContext;
@@ -92,7 +96,40 @@ impl Reply {
     pub fn duplicate(delivery: &Delivery) -> Reply {
         Reply::new(202, Verdict::Duplicate, json!({ "duplicate": delivery.id }))
     }
+
+    /// A new delivery of a record queued before (a replay, or a sender's second copy).
+    pub fn duplicate_record(delivery: &Delivery, record: &RecordKey) -> Reply {
+        Reply {
+            reason: Some(format!("the record {} was queued before", record.text)),
+            ..Reply::new(
+                202,
+                Verdict::Duplicate,
+                json!({ "duplicate": delivery.id, "record": record.text }),
+            )
+        }
+    }
 }
+
+/// What the de-duplication store keeps of a record (`github deployment_status 9005`), beside
+/// the delivery id: a record sent again under a new delivery id is queued once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKey {
+    pub text: String,
+    pub key: u128,
+}
+
+impl RecordKey {
+    fn new(text: String) -> RecordKey {
+        RecordKey {
+            key: auth::key_of(&format!("record {text}")),
+            text,
+        }
+    }
+}
+
+/// Why a record is not taken in: older than the window in which its delivery id and record key
+/// are remembered, it could come back as new (backfill is the tool for history).
+pub const TOO_OLD: &str = "older than the 7-day replay window";
 
 /// A request's delivery id: the sender's (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`) when it
 /// gives a plausible one, else the SHA-256 of the body.
@@ -108,11 +145,21 @@ pub struct Delivery {
 #[derive(Debug)]
 pub enum Answer {
     Reply(Reply),
-    /// Queue `jobs`, remember `delivery`, then answer 202 `{"queued": [...]}`.
+    /// Queue `jobs`, remember `delivery` and `record`, then answer 202 `{"queued": [...]}`.
     Queue {
         delivery: Delivery,
+        record: RecordKey,
         jobs: Vec<Job>,
     },
+}
+
+/// A delivery whose sender is known, as [`Intake::take_in`] takes it.
+pub struct Arrived<'a> {
+    pub source: Source,
+    /// GitHub's `X-GitHub-Event` (the event of a delivery read from the API).
+    pub event: Option<&'a str>,
+    pub delivery: Delivery,
+    pub body: &'a [u8],
 }
 
 /// Everything the answers depend on besides the request.
@@ -199,11 +246,39 @@ impl Intake {
             return Answer::Reply(reply);
         }
         let delivery = delivery(source, headers, body);
+        let event = match source {
+            Source::GitHub => header(headers, "x-github-event"),
+            Source::GitLab | Source::ArgoCd | Source::Flux => None,
+        };
+        let arrived = Arrived {
+            source,
+            event,
+            delivery,
+            body,
+        };
+        self.take_in(arrived, accepted, now, warnings)
+    }
+
+    /// The answer to a delivery whose sender is known: authenticated, or read back from the
+    /// sender's own API.
+    pub fn take_in(
+        &self,
+        arrived: Arrived<'_>,
+        accepted: &dyn Fn(&Delivery) -> bool,
+        now: i64,
+        warnings: &mut Vec<String>,
+    ) -> Answer {
+        let Arrived {
+            source,
+            event,
+            delivery,
+            body,
+        } = arrived;
         if accepted(&delivery) {
             return Answer::Reply(Reply::duplicate(&delivery));
         }
         let parsed = match source {
-            Source::GitHub => match header(headers, "x-github-event") {
+            Source::GitHub => match event {
                 Some(event) => sources::github(&self.github, event, body),
                 None => Err(Invalid("no X-GitHub-Event header".into())),
             },
@@ -213,19 +288,28 @@ impl Intake {
             Source::ArgoCd => sources::argocd(body),
             Source::Flux => sources::flux(body),
         };
-        let ctx = match parsed {
-            Ok(Parsed::Record(ctx)) => ctx,
+        let record = match parsed {
+            Ok(Parsed::Record(record)) => record,
             Ok(Parsed::Ignored(why)) => return Answer::Reply(Reply::ignored(why)),
             Ok(Parsed::Ping) => {
                 return Answer::Reply(Reply::new(200, Verdict::Ignored, json!({"pong": true})));
             }
             Err(Invalid(why)) => return Answer::Reply(Reply::error(400, Verdict::Invalid, why)),
         };
-        match self.plan(source, &ctx, now, warnings) {
-            Ok(job) => Answer::Queue {
-                delivery,
-                jobs: vec![job],
-            },
+        if record.at.is_some_and(|at| at < now - KEEP_SECS) {
+            return Answer::Reply(Reply::ignored(TOO_OLD.into()));
+        }
+        match self.plan(source, &record.ctx, now, warnings) {
+            Ok(job) => {
+                let text = record.key.unwrap_or_else(|| {
+                    format!("{} {} {}", source.name(), job.job_id(), job.status())
+                });
+                Answer::Queue {
+                    delivery,
+                    record: RecordKey::new(text),
+                    jobs: vec![job],
+                }
+            }
             Err(reply) => Answer::Reply(reply),
         }
     }

@@ -1,5 +1,5 @@
 //! The queue: a 202 is sent only once the job is fsync'd into the queue directory, and its
-//! delivery id with it.
+//! delivery id and record key with it.
 //!
 //! Handlers hand their jobs to one committer thread and wait. The committer takes everything
 //! that has arrived meanwhile as one batch (group commit): it writes the batch's job files,
@@ -31,7 +31,8 @@ const COMPACT_EVERY: i64 = 24 * 3600;
 
 /// One request's jobs, waiting for the committer.
 struct Entry {
-    key: u128,
+    /// Its delivery id's and record's keys.
+    keys: Vec<u128>,
     jobs: Vec<Saved>,
     done: oneshot::Sender<Result<(), String>>,
 }
@@ -40,8 +41,9 @@ struct Entry {
 #[derive(Debug)]
 pub enum Submitted {
     Queued,
-    /// The delivery id was accepted before, or is being committed by another request.
-    Duplicate,
+    /// The key at this index (of those submitted) was accepted before, or is being committed
+    /// by another request.
+    Duplicate(usize),
     /// Not written (disk full, directory gone): nothing was promised.
     Failed(String),
 }
@@ -107,15 +109,16 @@ impl Queue {
         self.seen.lock().map(|s| s.contains(key)).unwrap_or(false)
     }
 
-    /// Queues `jobs` under the delivery `key`, and returns once they are durable.
-    pub async fn submit(&self, key: u128, jobs: &[Job]) -> Submitted {
+    /// Queues `jobs` under `keys` (the delivery's, the record's), and returns once they are
+    /// durable; a duplicate when any key was accepted before.
+    pub async fn submit(&self, keys: &[u128], jobs: &[Job]) -> Submitted {
         let reserved = self
             .seen
             .lock()
-            .map(|mut s| s.reserve(key))
-            .unwrap_or(false);
-        if !reserved {
-            return Submitted::Duplicate;
+            .map(|mut s| s.reserve_all(keys))
+            .unwrap_or(Err(0));
+        if let Err(known) = reserved {
+            return Submitted::Duplicate(known);
         }
         let saved_at = crate::now_epoch();
         let jobs = jobs
@@ -131,9 +134,10 @@ impl Queue {
             .collect();
         let (done, wait) = oneshot::channel();
         let sent = match self.tx.lock() {
-            Ok(tx) => tx
-                .as_ref()
-                .is_some_and(|tx| tx.send(Entry { key, jobs, done }).is_ok()),
+            Ok(tx) => tx.as_ref().is_some_and(|tx| {
+                let keys = keys.to_vec();
+                tx.send(Entry { keys, jobs, done }).is_ok()
+            }),
             Err(_) => false,
         };
         let result = if sent {
@@ -146,7 +150,7 @@ impl Queue {
             Ok(()) => Submitted::Queued,
             Err(e) => {
                 if let Ok(mut s) = self.seen.lock() {
-                    s.release(key);
+                    keys.iter().for_each(|k| s.release(*k));
                 }
                 Submitted::Failed(e)
             }
@@ -191,7 +195,7 @@ impl Committer {
             return;
         }
         let now = crate::now_epoch();
-        let keys: Vec<u128> = batch.iter().map(|e| e.key).collect();
+        let keys: Vec<u128> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
         if let Err(e) = self.file.append(&keys, now) {
             // The jobs are safe and will be delivered; only a redelivery after a restart
             // could now be reported twice.

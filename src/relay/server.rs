@@ -349,11 +349,17 @@ async fn webhook(
     };
     match answer {
         Answer::Reply(reply) => (reply, None, Vec::new(), false),
-        Answer::Queue { delivery, jobs } => {
+        Answer::Queue {
+            delivery,
+            record,
+            jobs,
+        } => {
             let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
-            let reply = match shared.queue.submit(delivery.key, &jobs).await {
+            let keys = [delivery.key, record.key];
+            let reply = match shared.queue.submit(&keys, &jobs).await {
                 Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
-                Submitted::Duplicate => Reply::duplicate(&delivery),
+                Submitted::Duplicate(0) => Reply::duplicate(&delivery),
+                Submitted::Duplicate(_) => Reply::duplicate_record(&delivery, &record),
                 Submitted::Failed(e) => Reply {
                     reason: Some(e),
                     ..Reply::new(
