@@ -194,6 +194,7 @@ impl Delivery {
             last_error: ui.redact(failure.message()),
             payload: serde_json::to_value(job).unwrap_or_default(),
             rejected: None,
+            retry: None,
         };
         match outbox::save(dir, &saved) {
             Ok(path) => Kept::Saved(path),

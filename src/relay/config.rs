@@ -110,9 +110,12 @@ pub struct Limits {
     /// How long requests in flight may finish after SIGTERM (`ALLSTACKS_RELAY_SHUTDOWN_GRACE`,
     /// 10 s).
     pub shutdown_grace: Duration,
-    /// The longest wait between delivery rounds while Allstacks is down
-    /// (`ALLSTACKS_RELAY_MAX_BACKOFF`, 300 s).
+    /// The longest wait between delivery rounds while Allstacks is down, and between two
+    /// attempts of one job (`ALLSTACKS_RELAY_MAX_BACKOFF`, 300 s).
     pub max_backoff: Duration,
+    /// A job still undeliverable this long after it was queued moves to `dead/`
+    /// (`ALLSTACKS_RELAY_MAX_AGE`, 7 days).
+    pub max_age: Duration,
 }
 
 impl Default for Limits {
@@ -125,6 +128,7 @@ impl Default for Limits {
             body_budget: 64 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
             max_backoff: Duration::from_secs(300),
+            max_age: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -408,24 +412,26 @@ fn queue_dir(flag: Option<PathBuf>, env: &Env, errors: &mut Vec<String>) -> Path
 }
 
 fn limits(env: &Env, errors: &mut Vec<String>) -> Limits {
-    let mut secs = |var: &str, default: Duration| match env.get(var) {
+    let mut secs_up_to = |var: &str, default: Duration, max: f64| match env.get(var) {
         None => default,
         Some(v) => match v.trim().parse::<f64>() {
-            Ok(s) if s > 0.0 && s <= 86_400.0 => Duration::from_secs_f64(s),
+            Ok(s) if s > 0.0 && s <= max => Duration::from_secs_f64(s),
             _ => {
                 errors.push(format!(
-                    "{var} must be a number of seconds between 0 and 86400, got {v:?}"
+                    "{var} must be a number of seconds between 0 and {max}, got {v:?}"
                 ));
                 default
             }
         },
     };
+    let mut secs = |var: &str, default: Duration| secs_up_to(var, default, 86_400.0);
     let d = Limits::default();
     let mut limits = Limits {
         header_timeout: secs("ALLSTACKS_RELAY_HEADER_TIMEOUT", d.header_timeout),
         body_timeout: secs("ALLSTACKS_RELAY_BODY_TIMEOUT", d.body_timeout),
         shutdown_grace: secs("ALLSTACKS_RELAY_SHUTDOWN_GRACE", d.shutdown_grace),
         max_backoff: secs("ALLSTACKS_RELAY_MAX_BACKOFF", d.max_backoff),
+        max_age: secs_up_to("ALLSTACKS_RELAY_MAX_AGE", d.max_age, 366.0 * 86_400.0),
         max_connections: d.max_connections,
         per_peer: d.per_peer,
         body_budget: d.body_budget,

@@ -1,6 +1,7 @@
-//! What the committer and the delivery worker hand each other, so that neither imports the
-//! other: the wake-up ("new jobs were queued", "stop") and the spare files of delivered jobs
-//! (the worker offers them, the committer writes new jobs into them).
+//! What the relay's threads hand each other, so that none imports another: the wake-up ("new
+//! jobs were queued", "stop") and the spare files of delivered jobs (the worker offers them,
+//! the committer writes new jobs into them), and the worker's health (why delivery is paused,
+//! for `/readyz`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +53,23 @@ pub fn stop(flag: &AtomicBool, wake: &Wake) {
     if let Ok(mut s) = wake.state.lock() {
         s.1 = true;
         wake.cv.notify_all();
+    }
+}
+
+/// Why delivery is paused for every job (the server refuses the token, the webhook is not
+/// found), said by the worker and shown by `/readyz`; `None` while it delivers.
+#[derive(Debug, Default)]
+pub struct Health(Mutex<Option<String>>);
+
+impl Health {
+    pub fn set(&self, paused: Option<String>) {
+        if let Ok(mut h) = self.0.lock() {
+            *h = paused;
+        }
+    }
+
+    pub fn paused(&self) -> Option<String> {
+        self.0.lock().ok()?.clone()
     }
 }
 

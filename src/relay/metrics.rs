@@ -39,6 +39,7 @@ pub struct Metrics {
     delivered: AtomicU64,
     failed: AtomicU64,
     rejected: AtomicU64,
+    dead: AtomicU64,
 }
 
 impl Metrics {
@@ -56,9 +57,14 @@ impl Metrics {
         self.rejected.fetch_add(rejected, Ordering::Relaxed);
     }
 
-    /// A delivery round ended with a job not delivered (Allstacks down, token refused).
+    /// An attempt did not deliver its job (Allstacks down, a 5xx, the token refused).
     pub fn failed(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Jobs moved to `dead/`, undeliverable for too long.
+    pub fn dead(&self, n: u64) {
+        self.dead.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The text exposition format, with the queue's gauges read from `dir` now.
@@ -93,14 +99,16 @@ impl Metrics {
             );
         }
         out.push_str(
-            "# HELP allstacks_relay_deliveries_total Jobs sent to Allstacks by result (failed: \
-             a delivery round that ended with the job still queued).\n\
+            "# HELP allstacks_relay_deliveries_total Attempts to deliver jobs to Allstacks by \
+             result (failed: the job stays queued; rejected: moved to rejected/; dead: \
+             undeliverable for ALLSTACKS_RELAY_MAX_AGE, moved to dead/).\n\
              # TYPE allstacks_relay_deliveries_total counter\n",
         );
         for (name, n) in [
             ("delivered", &self.delivered),
             ("failed", &self.failed),
             ("rejected", &self.rejected),
+            ("dead", &self.dead),
         ] {
             let n = n.load(Ordering::Relaxed);
             let _ = writeln!(
@@ -181,6 +189,7 @@ mod tests {
             "allstacks_relay_deliveries_total{result=\"delivered\"} 2",
             "allstacks_relay_deliveries_total{result=\"failed\"} 1",
             "allstacks_relay_deliveries_total{result=\"rejected\"} 1",
+            "allstacks_relay_deliveries_total{result=\"dead\"} 0",
             "allstacks_relay_shed_total{reason=\"per_peer\"} 1",
             "allstacks_relay_shed_total{reason=\"body_budget\"} 0",
             "allstacks_relay_queue_depth 2",

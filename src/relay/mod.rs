@@ -17,7 +17,7 @@
 //! | `queue` | the group commit: job files and delivery ids fsync'd before the 202 |
 //! | `handoff` | what the committer and the worker hand each other: the wake-up and the spare files |
 //! | `seen` | delivery ids accepted in the last 7 days, persisted |
-//! | `worker` | delivery from the queue directory (`delivery::flush_saved`), with backoff |
+//! | `worker` | delivery from the queue directory: each job on its own backoff, pauses, `dead/` |
 //! | `metrics` | the Prometheus counters and gauges |
 
 mod auth;
@@ -112,6 +112,7 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
             }
         };
     let stop = Arc::new(AtomicBool::new(false));
+    let health = Arc::new(handoff::Health::default());
     let committer = std::thread::spawn(move || committer.run());
     let worker = worker::Worker {
         dir: dir.clone(),
@@ -122,7 +123,9 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
         wake: wake.clone(),
         stop: stop.clone(),
         spares,
+        health: health.clone(),
         max_backoff: config.limits.max_backoff,
+        max_age: config.limits.max_age,
     };
     let worker = std::thread::spawn(move || worker.run());
     let limits = config.limits.clone();
@@ -135,6 +138,7 @@ pub fn run(config: Config, routes: Routes, delivery: Delivery, ui: Ui) -> i32 {
         budget: body::Budget::new(limits.body_budget),
         peers: server::Peers::default(),
         unready: std::sync::Mutex::new(None),
+        health,
         limits: limits.clone(),
     });
     let code = server::run(listener, shared.clone());

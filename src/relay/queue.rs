@@ -130,6 +130,7 @@ impl Queue {
                 last_error: "queued by serve".into(),
                 payload: serde_json::to_value(job).unwrap_or_default(),
                 rejected: None,
+                retry: None,
             })
             .collect();
         let (done, wait) = oneshot::channel();

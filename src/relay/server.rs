@@ -27,6 +27,7 @@ use tokio::sync::{Semaphore, watch};
 use super::Source;
 use super::body::{self, Budget, Refused};
 use super::config::{Limits, MAX_BODY};
+use super::handoff::Health;
 use super::intake::{self, Answer, Intake, Reply, Verdict};
 use super::metrics::{Metrics, Shed};
 use super::queue::{Queue, Submitted};
@@ -45,6 +46,8 @@ pub struct Shared {
     pub peers: Peers,
     /// Why the relay was last not ready, to log the path once when it changes.
     pub unready: Mutex<Option<String>>,
+    /// Why the worker has paused delivery, if it has.
+    pub health: Arc<Health>,
 }
 
 /// Open connections per peer address, for `ALLSTACKS_RELAY_PER_IP`.
@@ -503,28 +506,30 @@ fn text(status: u16, body: impl Into<Bytes>) -> Answered {
     r
 }
 
-/// 200 while the queue directory can take a new job, else 503 with why. The answer names no
-/// path (it is for anyone who can reach the port); the log says which directory, once each time
+/// 200 while the queue directory can take a new job and delivery is not paused (the server
+/// refusing the token), else 503 with why. The answer names no path (it is for anyone who can reach the port); the log says which directory, once each time
 /// the reason changes.
 async fn ready(shared: &Arc<Shared>) -> Answered {
     let dir = shared.dir.clone();
     let checked = tokio::task::spawn_blocking(move || probe(&dir))
         .await
         .unwrap_or_else(|e| Err(format!("the check failed: {e}")));
-    let why = checked
+    let queue = checked
         .err()
         .map(|e| format!("the queue directory cannot take a new job: {e}"));
     if let Ok(mut last) = shared.unready.lock() {
-        if *last != why {
-            match &why {
+        if *last != queue {
+            match &queue {
                 Some(why) => shared
                     .ui
                     .warn(&format!("not ready: {why} ({})", shared.dir.display())),
-                None => shared.ui.info("ready again"),
+                None => shared.ui.info("the queue directory takes new jobs again"),
             }
-            last.clone_from(&why);
+            last.clone_from(&queue);
         }
     }
+    // The worker logs its own pauses.
+    let why = queue.or_else(|| shared.health.paused());
     match why {
         None => text(200, "ready\n"),
         Some(why) => text(503, format!("{why}\n")),

@@ -19,6 +19,7 @@ use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 mod attack;
 mod faults;
 mod senders;
+mod worker;
 
 pub const GITHUB_SECRET: &str = "gh-secret-9c1e5f77";
 pub const GITLAB_SECRET: &str = "gl-secret-2b8d4a10";
@@ -42,6 +43,8 @@ pub struct Setup {
     pub args: Vec<String>,
     pub home: Arc<tempfile::TempDir>,
     pub queue: PathBuf,
+    /// A command the binary runs under (`unshare`, `sh -c ... exec "$@"`), keeping its pid.
+    pub wrapper: Vec<String>,
 }
 
 impl Setup {
@@ -70,6 +73,7 @@ impl Setup {
             args: vec!["--listen".into(), "127.0.0.1:0".into()],
             home,
             queue,
+            wrapper: Vec::new(),
         }
     }
 
@@ -89,8 +93,21 @@ impl Setup {
         self
     }
 
+    /// Runs the binary under `wrapper` (which must `exec` it, so that the pid is the relay's).
+    pub fn under(mut self, wrapper: &[&str]) -> Setup {
+        self.wrapper = wrapper.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     fn command(&self) -> Command {
-        let mut cmd = Command::new(binary());
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(binary());
+                cmd
+            }
+            None => Command::new(binary()),
+        };
         cmd.arg("serve")
             .args(&self.args)
             .arg("--outbox")
