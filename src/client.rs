@@ -1,6 +1,8 @@
-//! Delivery: the only module that touches reqwest. One client, one `send` that posts, classifies
-//! the answer, and retries transient failures with exponential backoff and jitter inside the
-//! deadline (honouring `Retry-After`).
+//! HTTP: the only module that touches reqwest. For the webhook, one client, one `send` that
+//! posts, classifies the answer, and retries transient failures with exponential backoff and
+//! jitter inside the deadline (honouring `Retry-After`). For the GitHub and GitLab REST APIs,
+//! one [`Api`] client that every call goes through (the start time, the relay's job lookup,
+//! `backfill` via [`crate::api`]), with one set of guards and messages.
 
 use std::io::Read;
 use std::path::Path;
@@ -84,7 +86,7 @@ pub fn endpoint(
 
 /// Credentials belong in the token only (SPEC.md, Security rules): a URL with a user name or
 /// password is refused, and the message does not repeat them.
-pub fn refuse_credentials(url: &reqwest::Url, what: &str, source: &str) -> Result<(), String> {
+fn refuse_credentials(url: &reqwest::Url, what: &str, source: &str) -> Result<(), String> {
     if url.username().is_empty() && url.password().is_none() {
         return Ok(());
     }
@@ -111,7 +113,7 @@ pub fn redact_userinfo(text: &str) -> String {
 
 /// Whether requests to `url` must bypass any proxy: a proxy cannot reach this machine's
 /// loopback for us, and a plain-HTTP request would hand the token to the proxy in clear.
-pub fn bypasses_proxy(url: &reqwest::Url) -> bool {
+fn bypasses_proxy(url: &reqwest::Url) -> bool {
     url.scheme() == "http" || is_loopback(url)
 }
 
@@ -441,7 +443,7 @@ fn retry_after(resp: &Response) -> Option<Duration> {
         Ok(s) => s,
         Err(_) => {
             let at = crate::timefmt::parse_http_date(value)?;
-            let now = crate::now_epoch();
+            let now = crate::timefmt::now_epoch();
             (at - now).max(0) as u64
         }
     };
@@ -551,72 +553,6 @@ fn tls_advice(chain: &str) -> Option<&'static str> {
 /// cap GitHub itself puts on webhook payloads; a larger answer is refused, not truncated.
 pub const MAX_JSON: u64 = 25 * 1024 * 1024;
 
-/// Why [`get_json`] failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GetError {
-    /// A non-2xx answer, with the URL as shown to users (no credentials).
-    Status(u16, String),
-    /// Anything else, as a message for the user.
-    Other(String),
-}
-
-/// One authenticated GET, answered with JSON and parsed into `T` (only the fields `T` names are
-/// kept, so a huge answer costs its bytes, not a tree of values). The whole call, body included,
-/// ends by `deadline` even when the server sends one byte at a time; the body is read up to
-/// [`MAX_JSON`]. Every failure becomes a message naming the URL (without credentials) and what
-/// went wrong; the token is only ever put in the header.
-pub fn get_json<T: serde::de::DeserializeOwned>(
-    url: &str,
-    token: &str,
-    headers: &[(&str, &str)],
-    deadline: Instant,
-) -> Result<T, GetError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| GetError::Other(format!("{:?}: {e}", redact_userinfo(url))))?;
-    let shown = redact(&parsed);
-    refuse_credentials(&parsed, "the API URL", "its variable").map_err(GetError::Other)?;
-    let loopback = is_loopback(&parsed);
-    // The token grants access to the repository: never send it in clear over a network.
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(GetError::Other(format!(
-            "refusing to send a token to {shown}: only https (or http to this machine) is allowed"
-        )));
-    }
-    let timeout = remaining(deadline)
-        .ok_or_else(|| GetError::Other(format!("no time left to ask {shown}")))?;
-    let mut builder = reqwest::blocking::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT);
-    if bypasses_proxy(&parsed) {
-        builder = builder.no_proxy();
-    }
-    let client = builder
-        .build()
-        .map_err(|e| GetError::Other(format!("could not set up an HTTP client: {e}")))?;
-    // The request-level timeout covers the body too (the client-level one restarts with
-    // every read, so a dripping server could hold us for ever).
-    let mut request = client.get(parsed).bearer_auth(token).timeout(timeout);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request
-        .send()
-        .map_err(|e| GetError::Other(describe(&e, &shown, timeout)))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(GetError::Status(status.as_u16(), shown));
-    }
-    let body = read_until(response, MAX_JSON, deadline)
-        .map_err(|e| GetError::Other(format!("reading the answer from {shown}: {e}")))?;
-    serde_json::from_slice(&body).map_err(|e| {
-        GetError::Other(format!(
-            "the answer from {shown} is not JSON of the expected shape: {e}"
-        ))
-    })
-}
-
 fn remaining(deadline: Instant) -> Option<Duration> {
     deadline
         .checked_duration_since(Instant::now())
@@ -625,7 +561,7 @@ fn remaining(deadline: Instant) -> Option<Duration> {
 
 /// Reads `reader` to its end, failing past `max` bytes or `deadline` (checked between reads,
 /// which the request timeout bounds).
-pub fn read_until(mut reader: impl Read, max: u64, deadline: Instant) -> Result<Vec<u8>, String> {
+fn read_until(mut reader: impl Read, max: u64, deadline: Instant) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     let mut chunk = [0u8; 64 * 1024];
     loop {
@@ -701,6 +637,17 @@ impl ApiAnswer {
             .map(|(_, v)| v.trim())
     }
 
+    /// The body parsed as JSON into `T` (only the fields `T` names are kept, so a huge answer
+    /// costs its bytes, not a tree of values); `Err` names `url`, the answer's address.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            format!(
+                "the answer from {} is not JSON of the expected shape: {e}",
+                redact_userinfo(url)
+            )
+        })
+    }
+
     /// The body as text for a message, cut to 2 KiB.
     pub fn message(&self) -> String {
         let text = String::from_utf8_lossy(&self.body);
@@ -760,9 +707,23 @@ impl Api {
     }
 
     /// Whether `url` is on the API's own origin (scheme, host, port), where the token may go.
-    pub fn same_origin(&self, url: &str) -> bool {
+    fn same_origin(&self, url: &str) -> bool {
         reqwest::Url::parse(url)
             .is_ok_and(|u| u.origin() == self.origin.origin() && u.username().is_empty())
+    }
+
+    /// `Err` unless `url` is on the API's own origin: a `next` link to another host is refused,
+    /// so that a page cannot send the token elsewhere.
+    pub fn refuse_elsewhere(&self, url: &str) -> Result<(), String> {
+        if self.same_origin(url) {
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to follow {}: it is not on the API's own host {}, and the token must not \
+             go elsewhere",
+            redact_userinfo(url),
+            self.base()
+        ))
     }
 
     /// The base URL, without a trailing `/`.
@@ -777,13 +738,7 @@ impl Api {
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| format!("{:?} is not a valid URL: {e}", redact_userinfo(url)))?;
         let shown = redact(&parsed);
-        if !self.same_origin(url) {
-            return Err(format!(
-                "refusing to follow {shown}: it is not on the API's own host {}, and the token \
-                 must not go elsewhere",
-                redact(&self.origin)
-            ));
-        }
+        self.refuse_elsewhere(url)?;
         let timeout = remaining(deadline).ok_or_else(|| format!("no time left to ask {shown}"))?;
         let response = self
             .client

@@ -189,7 +189,7 @@ impl Delivery {
         let saved = Saved {
             version: 1,
             url: self.url.clone(),
-            saved_at: crate::now_epoch(),
+            saved_at: crate::timefmt::now_epoch(),
             // The server's words can quote the token back; files are not redacted by `Ui`.
             last_error: ui.redact(failure.message()),
             payload: serde_json::to_value(job).unwrap_or_default(),

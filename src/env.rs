@@ -34,6 +34,18 @@ impl Env {
         env
     }
 
+    /// Whether the marker variable `key` (`GITHUB_ACTIONS`, `CIRCLECI`, ...) is set to anything
+    /// but `false` or `0` (compared without case or surrounding spaces; an empty variable is
+    /// unset). Runners write `true`, `True` (`TF_BUILD`, AppVeyor on Windows) or `1` (Vercel,
+    /// Cloudflare Pages), and some images and wrappers other values still; `false`/`0` is how a
+    /// wrapper switches a marker off.
+    pub fn marker(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| {
+            let v = v.trim();
+            !v.is_empty() && !v.eq_ignore_ascii_case("false") && v != "0"
+        })
+    }
+
     /// Whether `key` is set to a value that is not UTF-8 (and so missing from this map).
     pub fn is_not_utf8(&self, key: &str) -> bool {
         self.not_utf8.iter().any(|k| k == key)

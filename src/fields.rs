@@ -6,6 +6,7 @@ use std::fmt;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
+use crate::checks::no_control_chars;
 use crate::env::Sourced;
 use crate::timefmt::{parse_duration, parse_timestamp};
 
@@ -299,11 +300,10 @@ pub fn check_limits(fields: &[OptionalField]) -> Result<(), FieldError> {
         )));
     }
     for f in fields {
-        crate::job::no_control_chars("optional field key", &f.key, &f.source)
-            .map_err(FieldError)?;
+        no_control_chars("optional field key", &f.key, &f.source).map_err(FieldError)?;
         for v in &f.values {
             if let Some(s) = v.as_str() {
-                crate::job::no_control_chars(&format!("optional field {:?}", f.key), s, &f.source)
+                no_control_chars(&format!("optional field {:?}", f.key), s, &f.source)
                     .map_err(FieldError)?;
             }
         }

@@ -12,7 +12,7 @@ use crate::env::Env;
 /// `false` or `0`, like every provider's marker): the one test for detection, annotations and
 /// the API start time.
 pub fn is_actions(env: &Env) -> bool {
-    crate::ci::marker(env, "GITHUB_ACTIONS")
+    env.marker("GITHUB_ACTIONS")
 }
 
 /// Appends `name=value` outputs to `$GITHUB_OUTPUT`, using the multi-line form with a

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::api::Flavor;
+use crate::client::Api;
 use crate::env::{Env, Sourced};
 
 /// Jobs per page (the API's maximum) and how many pages we read at most: a matrix is limited
@@ -45,18 +47,12 @@ pub fn start_time(
     if !is_number(run_id) {
         return Err(format!("GITHUB_RUN_ID {run_id:?} is not a number"));
     }
-    let api = env
-        .get("GITHUB_API_URL")
-        .unwrap_or("https://api.github.com")
-        .trim_end_matches('/');
-    if let Ok(parsed) = reqwest::Url::parse(api) {
-        crate::client::refuse_credentials(&parsed, "GITHUB_API_URL", "GITHUB_API_URL")?;
-    }
+    let api = client(env, token)?;
     let deadline = Instant::now() + timeout;
-    let run_url = format!("{api}/repos/{repo}/actions/runs/{run_id}");
+    let run_url = format!("{}/repos/{repo}/actions/runs/{run_id}", api.base());
 
     if !scope_job {
-        let run: Run = get_json(&run_url, token, deadline)?;
+        let run: Run = get_json(&api, &run_url, deadline)?;
         let started = started_at(run.run_started_at.as_deref(), "run_started_at")
             .map_err(|e| format!("GitHub API run {run_id}: {e}"))?;
         return Ok(Some(Sourced::new(started, "GitHub API run_started_at")));
@@ -72,7 +68,7 @@ pub fn start_time(
         if page > 1 {
             url.push_str(&format!("&page={page}"));
         }
-        let page: JobsPage = get_json(&url, token, deadline)?;
+        let page: JobsPage = get_json(&api, &url, deadline)?;
         let Some(batch) = page.jobs else {
             return Err(format!("GitHub API answered {url} without a jobs list"));
         };
@@ -161,7 +157,8 @@ fn name_matches(name: &str, key: &str) -> bool {
 fn started_at(raw: Option<&str>, field: &str) -> Result<i64, String> {
     let raw = raw.ok_or_else(|| format!("no {field} in the answer"))?;
     let t = crate::timefmt::parse_timestamp(raw).map_err(|e| format!("{field}: {e}"))?;
-    crate::timefmt::check_sane(t, crate::now_epoch()).map_err(|e| format!("{field}: {e}"))?;
+    crate::timefmt::check_sane(t, crate::timefmt::now_epoch())
+        .map_err(|e| format!("{field}: {e}"))?;
     Ok(t)
 }
 
@@ -181,29 +178,42 @@ fn is_slug(s: &str) -> bool {
     matches!(s.split_once('/'), Some((owner, name)) if ok(owner) && ok(name))
 }
 
-/// One GitHub API GET, through the shared client code; a refused answer gets the usual fix.
+/// The API client for `GITHUB_API_URL` (GitHub's own by default), with the token; `Err` when
+/// the URL fails the client's guards (credentials in it, plain http to another host).
+fn client(env: &Env, token: &str) -> Result<Api, String> {
+    let base = env
+        .get("GITHUB_API_URL")
+        .unwrap_or("https://api.github.com")
+        .trim_end_matches('/');
+    let bearer = format!("Bearer {token}");
+    let mut headers: Vec<(&str, &str, bool)> = Flavor::GitHub
+        .headers()
+        .iter()
+        .map(|(name, value)| (*name, *value, false))
+        .collect();
+    headers.push(("authorization", &bearer, true));
+    Api::new(base, "GITHUB_API_URL", &headers)
+}
+
+/// One GitHub API GET, parsed into `T`; a refused answer gets the usual fix.
 fn get_json<T: serde::de::DeserializeOwned>(
+    api: &Api,
     url: &str,
-    token: &str,
     deadline: Instant,
 ) -> Result<T, String> {
-    let headers = [
-        ("Accept", "application/vnd.github+json"),
-        ("X-GitHub-Api-Version", "2022-11-28"),
-    ];
-    crate::client::get_json(url, token, &headers, deadline).map_err(|e| match e {
-        crate::client::GetError::Status(status, shown) => {
-            let hint = match status {
-                401 | 403 | 404 => {
-                    " (the job's GITHUB_TOKEN needs `permissions: actions: read`, or the token \
-                     or URL is wrong)"
-                }
-                _ => "",
-            };
-            format!("GitHub API answered HTTP {status} for {shown}{hint}")
-        }
-        crate::client::GetError::Other(message) => message,
-    })
+    let answer = api.get(url, deadline)?;
+    let status = answer.status;
+    if !(200..300).contains(&status) {
+        let hint = match status {
+            401 | 403 | 404 => {
+                " (the job's GITHUB_TOKEN needs `permissions: actions: read`, or the token or \
+                 URL is wrong)"
+            }
+            _ => "",
+        };
+        return Err(format!("GitHub API answered HTTP {status} for {url}{hint}"));
+    }
+    answer.json(url)
 }
 
 #[cfg(test)]
@@ -492,7 +502,7 @@ mod tests {
         let env = github_env("http://api.example.com");
         let err = start_time(&env, false, TIMEOUT).expect_err("plain http");
         assert!(
-            err.starts_with("refusing to send a token to http://api.example.com"),
+            err.starts_with("GITHUB_API_URL \"http://api.example.com\" must be https://"),
             "{err}"
         );
         assert_safe(&err);

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::checks::{no_control_chars, not_blank};
 use crate::env::Sourced;
 use crate::fields::{self, OptionalField};
 use crate::git;
@@ -343,25 +344,6 @@ fn repo_known(id: &Option<Sourced<String>>, name: &Option<Sourced<String>>) -> R
          git checkout with an origin remote"
             .into(),
     )
-}
-
-fn not_blank(field: &str, v: &Sourced<String>) -> Result<(), String> {
-    if v.value.trim().is_empty() {
-        return Err(format!("{field} must not be blank (from {})", v.source));
-    }
-    Ok(())
-}
-
-/// Refuses a value with control characters (line breaks, tabs, terminal escapes): it would be
-/// stored as is and shown in logs and dashboards. Names the field, the rule and the source.
-pub fn no_control_chars(field: &str, value: &str, source: &str) -> Result<(), String> {
-    if !value.chars().any(char::is_control) {
-        return Ok(());
-    }
-    Err(format!(
-        "{field} must not contain control characters (line breaks, tabs, terminal escapes), \
-         got {value:?} (from {source})"
-    ))
 }
 
 /// Parses a time setting (`parse_timestamp`, `parse_duration`) keeping its source; the error

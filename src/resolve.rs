@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use crate::ci::{CiContext, ContextField, Provider};
+use crate::checks;
+use crate::context::{CiContext, ContextField, Provider};
 use crate::env::Sourced;
 use crate::fields::{self, FieldType, MAX_FIELDS, OptionalField};
 use crate::git::{self, GitInfo};
@@ -474,7 +475,7 @@ fn merge_context(
         }
         // A provider's value is outside input: a control character drops the field, not the
         // report.
-        if let Err(e) = job::no_control_chars(c.key, &c.value, "CI context") {
+        if let Err(e) = checks::no_control_chars(c.key, &c.value, "CI context") {
             warnings.push(format!("context field left out: {e}"));
             continue;
         }

@@ -77,7 +77,7 @@ fn read_start(path: &Path) -> Result<Option<Sourced<i64>>, String> {
         .ok()
         .and_then(|v| v.get("job_start_time")?.as_i64())
         .ok_or("it holds no job_start_time")?;
-    crate::timefmt::check_sane(t, crate::now_epoch())
+    crate::timefmt::check_sane(t, crate::timefmt::now_epoch())
         .map_err(|e| format!("its job_start_time {e}"))?;
     Ok(Some(Sourced::new(
         t,

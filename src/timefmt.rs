@@ -65,6 +65,14 @@ fn whole_seconds(ts: Timestamp) -> i64 {
 /// 2000-01-01T00:00:00Z: no deployment we report started before it.
 pub const EARLIEST: i64 = 946_684_800;
 
+/// Now, in epoch seconds.
+pub fn now_epoch() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// Whether `t` is a plausible start of a job reported at `now`: not before 2000-01-01 and at most
 /// a day ahead (clocks drift; a year 0000 or a millisecond value read as seconds does not).
 pub fn check_sane(t: i64, now: i64) -> Result<(), String> {

@@ -85,7 +85,7 @@ impl Ui {
         let mut obj = serde_json::Map::new();
         obj.insert(
             "time".into(),
-            crate::timefmt::format_rfc3339(crate::now_epoch()).into(),
+            crate::timefmt::format_rfc3339(crate::timefmt::now_epoch()).into(),
         );
         obj.insert("level".into(), level.into());
         if !msg.is_empty() {

@@ -10,9 +10,9 @@
 
 use serde::Deserialize;
 
-use super::api::{self, ApiError, Client, encode};
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
+use crate::api::{self, ApiError, Client, encode};
 use crate::events::github::{self as map, Deployment, DeploymentStatus, Repository, WorkflowRun};
 
 const ORIGIN: &str = "GitHub API";

@@ -5,9 +5,9 @@
 
 use serde::Deserialize;
 
-use super::api::{self, ApiError, Client, encode};
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
+use crate::api::{self, ApiError, Client, encode};
 use crate::events::gitlab::{self as map, Deployment, Pipeline};
 
 const ORIGIN: &str = "GitLab API";

@@ -14,7 +14,6 @@
 //! stops the fetching at once, the workers finish the POSTs in flight (within their deadline)
 //! and leave the queue unsent, the writer records what was delivered, and the summary says so.
 
-pub mod api;
 pub mod github;
 pub mod gitlab;
 pub mod ledger;
@@ -26,16 +25,16 @@ pub mod tags;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::ci::CiContext;
+use crate::api::{ApiError, Watch};
 use crate::client::Failure;
+use crate::context::CiContext;
 use crate::delivery::Delivery;
 use crate::job::Job;
 use crate::resolve::{self, Plan};
 use crate::settings::JobSettings;
 
-pub use api::ApiError;
 pub use ledger::Ledger;
 pub use progress::{Counts, Progress};
 
@@ -147,18 +146,20 @@ impl Control {
     pub fn halted(&self) -> Option<String> {
         self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
 
-    /// Sleeps `d`, waking early to stop; `false` when the backfill is stopping.
-    pub fn pause(&self, d: Duration) -> bool {
-        let until = Instant::now() + d;
-        while Instant::now() < until {
-            if self.stopping() {
-                return false;
-            }
-            let left = until.saturating_duration_since(Instant::now());
-            std::thread::sleep(left.min(Duration::from_millis(50)));
-        }
-        !self.stopping()
+/// A backfill's reads of the API say what happens on the progress line and stop with it.
+impl Watch for Control {
+    fn stopping(&self) -> bool {
+        Control::stopping(self)
+    }
+
+    fn verbose(&self, message: &str) {
+        self.progress.verbose(message);
+    }
+
+    fn info(&self, message: &str) {
+        self.progress.info(message);
     }
 }
 
@@ -245,7 +246,7 @@ fn feed(
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         };
         Counts::add(&counts.examined, page.examined);
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         for item in page.items {
             if ctl.stopping() {
                 return Err(ApiError::Stopped);

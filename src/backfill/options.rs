@@ -90,7 +90,7 @@ pub fn options(
     let vars: Vars = envy::prefixed("ALLSTACKS_")
         .from_iter(env.pairs())
         .unwrap_or_default();
-    let now = crate::now_epoch();
+    let now = crate::timefmt::now_epoch();
     let mut when = |v: Option<Sourced<String>>| {
         let v = v?;
         parse_when(&v.value, now)

@@ -5,9 +5,9 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use super::api::ApiError;
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
+use crate::api::ApiError;
 use crate::env::Sourced;
 use crate::git::{self, Tag};
 

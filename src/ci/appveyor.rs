@@ -4,12 +4,13 @@
 //! email. It names nobody who started the build and has no start time or outcome variable;
 //! the web links are built from the server URL, account and project slug.
 
-use super::{CiContext, Provider};
+use super::vars;
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless the `APPVEYOR` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "APPVEYOR") {
+    if !env.marker("APPVEYOR") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::AppVeyor);
@@ -32,23 +33,23 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             env.get("APPVEYOR_URL")
                 .unwrap_or("https://ci.appveyor.com")
                 .trim_end_matches('/'),
-            super::encode_component(account),
-            super::encode_component(slug),
+            vars::encode_component(account),
+            vars::encode_component(slug),
         )),
         _ => None,
     };
     let pipeline_url = match (&project, env.get("APPVEYOR_BUILD_ID")) {
-        (Some(p), Some(build)) => Some(format!("{p}/builds/{}", super::encode_component(build))),
+        (Some(p), Some(build)) => Some(format!("{p}/builds/{}", vars::encode_component(build))),
         _ => None,
     };
     let job_url = match (&project, env.get("APPVEYOR_JOB_ID")) {
-        (Some(p), Some(job)) => Some(format!("{p}/build/job/{}", super::encode_component(job))),
+        (Some(p), Some(job)) => Some(format!("{p}/build/job/{}", vars::encode_component(job))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);
     ctx.add_context("job_url", job_url);
     // APPVEYOR_REPO_BRANCH is a pull request's base branch; a tag build has no branch.
-    let branch = (!super::marker(env, "APPVEYOR_REPO_TAG"))
+    let branch = (!env.marker("APPVEYOR_REPO_TAG"))
         .then(|| {
             env.first(&[
                 "APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH",
@@ -59,4 +60,77 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .map(|(_, v)| v);
     ctx.add_context("branch", branch);
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    /// A Windows image writes `APPVEYOR=True`.
+    #[test]
+    fn appveyor_push() {
+        let (got, warnings) = detect_fixture("appveyor", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "67c6a0621ed8e14252c9f1edecc85adeb41e60b2",
+                "APPVEYOR_REPO_COMMIT",
+            ),
+            repo_name: s("acme/web", "APPVEYOR_REPO_NAME"),
+            triggered_by: s("mona@example.com", "APPVEYOR_REPO_COMMIT_AUTHOR_EMAIL"),
+            pipeline_id: s("16586877", "APPVEYOR_BUILD_ID"),
+            job_id: s("223msqsfyu1vim73", "APPVEYOR_JOB_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://ci.appveyor.com/project/acme/web/builds/16586877",
+                ),
+                (
+                    "job_url",
+                    "https://ci.appveyor.com/project/acme/web/build/job/223msqsfyu1vim73",
+                ),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::AppVeyor)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    /// The pull request's source branch, and links on the server given by `APPVEYOR_URL`.
+    #[test]
+    fn appveyor_pull_request_on_premise() {
+        let (got, warnings) = detect_fixture("appveyor", "pull_request");
+        let want = CiContext {
+            commit_sha: s(
+                "ef2023102ad644dce35319c9c0d9a97b369aae19",
+                "APPVEYOR_REPO_COMMIT",
+            ),
+            repo_name: s("acme/web", "APPVEYOR_REPO_NAME"),
+            pipeline_id: s("16428432", "APPVEYOR_BUILD_ID"),
+            job_id: s("v8xadmxjx5ys0fhw", "APPVEYOR_JOB_ID"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://appveyor.example.com/project/acme/web-app/builds/16428432",
+                ),
+                (
+                    "job_url",
+                    "https://appveyor.example.com/project/acme/web-app/build/job/v8xadmxjx5ys0fhw",
+                ),
+                ("branch", "feature/login"),
+            ]),
+            ..CiContext::new(Provider::AppVeyor)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn appveyor_tag_build_has_no_branch() {
+        let mut env = fixture("appveyor", "push");
+        env.insert("APPVEYOR_REPO_TAG", "True");
+        env.insert("APPVEYOR_REPO_TAG_NAME", "v1.2.0");
+        let ctx = detect(&env);
+        assert!(ctx.context.iter().all(|c| c.key != "branch"), "{ctx:?}");
+    }
 }

@@ -4,12 +4,13 @@
 //! and one CircleCI pipeline can hold several workflows that each report. CircleCI has no
 //! start time or outcome variable, and no web URL for the workflow (only the job's).
 
-use super::{CiContext, Provider};
+use super::vars;
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `CIRCLECI` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "CIRCLECI") {
+    if !env.marker("CIRCLECI") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::CircleCi);
@@ -23,7 +24,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             "CIRCLE_PROJECT_USERNAME, CIRCLE_PROJECT_REPONAME",
         )),
         // GitLab and GitHub App projects no longer get the two variables above.
-        _ => super::slug_from_url(&mut ctx, env, "CIRCLE_REPOSITORY_URL"),
+        _ => vars::slug_from_url(&mut ctx, env, "CIRCLE_REPOSITORY_URL"),
     };
     ctx.triggered_by = env.sourced("CIRCLE_USERNAME");
     ctx.pipeline_id = env.sourced_first(&["CIRCLE_WORKFLOW_ID", "CIRCLE_PIPELINE_ID"]);
@@ -32,4 +33,55 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("job_url", env.get("CIRCLE_BUILD_URL"));
     ctx.add_context("branch", env.get("CIRCLE_BRANCH"));
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn circleci_workflow() {
+        let (got, warnings) = detect_fixture("circleci", "workflow");
+        let want = CiContext {
+            commit_sha: s("3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f", "CIRCLE_SHA1"),
+            repo_name: s(
+                "acme/web",
+                "CIRCLE_PROJECT_USERNAME, CIRCLE_PROJECT_REPONAME",
+            ),
+            triggered_by: s("jdoe", "CIRCLE_USERNAME"),
+            pipeline_id: s("6f1c8a2b-3d4e-4f50-9a8b-7c6d5e4f3a2b", "CIRCLE_WORKFLOW_ID"),
+            job_id: s(
+                "b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e",
+                "CIRCLE_WORKFLOW_JOB_ID",
+            ),
+            context: fields(&[
+                ("job_url", "https://circleci.com/gh/acme/web/1234"),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::CircleCi)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn circleci_gitlab_project() {
+        let (got, warnings) = detect_fixture("circleci", "gitlab_project");
+        let want = CiContext {
+            commit_sha: s("4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a", "CIRCLE_SHA1"),
+            repo_name: s("acme/group/web", "CIRCLE_REPOSITORY_URL"),
+            pipeline_id: s("7a2d9b3c-4e5f-4061-8b9c-8d7e6f5a4b3c", "CIRCLE_WORKFLOW_ID"),
+            job_id: s("77", "CIRCLE_BUILD_NUM"),
+            context: fields(&[
+                (
+                    "job_url",
+                    "https://app.circleci.com/jobs/circleci/AbCdEf/GhIjKl/77",
+                ),
+                ("branch", "develop"),
+            ]),
+            ..CiContext::new(Provider::CircleCi)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
 }

@@ -6,7 +6,7 @@
 //! (`CI=woodpecker`), so neither takes a CodeShip build. It has no start time or outcome
 //! variable that is documented precisely enough to read.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `CI_NAME` is `codeship` (in any case).
@@ -37,4 +37,42 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.add_context("pipeline_url", env.get("CI_BUILD_URL"));
     ctx.add_context("branch", env.get("CI_BRANCH"));
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn codeship_basic() {
+        let (got, warnings) = detect_fixture("codeship", "basic");
+        let want = CiContext {
+            commit_sha: s("26e646685c1e625939f6b2de0e5f30b59cc34d60", "CI_COMMIT_ID"),
+            repo_name: s("OndraM/ci-detector", "CI_REPO_NAME"),
+            triggered_by: s("ondrej@example.com", "CI_COMMITTER_EMAIL"),
+            pipeline_id: s("17594878", "CI_BUILD_NUMBER"),
+            job_id: s("17594878", "CI_BUILD_NUMBER"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://app.codeship.com/projects/169447/builds/17594878",
+                ),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::Codeship)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn codeship_name_is_case_insensitive_and_a_bare_repo_name_warns() {
+        let mut env = fixture("codeship", "basic");
+        env.insert("CI_NAME", "CodeShip");
+        env.insert("CI_REPO_NAME", "ci-detector");
+        let ctx = detect(&env);
+        assert_eq!(ctx.provider, Provider::Codeship);
+        assert_eq!(ctx.repo_name, None);
+        assert_one_warning(&ctx.warnings, "ignoring CI_REPO_NAME=");
+    }
 }

@@ -9,7 +9,7 @@
 //! some tool made) and `workflow_run` (a watched run). Then the job is the one in the event
 //! (`crate::events::github`), not the reporting job.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 use crate::events::github::{self as record, Event};
 
@@ -169,4 +169,191 @@ fn non_empty(value: Option<&str>) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn github_push() {
+        let (got, warnings) = detect_fixture("github", "push");
+        let want = CiContext {
+            commit_sha: s("a2e7da86cc392417b0d9f605b28038aae80b002f", "GITHUB_SHA"),
+            repo_name: s("acme/web", "GITHUB_REPOSITORY"),
+            repo_id: s("123456789", "GITHUB_REPOSITORY_ID"),
+            triggered_by: s("octocat@example.com", "GITHUB_EVENT_PATH pusher.email"),
+            pipeline_id: s("9876543210-2", "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
+            job_id: s(
+                "9876543210-2-deploy",
+                "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://github.com/acme/web/actions/runs/9876543210",
+                ),
+                ("workflow", "Deploy"),
+                ("branch", "main"),
+                ("run_attempt", "2"),
+                ("trigger_event", "push"),
+            ]),
+            ..CiContext::new(Provider::GitHub)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn github_workflow_dispatch_uses_triggering_actor() {
+        let (got, warnings) = detect_fixture("github", "workflow_dispatch");
+        let want = CiContext {
+            commit_sha: s("a2e7da86cc392417b0d9f605b28038aae80b002f", "GITHUB_SHA"),
+            repo_name: s("acme/web", "GITHUB_REPOSITORY"),
+            repo_id: s("123456789", "GITHUB_REPOSITORY_ID"),
+            triggered_by: s("monalisa", "GITHUB_TRIGGERING_ACTOR"),
+            pipeline_id: s("9876543299-1", "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
+            job_id: s(
+                "9876543299-1-deploy",
+                "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://github.com/acme/web/actions/runs/9876543299",
+                ),
+                ("workflow", "Deploy"),
+                ("branch", "main"),
+                ("run_attempt", "1"),
+                ("trigger_event", "workflow_dispatch"),
+            ]),
+            ..CiContext::new(Provider::GitHub)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn github_deployment_event_gives_environment() {
+        let (got, warnings) = detect_fixture("github", "deployment");
+        let want = CiContext {
+            commit_sha: s("a2e7da86cc392417b0d9f605b28038aae80b002f", "GITHUB_SHA"),
+            repo_name: s("acme/web", "GITHUB_REPOSITORY"),
+            repo_id: s("123456789", "GITHUB_REPOSITORY_ID"),
+            triggered_by: s("monalisa", "GITHUB_ACTOR"),
+            pipeline_id: s("9876543300-1", "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
+            job_id: s(
+                "9876543300-1-release",
+                "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://github.com/acme/web/actions/runs/9876543300",
+                ),
+                ("workflow", "Release"),
+                ("branch", "main"),
+                ("run_attempt", "1"),
+                ("trigger_event", "deployment"),
+                ("environment", "production"),
+            ]),
+            ..CiContext::new(Provider::GitHub)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn github_pull_request_branch_is_head_ref() {
+        let (got, warnings) = detect_fixture("github", "pull_request");
+        let want = CiContext {
+            commit_sha: s("0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5", "GITHUB_SHA"),
+            repo_name: s("acme/web", "GITHUB_REPOSITORY"),
+            repo_id: s("123456789", "GITHUB_REPOSITORY_ID"),
+            triggered_by: s("monalisa", "GITHUB_TRIGGERING_ACTOR"),
+            pipeline_id: s("9876543301-1", "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT"),
+            job_id: s(
+                "9876543301-1-preview",
+                "GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://github.com/acme/web/actions/runs/9876543301",
+                ),
+                ("workflow", "Preview"),
+                ("branch", "feature/login"),
+                ("run_attempt", "1"),
+                ("trigger_event", "pull_request"),
+            ]),
+            ..CiContext::new(Provider::GitHub)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn github_enterprise_host_and_missing_attempt() {
+        let (got, warnings) = detect_fixture("github", "enterprise");
+        let want = CiContext {
+            commit_sha: s("d4c3b2a1f0e9d8c7b6a5948372615049f8e7d6c5", "GITHUB_SHA"),
+            repo_name: s("platform/billing", "GITHUB_REPOSITORY"),
+            triggered_by: s("svc-deploy", "GITHUB_ACTOR"),
+            pipeline_id: s("31337-1", "GITHUB_RUN_ID"),
+            job_id: s("31337-1-nightly-deploy", "GITHUB_RUN_ID, GITHUB_JOB"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://github.example.com/platform/billing/actions/runs/31337",
+                ),
+                ("workflow", "Nightly"),
+                ("branch", "develop"),
+                ("trigger_event", "schedule"),
+            ]),
+            ..CiContext::new(Provider::GitHub)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn github_bad_event_file_warns_and_falls_back() {
+        let (got, warnings) = detect_fixture("github", "bad_event");
+        assert_eq!(got.triggered_by, s("hubot", "GITHUB_TRIGGERING_ACTOR"));
+        assert_one_warning(&warnings, "ignoring GITHUB_EVENT_PATH: ");
+        assert!(warnings[0].contains("is not JSON"), "{warnings:?}");
+
+        let (got, warnings) = detect_fixture("github", "missing_event");
+        assert_eq!(got.triggered_by, s("octocat", "GITHUB_ACTOR"));
+        assert_one_warning(&warnings, "ignoring GITHUB_EVENT_PATH: could not read ");
+    }
+
+    #[test]
+    fn github_push_without_pusher_email_uses_actor() {
+        // A push event file that is valid JSON but has no pusher.email (pushes by some apps).
+        let mut env = fixture("github", "push");
+        env.insert(
+            "GITHUB_EVENT_PATH",
+            root()
+                .join("tests/fixtures/github/workflow_dispatch.json")
+                .to_string_lossy()
+                .into_owned(),
+        );
+        let ctx = detect(&env);
+        assert_eq!(ctx.triggered_by, s("hubot", "GITHUB_TRIGGERING_ACTOR"));
+        assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+    }
+
+    #[test]
+    fn github_tag_is_not_a_branch() {
+        let mut env = fixture("github", "push");
+        env.insert("GITHUB_REF_TYPE", "tag");
+        env.insert("GITHUB_REF_NAME", "v1.0.0");
+        let ctx = detect(&env);
+        assert!(
+            ctx.context.iter().all(|c| c.key != "branch"),
+            "{:?}",
+            ctx.context
+        );
+    }
 }

@@ -4,12 +4,13 @@
 //! (`g/owner/name`: a one-letter code for the host, then the repository), from which the
 //! inspection's page is built. It names no user and has no start time or outcome variable.
 
-use super::{CiContext, Provider};
+use super::vars;
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `SCRUTINIZER` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "SCRUTINIZER") {
+    if !env.marker("SCRUTINIZER") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Scrutinizer);
@@ -26,7 +27,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     let inspection_url = match (project, env.get("SCRUTINIZER_INSPECTION_UUID")) {
         (Some(project), Some(uuid)) if !project.is_empty() => Some(format!(
             "https://scrutinizer-ci.com/{project}/inspections/{}",
-            super::encode_component(uuid)
+            vars::encode_component(uuid)
         )),
         _ => None,
     };
@@ -37,4 +38,39 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             .map(|(_, v)| v),
     );
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn scrutinizer_inspection() {
+        let (got, warnings) = detect_fixture("scrutinizer", "inspection");
+        let want = CiContext {
+            commit_sha: s(
+                "5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c",
+                "SCRUTINIZER_SHA1",
+            ),
+            repo_name: s("acme/web", "SCRUTINIZER_PROJECT"),
+            pipeline_id: s(
+                "8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                "SCRUTINIZER_INSPECTION_UUID",
+            ),
+            job_id: s(
+                "8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                "SCRUTINIZER_INSPECTION_UUID",
+            ),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://scrutinizer-ci.com/g/acme/web/inspections/8b4f7c21-3d5e-4a6b-9c0d-1e2f3a4b5c6d",
+                ),
+                ("branch", "main"),
+            ]),
+            ..CiContext::new(Provider::Scrutinizer)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
 }

@@ -6,12 +6,12 @@
 //! parameters (`%vcsroot.url%`, `%teamcity.build.branch%`, …) that a build step can pass on as
 //! `ALLSTACKS_*` variables; the repository otherwise comes from the agent's git checkout.
 
-use super::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
 /// `None` unless `TEAMCITY_VERSION` is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "TEAMCITY_VERSION") {
+    if !env.marker("TEAMCITY_VERSION") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::TeamCity);
@@ -31,4 +31,26 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     };
     ctx.add_context("workflow", workflow);
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    #[test]
+    fn teamcity_build() {
+        let (got, warnings) = detect_fixture("teamcity", "build");
+        let want = CiContext {
+            commit_sha: s(
+                "e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4",
+                "BUILD_VCS_NUMBER",
+            ),
+            pipeline_id: s("318", "BUILD_NUMBER"),
+            job_id: s("318", "BUILD_NUMBER"),
+            context: fields(&[("workflow", "Web / Deploy to production")]),
+            ..CiContext::new(Provider::TeamCity)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
 }

@@ -5,20 +5,21 @@
 //! seconds) and the current step's start, the build's status so far, and for deployment
 //! builds the target environment.
 
-use super::{CiContext, Provider};
+use super::vars;
+use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
 /// `None` unless the `VELA` marker is set.
 pub fn detect(env: &Env) -> Option<CiContext> {
-    if !super::marker(env, "VELA") {
+    if !env.marker("VELA") {
         return None;
     }
     let mut ctx = CiContext::new(Provider::Vela);
     ctx.commit_sha = env.sourced("VELA_BUILD_COMMIT");
     ctx.repo_name = env
         .sourced("VELA_REPO_FULL_NAME")
-        .or_else(|| super::slug_from_parts(env, "VELA_REPO_ORG", "VELA_REPO_NAME"))
-        .or_else(|| super::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
+        .or_else(|| vars::slug_from_parts(env, "VELA_REPO_ORG", "VELA_REPO_NAME"))
+        .or_else(|| vars::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
     ctx.triggered_by = triggered_by(env);
     // The build number counts per repository, and the repository is part of the link; the
     // number is what Vela shows. A Vela build runs its steps in one place: both scopes.
@@ -30,7 +31,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         None => ctx.time_from(env, "VELA_BUILD_CREATED"),
     };
     ctx.job_started = ctx.time_from(env, "VELA_STEP_STARTED");
-    ctx.status = super::status_from(
+    ctx.status = vars::status_from(
         &mut ctx,
         env,
         "VELA_BUILD_STATUS",
@@ -61,4 +62,74 @@ fn triggered_by(env: &Env) -> Option<Sourced<String>> {
         "VELA_BUILD_AUTHOR_EMAIL",
         "VELA_BUILD_AUTHOR",
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ci::test_support::*;
+
+    /// `VELA_BUILD_STATUS=running` is not an outcome and is dropped quietly.
+    #[test]
+    fn vela_push() {
+        let (got, warnings) = detect_fixture("vela", "push");
+        let want = CiContext {
+            commit_sha: s(
+                "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+                "VELA_BUILD_COMMIT",
+            ),
+            repo_name: s("octocat/hello-world", "VELA_REPO_FULL_NAME"),
+            triggered_by: s("NealColeman", "VELA_BUILD_SENDER"),
+            pipeline_id: s("1", "VELA_BUILD_NUMBER"),
+            job_id: s("1", "VELA_BUILD_NUMBER"),
+            pipeline_started: t(1_556_730_001, "VELA_BUILD_STARTED"),
+            job_started: t(1_556_730_042, "VELA_STEP_STARTED"),
+            context: fields(&[
+                (
+                    "pipeline_url",
+                    "https://vela.example.com/octocat/hello-world/1",
+                ),
+                ("branch", "main"),
+                ("trigger_event", "push"),
+            ]),
+            ..CiContext::new(Provider::Vela)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn vela_deployment() {
+        let (got, warnings) = detect_fixture("vela", "deployment");
+        let want = CiContext {
+            commit_sha: s(
+                "2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f",
+                "VELA_BUILD_COMMIT",
+            ),
+            repo_name: s("acme/web", "VELA_REPO_FULL_NAME"),
+            triggered_by: s("jane", "VELA_BUILD_SENDER"),
+            pipeline_id: s("12", "VELA_BUILD_NUMBER"),
+            job_id: s("12", "VELA_BUILD_NUMBER"),
+            pipeline_started: t(1_717_228_800, "VELA_BUILD_STARTED"),
+            job_started: t(1_717_228_860, "VELA_STEP_STARTED"),
+            status: s("failure", "VELA_BUILD_STATUS"),
+            context: fields(&[
+                ("pipeline_url", "https://vela.example.com/acme/web/12"),
+                ("branch", "main"),
+                ("environment", "production"),
+                ("trigger_event", "deployment"),
+            ]),
+            ..CiContext::new(Provider::Vela)
+        };
+        assert_eq!(got, want);
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn vela_unknown_status_warns() {
+        let mut env = fixture("vela", "deployment");
+        env.insert("VELA_BUILD_STATUS", "exploded");
+        let ctx = detect(&env);
+        assert_eq!(ctx.status, None);
+        assert_one_warning(&ctx.warnings, "ignoring VELA_BUILD_STATUS=");
+    }
 }

@@ -9,12 +9,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::ui_for;
-use crate::backfill::api::{ApiError, Client, Flavor};
+use crate::api::{ApiError, Client, Flavor};
 use crate::backfill::options::{self, Options, source_id};
 use crate::backfill::{self, Control, Ledger, Pipeline, Progress, Source, signal};
-use crate::ci::{CiContext, Provider};
 use crate::cli::{BackfillArgs, BackfillSource};
 use crate::client::Api;
+use crate::context::{CiContext, Provider};
 use crate::delivery::{self, Delivery};
 use crate::env::{Env, Sourced};
 use crate::resolve;
@@ -122,7 +122,7 @@ fn shared_only(js: &mut JobSettings) -> Vec<String> {
 /// The settings that apply to every job, checked once on a complete record: a missing service
 /// id or a bad `--field` is one error, not a skipped job per record.
 fn probe(js: &JobSettings) -> Vec<String> {
-    let now = crate::now_epoch();
+    let now = crate::timefmt::now_epoch();
     let mut ctx = CiContext::new(Provider::Local);
     let s = |v: &str| Some(Sourced::new(v.to_string(), "probe"));
     ctx.job_id = s("probe");
@@ -170,17 +170,17 @@ fn api_client(
         }
     };
     let token = api_token(flavor, env, ui, errors);
-    let mut headers: Vec<(&str, String, bool)> = Vec::new();
+    let mut headers: Vec<(&str, String, bool)> = flavor
+        .headers()
+        .iter()
+        .map(|(name, value)| (*name, value.to_string(), false))
+        .collect();
     match (flavor, &token) {
-        (Flavor::GitHub, t) => {
-            headers.push(("accept", "application/vnd.github+json".into(), false));
-            headers.push(("x-github-api-version", "2022-11-28".into(), false));
-            if let Some((_, t)) = t {
-                headers.push(("authorization", format!("Bearer {t}"), true));
-            }
+        (Flavor::GitHub, Some((_, t))) => {
+            headers.push(("authorization", format!("Bearer {t}"), true));
         }
         (Flavor::GitLab, Some((name, t))) => headers.push((name, t.clone(), true)),
-        (Flavor::GitLab, None) => {}
+        (_, None) => {}
     }
     let headers: Vec<(&str, &str, bool)> = headers
         .iter()

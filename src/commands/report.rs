@@ -6,16 +6,18 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::{Outcome, Trouble, fail, ui_for};
-use crate::ci::{self, CiContext};
+use crate::ci;
 use crate::cli::{ConnArgs, JobArgs};
+use crate::context::{CiContext, Provider};
 use crate::delivery::{self, Delivered, Delivery, Kept};
 use crate::env::{Env, Sourced};
 use crate::job::{Job, Provenance};
 use crate::resolve::{self, Inputs, Plan, Wrapped};
 use crate::settings::{self, DeliverySettings, JobSettings, Scope};
 use crate::sink::{self, ResultLine};
+use crate::timefmt::now_epoch;
 use crate::ui::Ui;
-use crate::{github_api, now_epoch, state};
+use crate::{github_api, state};
 
 /// `report`: works out the job, validates it, posts it (or prints it with `--dry-run`).
 pub fn report(
@@ -131,7 +133,7 @@ fn api_start(
     scope: Scope,
     warnings: &RefCell<Vec<String>>,
 ) -> Option<Sourced<i64>> {
-    if ci.provider != ci::Provider::GitHub {
+    if ci.provider != Provider::GitHub {
         return None;
     }
     match github_api::start_time(env, scope == Scope::Job, std::time::Duration::from_secs(5)) {

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::report;
 use crate::cli::RunArgs;
 use crate::env::{Env, Sourced};
-use crate::now_epoch;
 use crate::resolve::Wrapped;
+use crate::timefmt::now_epoch;
 
 /// `run`: runs the command, then reports its outcome.
 pub fn run(args: RunArgs, env: &Env, cwd: &Path) -> i32 {

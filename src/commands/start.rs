@@ -5,8 +5,9 @@ use std::path::Path;
 use super::{Outcome, Trouble};
 use crate::cli::{ConnArgs, JobArgs, StartArgs};
 use crate::env::Env;
+use crate::timefmt::now_epoch;
 use crate::ui::Ui;
-use crate::{github, job, now_epoch, settings, state};
+use crate::{github, job, settings, state};
 
 /// `start`: records now (or `--job-start-time`) in the state file.
 pub fn start(args: StartArgs, env: &Env, cwd: &Path) -> Outcome {

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{tagged, time};
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 
 /// One finished sync operation of an application.

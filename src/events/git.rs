@@ -3,7 +3,7 @@
 //! time it was tagged (an annotated tag's tagger date, else the commit's committer date), with
 //! no duration, Succeeded, triggered by the tagger (else the committer).
 
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 use crate::git::Tag;
 

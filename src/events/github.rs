@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::{tagged, time};
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 
 /// `repository` of an event, or the repository an API call was made for.

@@ -3,7 +3,7 @@
 //! the callers fill these plain structs from their own parse, and one function per kind maps it.
 
 use super::{tagged, time};
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 
 /// A deployment: the job `deployable_id` deployed `sha` to `environment`.

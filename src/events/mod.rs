@@ -16,7 +16,7 @@ pub mod git;
 pub mod github;
 pub mod gitlab;
 
-use crate::ci::CiContext;
+use crate::context::CiContext;
 use crate::env::Sourced;
 
 /// `Some(value)` tagged `{origin} {field}`, for a present, non-blank value.

@@ -15,7 +15,7 @@ use super::routes::Routes;
 use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
 use super::{Source, auth};
-use crate::ci::CiContext;
+use crate::context::CiContext;
 use crate::job::Job;
 use crate::resolve::{self, Plan};
 

@@ -78,7 +78,7 @@ impl Queue {
         ui: &Ui,
     ) -> Result<(Queue, Committer), String> {
         outbox::ensure_private_dir(dir).map_err(|e| format!("the queue directory: {e}"))?;
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         let (file, seen) = SeenFile::open(dir, now)?;
         ui.verbose(&format!(
             "{} delivery id(s) of the last 7 days remembered",
@@ -120,7 +120,7 @@ impl Queue {
         if let Err(known) = reserved {
             return Submitted::Duplicate(known);
         }
-        let saved_at = crate::now_epoch();
+        let saved_at = crate::timefmt::now_epoch();
         let jobs = jobs
             .iter()
             .map(|job| Saved {
@@ -195,7 +195,7 @@ impl Committer {
             }
             return;
         }
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         let keys: Vec<u128> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
         if let Err(e) = self.file.append(&keys, now) {
             // The jobs are safe and will be delivered; only a redelivery after a restart
@@ -214,7 +214,7 @@ impl Committer {
     }
 
     fn compact_now_and_then(&mut self) {
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         if now - self.compacted_at < COMPACT_EVERY {
             return;
         }

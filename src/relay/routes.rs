@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Source;
-use crate::ci::{CiContext, Provider};
+use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 use crate::resolve::{self, Plan};
 use crate::settings::JobSettings;
@@ -195,7 +195,7 @@ fn route(spec: RouteSpec, base: &JobSettings, label: &str) -> Result<Route, Vec<
 /// so that a bad service id, job type or field fails here, at start, with the contract's words.
 fn check(settings: &JobSettings) -> Result<(), Vec<String>> {
     let mut probe = CiContext::new(Provider::GitHub);
-    let now = crate::now_epoch();
+    let now = crate::timefmt::now_epoch();
     let s = |v: &str| Some(Sourced::new(v.to_string(), "probe"));
     probe.job_id = s("probe");
     probe.pipeline_id = s("probe");

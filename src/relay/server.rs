@@ -326,7 +326,7 @@ async fn webhook(
     let answered = tokio::task::spawn_blocking(move || {
         let mut warnings = Vec::new();
         let accepted = |d: &intake::Delivery| handler.queue.accepted(d.key);
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         let answer =
             handler
                 .intake

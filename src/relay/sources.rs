@@ -6,7 +6,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::config::{GithubEvents, GitlabApi, GitlabEvents};
-use crate::ci::CiContext;
+use crate::client::Api;
+use crate::context::CiContext;
 use crate::events::{argocd, flux, github, gitlab};
 
 /// Where mapped values say they came from (`webhook deployment.sha`).
@@ -396,13 +397,9 @@ fn job_started(
 ) -> Option<String> {
     let url = format!("{}/projects/{project}/jobs/{job}", api.base);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    match crate::client::get_json::<Job>(&url, &api.token, &[], deadline) {
+    match get_job(api, &url, deadline) {
         Ok(j) => j.started_at,
-        Err(e) => {
-            let why = match e {
-                crate::client::GetError::Status(code, url) => format!("HTTP {code} from {url}"),
-                crate::client::GetError::Other(m) => m,
-            };
+        Err(why) => {
             warnings.push(format!(
                 "could not read the start of GitLab job {job}: {why}; the deployment starts at \
                  its end"
@@ -410,6 +407,21 @@ fn job_started(
             None
         }
     }
+}
+
+/// One GET of a GitLab job through the shared API client and its guards.
+fn get_job(api: &GitlabApi, url: &str, deadline: std::time::Instant) -> Result<Job, String> {
+    let bearer = format!("Bearer {}", api.token);
+    let client = Api::new(
+        &api.base,
+        "the GitLab API URL",
+        &[("authorization", &bearer, true)],
+    )?;
+    let answer = client.get(url, deadline)?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!("HTTP {} from {url}", answer.status));
+    }
+    answer.json(url)
 }
 
 /// An Argo CD delivery (the body of the Notifications template).

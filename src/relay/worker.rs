@@ -174,7 +174,7 @@ impl Worker {
 
     /// One attempt at the job at `path`, when it is due.
     fn attempt(&self, path: &Path, st: &mut State) -> Outcome {
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         if st.known.get(path).is_some_and(|r| r.next_attempt_at > now) {
             return Outcome::Skipped;
         }
@@ -280,7 +280,7 @@ impl Worker {
         );
         let next = Retry {
             attempts: retry.attempts + 1,
-            next_attempt_at: crate::now_epoch() + wait.as_secs().max(1) as i64,
+            next_attempt_at: crate::timefmt::now_epoch() + wait.as_secs().max(1) as i64,
         };
         self.log.warn(&format!(
             "job {} not delivered (attempt {}): {message}; it is tried again in {}s, the other \
@@ -295,7 +295,7 @@ impl Worker {
 
     /// Whether a job queued at `saved.saved_at` has been undeliverable for too long.
     fn too_old(&self, saved: &Saved) -> bool {
-        crate::now_epoch() - saved.saved_at >= self.max_age.as_secs() as i64
+        crate::timefmt::now_epoch() - saved.saved_at >= self.max_age.as_secs() as i64
     }
 
     /// Moves the job to `dead/` with its last error; on failure it stays queued.
@@ -371,7 +371,7 @@ impl Worker {
 
     /// Until the next job is due, the idle poll at most.
     fn idle_wait(&self, st: &State) -> Duration {
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         st.known
             .values()
             .filter(|r| r.next_attempt_at > 0)

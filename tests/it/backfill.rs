@@ -315,7 +315,7 @@ fn a_github_that_has_no_requests_left_is_waited_for_until_its_reset() {
     let runs = vec![run(202, 1, "success"), run(201, 1, "success")];
     let refused = Arc::new(AtomicUsize::new(0));
     let api = Server::route(move |r| {
-        let reset = (allstacks_cd::now_epoch() + 2).to_string();
+        let reset = (allstacks_cd::timefmt::now_epoch() + 2).to_string();
         match path_of(&r.path) {
             // The answer uses the last request of the hour.
             "/repos/acme/web" => json_reply(json!({"id": 4242, "full_name": "acme/web"}))
@@ -628,7 +628,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
     ];
     let once = Arc::new(AtomicUsize::new(0));
     let api = gitlab_api(deployments, vec![], move |r| {
-        let reset = (allstacks_cd::now_epoch() + 1).to_string();
+        let reset = (allstacks_cd::timefmt::now_epoch() + 1).to_string();
         (query(&r.path, "page").as_deref() == Some("2") && once.fetch_add(1, Ordering::SeqCst) == 0)
             .then(|| Reply::status(429).header("RateLimit-Reset", &reset))
     });

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against real git repositories and a real HTTP server on
 //! 127.0.0.1. One test binary keeps link time down.
 
+mod architecture;
 mod backfill;
 mod cli;
 mod delivery;

@@ -1,14 +1,40 @@
-//! Reading GitHub's and GitLab's REST APIs for a backfill: pages (`Link: rel="next"`, GitLab's
-//! `X-Next-Page`), rate limits (waited for, said on stderr, interruptible), retries of
-//! transient failures, and refusals told apart (a token refused is a setting to fix, exit 2).
-//! The HTTP itself, with its guards, is [`crate::client::Api`].
+//! Reading GitHub's and GitLab's REST APIs page by page, for `backfill` and the relay alike:
+//! pages (`Link: rel="next"`, GitLab's `X-Next-Page`), rate limits (waited for, said to the
+//! caller, interruptible), retries of transient failures, and refusals told apart (a token
+//! refused is a setting to fix). The HTTP itself, with its guards, is [`crate::client::Api`];
+//! what a caller is told and how it stops a read is its [`Watch`].
 
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 
-use super::Control;
 use crate::client::{Api, ApiAnswer};
+
+/// Whoever waits on a read: told what happens, and able to stop it (a backfill's progress line
+/// and Ctrl-C; a service's log and shutdown).
+pub trait Watch {
+    /// Whether the read must stop now.
+    fn stopping(&self) -> bool;
+
+    /// A line for `--verbose` (each request, each retry).
+    fn verbose(&self, message: &str);
+
+    /// A line said at the default verbosity (a rate-limit wait and when it ends).
+    fn info(&self, message: &str);
+
+    /// Sleeps `d`, waking early to stop; `false` when stopping.
+    fn pause(&self, d: Duration) -> bool {
+        let until = Instant::now() + d;
+        while Instant::now() < until {
+            if self.stopping() {
+                return false;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+        !self.stopping()
+    }
+}
 
 /// Whose API: they signal rate limits differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +50,18 @@ impl Flavor {
             Flavor::GitLab => "GitLab API",
         }
     }
+
+    /// The headers every request to this API carries besides the token: GitHub's media type
+    /// and the API version its answers are read as.
+    pub fn headers(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Flavor::GitHub => &[
+                ("accept", "application/vnd.github+json"),
+                ("x-github-api-version", "2022-11-28"),
+            ],
+            Flavor::GitLab => &[],
+        }
+    }
 }
 
 /// Why reading the API stopped.
@@ -33,7 +71,7 @@ pub enum ApiError {
     Refused(String),
     /// 404: a repository, project or workflow that does not exist or is not visible.
     NotFound(String),
-    /// Ctrl-C or SIGTERM, or the backfill was halted.
+    /// The [`Watch`] said stop (a backfill: Ctrl-C, SIGTERM, or halted).
     Stopped,
     /// Anything else (server errors after retries, no answer in time, unexpected JSON).
     Other(String),
@@ -87,29 +125,17 @@ impl Client {
     pub fn get_json<T: DeserializeOwned>(
         &mut self,
         url: &str,
-        ctl: &Control,
+        ctl: &dyn Watch,
     ) -> Result<(T, ApiAnswer), ApiError> {
         let mut answer = self.get(url, ctl)?;
-        let parsed = serde_json::from_slice(&answer.body).map_err(|e| {
-            ApiError::Other(format!(
-                "the {} answered {url} with JSON of an unexpected shape: {e}",
-                self.flavor.name()
-            ))
-        })?;
+        let parsed = answer.json(url).map_err(ApiError::Other)?;
         answer.body = Vec::new();
         Ok((parsed, answer))
     }
 
     /// GETs `url`: waits out rate limits, retries transient failures, and returns a 2xx answer.
-    pub fn get(&mut self, url: &str, ctl: &Control) -> Result<ApiAnswer, ApiError> {
-        if !self.api.same_origin(url) {
-            return Err(ApiError::Other(format!(
-                "refusing to follow {}: it is not on the API's own host {}, and the token must \
-                 not go elsewhere",
-                crate::client::redact_userinfo(url),
-                self.base()
-            )));
-        }
+    pub fn get(&mut self, url: &str, ctl: &dyn Watch) -> Result<ApiAnswer, ApiError> {
+        self.api.refuse_elsewhere(url).map_err(ApiError::Other)?;
         let (mut failures, mut waits) = (0u32, 0u32);
         loop {
             if let Some(until) = self.paused_until.take() {
@@ -131,8 +157,7 @@ impl Client {
                     continue;
                 }
             };
-            ctl.progress
-                .verbose(&format!("GET {url} → HTTP {}", answer.status));
+            ctl.verbose(&format!("GET {url} → HTTP {}", answer.status));
             if (200..300).contains(&answer.status) {
                 self.note_remaining(&answer);
                 return Ok(answer);
@@ -161,7 +186,7 @@ impl Client {
     }
 
     /// After a failed attempt: wait and go on, or give up with the last reason.
-    fn retry(&self, failures: u32, why: String, ctl: &Control) -> Result<(), ApiError> {
+    fn retry(&self, failures: u32, why: String, ctl: &dyn Watch) -> Result<(), ApiError> {
         if failures >= ATTEMPTS {
             return Err(ApiError::Other(format!(
                 "the {} failed {failures} times; last: {why}",
@@ -169,8 +194,7 @@ impl Client {
             )));
         }
         let backoff = Duration::from_secs(1 << (failures - 1));
-        ctl.progress
-            .verbose(&format!("{why}; trying again in {}s", backoff.as_secs()));
+        ctl.verbose(&format!("{why}; trying again in {}s", backoff.as_secs()));
         if !ctl.pause(backoff) {
             return Err(ApiError::Stopped);
         }
@@ -184,7 +208,9 @@ impl Client {
             self.paused_until = a
                 .header("x-ratelimit-reset")
                 .and_then(|r| r.parse().ok())
-                .or(Some(crate::now_epoch() + DEFAULT_WAIT.as_secs() as i64));
+                .or(Some(
+                    crate::timefmt::now_epoch() + DEFAULT_WAIT.as_secs() as i64,
+                ));
         }
     }
 
@@ -218,10 +244,10 @@ impl Client {
 
     /// Waits `wait` (at least a second: a reset in the past or `Retry-After: 0` does not mean
     /// "hammer me"), saying so with the time it ends; Ctrl-C ends the wait.
-    fn wait(&self, wait: Duration, why: &str, ctl: &Control) -> Result<(), ApiError> {
+    fn wait(&self, wait: Duration, why: &str, ctl: &dyn Watch) -> Result<(), ApiError> {
         let wait = wait.clamp(Duration::from_secs(1), MAX_WAIT);
-        let until = crate::now_epoch() + wait.as_secs() as i64;
-        ctl.progress.info(&format!(
+        let until = crate::timefmt::now_epoch() + wait.as_secs() as i64;
+        ctl.info(&format!(
             "{} rate limit ({why}): waiting until {} ({}s)",
             self.flavor.name(),
             crate::timefmt::format_rfc3339(until),
@@ -260,7 +286,7 @@ impl Client {
 }
 
 fn secs_until(epoch: i64) -> Duration {
-    Duration::from_secs((epoch - crate::now_epoch()).max(0) as u64)
+    Duration::from_secs((epoch - crate::timefmt::now_epoch()).max(0) as u64)
 }
 
 /// `Retry-After` as seconds or an HTTP date.
