@@ -341,6 +341,10 @@ pub struct ServeArgs {
     /// [default: $XDG_STATE_HOME/allstacks-cd/relay]
     #[arg(long, value_name = "DIR", help_heading = "Delivery")]
     pub outbox: Option<PathBuf>,
+    /// Read the delivery logs of the [[catch_up]] hooks in --config once, queue what was
+    /// missed, and exit (1 when a log could not be read), without listening
+    #[arg(long)]
+    pub catch_up_once: bool,
 }
 
 /// The settings of `report` that hold for every job made from a record (`backfill`, `serve`):

@@ -18,7 +18,9 @@ pub struct Config {
     pub secrets: Secrets,
     pub github: GithubEvents,
     pub gitlab: GitlabEvents,
-    pub gitlab_api: Option<GitlabApi>,
+    pub gitlab_api: Option<ApiAccess>,
+    /// With `GITHUB_TOKEN`: for `[[catch_up]]` of GitHub hooks.
+    pub github_api: Option<ApiAccess>,
     pub queue_dir: PathBuf,
     pub limits: Limits,
 }
@@ -75,17 +77,21 @@ pub struct GitlabEvents {
     pub pipeline: bool,
 }
 
-/// Where the relay reads a GitLab deployment's job for its start time.
+/// A platform's API and the token for it: GitLab's, where the relay reads a deployment's job
+/// for its start time and a group's or project's hook events (catch-up); GitHub's, where it
+/// reads a hook's deliveries (catch-up).
 #[derive(Clone)]
-pub struct GitlabApi {
+pub struct ApiAccess {
     /// `https://gitlab.example.com/api/v4`, without a trailing `/`.
     pub base: String,
+    /// The variable the base came from, for messages.
+    pub var: &'static str,
     pub token: String,
 }
 
-impl std::fmt::Debug for GitlabApi {
+impl std::fmt::Debug for ApiAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GitlabApi({})", self.base)
+        write!(f, "ApiAccess({})", self.base)
     }
 }
 
@@ -116,6 +122,8 @@ pub struct Limits {
     /// A job still undeliverable this long after it was queued moves to `dead/`
     /// (`ALLSTACKS_RELAY_MAX_AGE`, 7 days).
     pub max_age: Duration,
+    /// How often the senders' delivery logs are read (`ALLSTACKS_RELAY_CATCH_UP_EVERY`, 300 s).
+    pub catch_up_every: Duration,
 }
 
 impl Default for Limits {
@@ -129,6 +137,7 @@ impl Default for Limits {
             shutdown_grace: Duration::from_secs(10),
             max_backoff: Duration::from_secs(300),
             max_age: Duration::from_secs(7 * 24 * 3600),
+            catch_up_every: Duration::from_secs(300),
         }
     }
 }
@@ -173,6 +182,7 @@ impl Config {
                 api_urls(env, errors);
                 gitlab_api(env, errors)
             },
+            github_api: github_api(env, errors),
             queue_dir: queue_dir(flags.outbox, env, errors),
             limits: limits(env, errors),
         }
@@ -339,8 +349,8 @@ fn gitlab_events(env: &Env, errors: &mut Vec<String>) -> GitlabEvents {
 /// `CI_API_V4_URL`, else `{CI_SERVER_URL}/api/v4`. Never a URL from a webhook body: the token
 /// goes only where the operator said, and only through the API client's guards (https or this
 /// machine, no credentials in the URL), checked now rather than at the first deployment.
-fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<GitlabApi> {
-    let token = env.get("GITLAB_TOKEN")?;
+fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<ApiAccess> {
+    let token = api_token("GITLAB_TOKEN", env, errors)?;
     let base = env
         .get("GITLAB_API_URL")
         .map(|u| (u.to_string(), "GITLAB_API_URL"))
@@ -356,8 +366,8 @@ fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<GitlabApi> {
         });
     let Some((base, var)) = base else {
         errors.push(
-            "GITLAB_TOKEN is set (to read deployments' start times), but no GitLab API URL: set \
-             GITLAB_API_URL, e.g. https://gitlab.example.com/api/v4"
+            "GITLAB_TOKEN is set (to read deployments' start times and hook events), but no \
+             GitLab API URL: set GITLAB_API_URL, e.g. https://gitlab.example.com/api/v4"
                 .into(),
         );
         return None;
@@ -369,13 +379,45 @@ fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<GitlabApi> {
             return None;
         }
     }
-    match crate::settings::one_line_token(token) {
-        Ok(token) => Some(GitlabApi {
-            base: base.trim().trim_end_matches('/').to_string(),
-            token,
-        }),
+    Some(ApiAccess {
+        base: base.trim().trim_end_matches('/').to_string(),
+        var,
+        token,
+    })
+}
+
+/// With `GITHUB_TOKEN`, the GitHub API: `GITHUB_API_URL`, else `https://api.github.com`.
+fn github_api(env: &Env, errors: &mut Vec<String>) -> Option<ApiAccess> {
+    let token = api_token("GITHUB_TOKEN", env, errors)?;
+    let (base, var) = match env.get("GITHUB_API_URL") {
+        Some(url) => (
+            url.trim().trim_end_matches('/').to_string(),
+            "GITHUB_API_URL",
+        ),
+        None => ("https://api.github.com".to_string(), "GITHUB_API_URL"),
+    };
+    Some(ApiAccess { base, var, token })
+}
+
+/// A platform token: the variable `var`, else the file `{var}_FILE` names. One line of visible
+/// characters; nothing of a refused one is shown.
+fn api_token(var: &str, env: &Env, errors: &mut Vec<String>) -> Option<String> {
+    let file_var = format!("{var}_FILE");
+    let (raw, source) = match (env.get(var), env.get(&file_var)) {
+        (Some(v), _) => (v.to_string(), var.to_string()),
+        (None, Some(path)) => match read_secret_file(path) {
+            Ok(text) => (text, format!("{file_var} ({path})")),
+            Err(e) => {
+                errors.push(format!("{file_var}: cannot read the token in {path}: {e}"));
+                return None;
+            }
+        },
+        (None, None) => return None,
+    };
+    match crate::settings::one_line_token(&raw) {
+        Ok(token) => Some(token),
         Err(why) => {
-            errors.push(format!("GITLAB_TOKEN {why}; it is not shown"));
+            errors.push(format!("the token from {source} {why}; it is not shown"));
             None
         }
     }
@@ -431,6 +473,7 @@ fn limits(env: &Env, errors: &mut Vec<String>) -> Limits {
         body_timeout: secs("ALLSTACKS_RELAY_BODY_TIMEOUT", d.body_timeout),
         shutdown_grace: secs("ALLSTACKS_RELAY_SHUTDOWN_GRACE", d.shutdown_grace),
         max_backoff: secs("ALLSTACKS_RELAY_MAX_BACKOFF", d.max_backoff),
+        catch_up_every: secs("ALLSTACKS_RELAY_CATCH_UP_EVERY", d.catch_up_every),
         max_age: secs_up_to("ALLSTACKS_RELAY_MAX_AGE", d.max_age, 366.0 * 86_400.0),
         max_connections: d.max_connections,
         per_peer: d.per_peer,

@@ -7,10 +7,12 @@
 //! network and the queue the disk. A delivery read back from the sender's own API (catch-up)
 //! takes the same way in, past the authentication.
 
+use std::time::Instant;
+
 use hyper::HeaderMap;
 use serde_json::json;
 
-use super::config::{Config, GithubEvents, GitlabApi, GitlabEvents, Secrets};
+use super::config::{ApiAccess, Config, GithubEvents, GitlabEvents, Secrets};
 use super::routes::Routes;
 use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
@@ -18,6 +20,7 @@ use super::{Source, auth};
 use crate::context::CiContext;
 use crate::job::Job;
 use crate::resolve::{self, Plan};
+use crate::ui::Ui;
 
 /// What became of a request, for the answer, the metrics and the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +170,7 @@ pub struct Intake {
     secrets: Secrets,
     github: GithubEvents,
     gitlab: GitlabEvents,
-    gitlab_api: Option<GitlabApi>,
+    gitlab_api: Option<ApiAccess>,
     routes: Routes,
 }
 
@@ -180,6 +183,16 @@ impl Intake {
             gitlab_api: config.gitlab_api.clone(),
             routes,
         }
+    }
+
+    /// Which GitHub events are reported.
+    pub fn github_events(&self) -> &GithubEvents {
+        &self.github
+    }
+
+    /// Which GitLab events are reported.
+    pub fn gitlab_events(&self) -> &GitlabEvents {
+        &self.gitlab
     }
 
     /// Whether `source`'s endpoint exists (its secret is set).
@@ -360,6 +373,65 @@ impl Intake {
             Err(errors) => Err(Reply::error(422, Verdict::Rejected, errors.join("; "))),
         }
     }
+}
+
+/// One line per webhook request (`via` "", or "catch-up " for a delivery read back from the
+/// sender's API): sender, delivery id, answer, jobs, why, time taken.
+pub fn log(
+    ui: &Ui,
+    via: &str,
+    source: Source,
+    delivery: Option<&str>,
+    reply: &Reply,
+    jobs: &[String],
+    started: Instant,
+) {
+    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let mut text = format!(
+        "{via}{} {} {}",
+        source.name(),
+        reply.status,
+        reply.verdict.name()
+    );
+    if let Some(d) = delivery {
+        text.push_str(&format!(" delivery={d}"));
+    }
+    if !jobs.is_empty() {
+        text.push_str(&format!(" jobs={}", jobs.join(",")));
+    }
+    if let Some(why) = &reply.reason {
+        text.push_str(&format!(" ({})", cut(why)));
+    }
+    text.push_str(&format!(" {ms:.1}ms"));
+    let mut fields = vec![
+        ("source", json!(source.name())),
+        (
+            "via",
+            json!(if via.is_empty() {
+                "webhook"
+            } else {
+                "catch-up"
+            }),
+        ),
+        ("delivery", json!(delivery)),
+        ("status", json!(reply.status)),
+        ("result", json!(reply.verdict.name())),
+        ("jobs", json!(jobs)),
+    ];
+    if let Some(why) = &reply.reason {
+        fields.push(("reason", json!(cut(why))));
+    }
+    fields.push(("ms", json!(ms)));
+    ui.event(&text, &fields);
+}
+
+/// At most 500 characters of `text` (a reason can quote a job's values).
+pub fn cut(text: &str) -> String {
+    let mut out: String = text.chars().take(500).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 fn not_a_sha(source: Source, c: &crate::env::Sourced<String>) -> String {

@@ -40,6 +40,10 @@ pub struct Metrics {
     failed: AtomicU64,
     rejected: AtomicU64,
     dead: AtomicU64,
+    /// `[source][ok, failed]`, for GitHub and GitLab.
+    catch_ups: [[AtomicU64; 2]; 2],
+    /// Deliveries queued by catch-up, for GitHub and GitLab.
+    caught_up: [AtomicU64; 2],
 }
 
 impl Metrics {
@@ -60,6 +64,14 @@ impl Metrics {
     /// An attempt did not deliver its job (Allstacks down, a 5xx, the token refused).
     pub fn failed(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A catch-up pass of one hook of `source`: whether it read the log, and how many
+    /// deliveries it queued.
+    pub fn catch_up(&self, source: Source, ok: bool, queued: u64) {
+        let s = usize::from(source == Source::GitLab);
+        self.catch_ups[s][usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+        self.caught_up[s].fetch_add(queued, Ordering::Relaxed);
     }
 
     /// Jobs moved to `dead/`, undeliverable for too long.
@@ -116,6 +128,7 @@ impl Metrics {
                 "allstacks_relay_deliveries_total{{result=\"{name}\"}} {n}"
             );
         }
+        self.render_catch_up(&mut out);
         let (depth, oldest) = queue_stats(dir);
         let age = oldest.map_or(0.0, |at| now_millis.saturating_sub(at) as f64 / 1000.0);
         let _ = write!(
@@ -128,6 +141,40 @@ impl Metrics {
              allstacks_relay_oldest_queued_seconds {age:.3}\n"
         );
         out
+    }
+}
+
+impl Metrics {
+    fn render_catch_up(&self, out: &mut String) {
+        out.push_str(
+            "# HELP allstacks_relay_catch_up_total Passes over a [[catch_up]] hook's delivery log \
+             by platform and result.\n\
+             # TYPE allstacks_relay_catch_up_total counter\n",
+        );
+        let platforms = [Source::GitHub, Source::GitLab];
+        for (s, source) in platforms.iter().enumerate() {
+            for (r, result) in ["ok", "failed"].iter().enumerate() {
+                let n = self.catch_ups[s][r].load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "allstacks_relay_catch_up_total{{source=\"{}\",result=\"{result}\"}} {n}",
+                    source.name()
+                );
+            }
+        }
+        out.push_str(
+            "# HELP allstacks_relay_caught_up_total Deliveries the relay missed, read back from \
+             the sender's log and queued.\n\
+             # TYPE allstacks_relay_caught_up_total counter\n",
+        );
+        for (s, source) in platforms.iter().enumerate() {
+            let n = self.caught_up[s].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "allstacks_relay_caught_up_total{{source=\"{}\"}} {n}",
+                source.name()
+            );
+        }
     }
 }
 
@@ -181,6 +228,8 @@ mod tests {
         m.delivered(2, 1);
         m.failed();
         m.shed(Shed::PerPeer);
+        m.catch_up(Source::GitLab, true, 3);
+        m.catch_up(Source::GitHub, false, 0);
         let text = m.render(dir.path(), 1_700_000_010_000);
         for line in [
             "allstacks_relay_events_total{source=\"github\",result=\"queued\"} 2",
@@ -193,6 +242,9 @@ mod tests {
             "allstacks_relay_shed_total{reason=\"per_peer\"} 1",
             "allstacks_relay_shed_total{reason=\"body_budget\"} 0",
             "allstacks_relay_queue_depth 2",
+            "allstacks_relay_catch_up_total{source=\"gitlab\",result=\"ok\"} 1",
+            "allstacks_relay_catch_up_total{source=\"github\",result=\"failed\"} 1",
+            "allstacks_relay_caught_up_total{source=\"gitlab\"} 3",
             "allstacks_relay_oldest_queued_seconds 10.000",
         ] {
             assert!(text.lines().any(|l| l == line), "{line}\n{text}");

@@ -112,13 +112,46 @@ impl Queue {
     /// Queues `jobs` under `keys` (the delivery's, the record's), and returns once they are
     /// durable; a duplicate when any key was accepted before.
     pub async fn submit(&self, keys: &[u128], jobs: &[Job]) -> Submitted {
+        match self.enqueue(keys, jobs) {
+            Ok(wait) => {
+                let done = wait.await;
+                self.settle(
+                    keys,
+                    done.unwrap_or_else(|_| Err("the queue stopped".into())),
+                )
+            }
+            Err(submitted) => submitted,
+        }
+    }
+
+    /// [`Queue::submit`] from a thread of its own (catch-up), never from the server's runtime.
+    pub fn submit_blocking(&self, keys: &[u128], jobs: &[Job]) -> Submitted {
+        match self.enqueue(keys, jobs) {
+            Ok(wait) => {
+                let done = wait.blocking_recv();
+                self.settle(
+                    keys,
+                    done.unwrap_or_else(|_| Err("the queue stopped".into())),
+                )
+            }
+            Err(submitted) => submitted,
+        }
+    }
+
+    /// Reserves `keys` and hands the jobs to the committer; what to wait on, or the answer
+    /// already (a duplicate, a closed queue).
+    fn enqueue(
+        &self,
+        keys: &[u128],
+        jobs: &[Job],
+    ) -> Result<oneshot::Receiver<Result<(), String>>, Submitted> {
         let reserved = self
             .seen
             .lock()
             .map(|mut s| s.reserve_all(keys))
             .unwrap_or(Err(0));
         if let Err(known) = reserved {
-            return Submitted::Duplicate(known);
+            return Err(Submitted::Duplicate(known));
         }
         let saved_at = crate::timefmt::now_epoch();
         let jobs = jobs
@@ -141,12 +174,15 @@ impl Queue {
             }),
             Err(_) => false,
         };
-        let result = if sent {
-            wait.await
-                .unwrap_or_else(|_| Err("the queue stopped".into()))
+        if sent {
+            Ok(wait)
         } else {
-            Err("the queue is closed (shutting down)".into())
-        };
+            Err(self.settle(keys, Err("the queue is closed (shutting down)".into())))
+        }
+    }
+
+    /// The answer once the committer is done with `keys`: on failure they are given back.
+    fn settle(&self, keys: &[u128], result: Result<(), String>) -> Submitted {
         match result {
             Ok(()) => Submitted::Queued,
             Err(e) => {

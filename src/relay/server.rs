@@ -35,8 +35,8 @@ use crate::ui::Ui;
 
 /// What every request handler shares.
 pub struct Shared {
-    pub intake: Intake,
-    pub queue: Queue,
+    pub intake: Arc<Intake>,
+    pub queue: Arc<Queue>,
     pub metrics: Arc<Metrics>,
     pub ui: Ui,
     pub dir: PathBuf,
@@ -274,7 +274,7 @@ async fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Answered {
     let Some(source) = source else {
         shared
             .ui
-            .verbose(&format!("{} {} → 404", req.method(), cut(&path)));
+            .verbose(&format!("{} {} → 404", req.method(), intake::cut(&path)));
         return respond(
             &Reply::error(404, Verdict::Invalid, "not found".into()),
             false,
@@ -292,8 +292,9 @@ async fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Answered {
     let id = logged_id(source, req.headers());
     let (reply, delivery, jobs, close) = webhook(req, source, &shared).await;
     shared.metrics.event(source, reply.verdict);
-    log(
+    intake::log(
         &shared.ui,
+        "",
         source,
         delivery.or(id).as_deref(),
         &reply,
@@ -426,55 +427,6 @@ async fn read_body(
 fn logged_id(source: Source, headers: &HeaderMap) -> Option<String> {
     let d = intake::delivery(source, headers, b"");
     (!d.id.starts_with("sha256:")).then_some(d.id)
-}
-
-/// One line per webhook request: sender, delivery id, answer, jobs, why, time taken.
-fn log(
-    ui: &Ui,
-    source: Source,
-    delivery: Option<&str>,
-    reply: &Reply,
-    jobs: &[String],
-    started: Instant,
-) {
-    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let mut text = format!(
-        "{} {} {}",
-        source.name(),
-        reply.status,
-        reply.verdict.name()
-    );
-    if let Some(d) = delivery {
-        text.push_str(&format!(" delivery={d}"));
-    }
-    if !jobs.is_empty() {
-        text.push_str(&format!(" jobs={}", jobs.join(",")));
-    }
-    if let Some(why) = &reply.reason {
-        text.push_str(&format!(" ({})", cut(why)));
-    }
-    text.push_str(&format!(" {ms:.1}ms"));
-    let mut fields = vec![
-        ("source", json!(source.name())),
-        ("delivery", json!(delivery)),
-        ("status", json!(reply.status)),
-        ("result", json!(reply.verdict.name())),
-        ("jobs", json!(jobs)),
-    ];
-    if let Some(why) = &reply.reason {
-        fields.push(("reason", json!(cut(why))));
-    }
-    fields.push(("ms", json!(ms)));
-    ui.event(&text, &fields);
-}
-
-/// At most 500 characters of `text` (a reason can quote a job's values).
-fn cut(text: &str) -> String {
-    let mut out: String = text.chars().take(500).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
 }
 
 fn respond(reply: &Reply, close: bool) -> Answered {

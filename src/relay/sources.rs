@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::config::{GithubEvents, GitlabApi, GitlabEvents};
+use super::config::{ApiAccess, GithubEvents, GitlabEvents};
 use crate::client::Api;
 use crate::context::CiContext;
 use crate::events::{argocd, flux, github, gitlab};
@@ -258,7 +258,7 @@ struct PipelineAttributes {
 /// API (a failure is a warning, and the deployment starts at its end).
 pub fn gitlab(
     events: &GitlabEvents,
-    api: Option<&GitlabApi>,
+    api: Option<&ApiAccess>,
     body: &[u8],
     warnings: &mut Vec<String>,
 ) -> Result<Parsed, Invalid> {
@@ -290,7 +290,7 @@ pub fn gitlab(
 }
 
 fn gitlab_deployment(
-    api: Option<&GitlabApi>,
+    api: Option<&ApiAccess>,
     body: &[u8],
     warnings: &mut Vec<String>,
 ) -> Result<Parsed, Invalid> {
@@ -390,7 +390,7 @@ struct Job {
 
 /// The deploying job's `started_at`, from `/projects/{id}/jobs/{job}` (5 seconds at most).
 fn job_started(
-    api: &GitlabApi,
+    api: &ApiAccess,
     project: u64,
     job: u64,
     warnings: &mut Vec<String>,
@@ -410,7 +410,7 @@ fn job_started(
 }
 
 /// One GET of a GitLab job through the shared API client and its guards.
-fn get_job(api: &GitlabApi, url: &str, deadline: std::time::Instant) -> Result<Job, String> {
+fn get_job(api: &ApiAccess, url: &str, deadline: std::time::Instant) -> Result<Job, String> {
     let bearer = format!("Bearer {}", api.token);
     let client = Api::new(
         &api.base,

@@ -17,6 +17,7 @@ use sha2::Sha256;
 use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 
 mod attack;
+mod catch_up;
 mod faults;
 mod senders;
 mod worker;
@@ -38,6 +39,7 @@ pub struct Relay {
 }
 
 /// What `serve` is started with.
+#[derive(Clone)]
 pub struct Setup {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
@@ -121,6 +123,34 @@ impl Setup {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// Runs `serve` with `extra` arguments to its end (`--catch-up-once`), 30 s at most; the
+    /// exit code and stderr.
+    pub fn run_once(&self, extra: &[&str]) -> (i32, String) {
+        let mut cmd = self.command();
+        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn serve");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let until = Instant::now() + Duration::from_secs(30);
+        let code = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() > until {
+                let _ = child.kill();
+                panic!("serve {extra:?} did not end within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stderr = reader.join().expect("stderr");
+        assert!(!stderr.contains(TOKEN), "the token leaked:\n{stderr}");
+        (code, stderr)
     }
 
     /// Starts `serve` and waits (10 s at most) until it listens.

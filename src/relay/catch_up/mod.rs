@@ -1,0 +1,560 @@
+//! Catch-up from the senders' own delivery logs (spec `relay-production.md` §4). GitHub keeps
+//! every delivery of a hook for 3 days and GitLab every event of a hook for 7, each with its
+//! payload, behind their REST APIs; neither retries a delivery that failed. So at start, then
+//! every `ALLSTACKS_RELAY_CATCH_UP_EVERY`, the relay reads the log of each `[[catch_up]]` hook
+//! back to its checkpoint, and takes every delivery of a reported event whose delivery id it
+//! never accepted through the same intake as a webhook (mapping, routes, record keys, group
+//! commit), without a signature check: it came over the authenticated API, not the network.
+//!
+//! A pass is bounded in time and in pages; rate limits are waited for as in `backfill`
+//! ([`crate::api::Client`]); a failing pass is a warning and a metric, and the next interval
+//! tries again. It runs on a thread of its own and never holds up webhooks.
+
+mod github;
+mod gitlab;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::Source;
+use super::config::{ApiAccess, Config};
+use super::intake::{self, Answer, Arrived, Intake, Reply, Verdict};
+use super::metrics::Metrics;
+use super::queue::{Queue, Submitted};
+use crate::api::{self, ApiError, Flavor, Watch};
+use crate::client::Api;
+use crate::ui::Ui;
+
+/// Pages of a hook's log read in one pass at most (100 deliveries each).
+const MAX_PAGES: usize = 50;
+/// A pass ends by this, whatever the API's rate limits say.
+const MAX_PASS: Duration = Duration::from_secs(600);
+/// Each API call's deadline.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `[[catch_up]]` of the `--config` file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    github_org: Option<String>,
+    github_repo: Option<String>,
+    gitlab_group: Option<IdOrPath>,
+    gitlab_project: Option<IdOrPath>,
+    hook_id: Option<i64>,
+}
+
+/// A GitLab group or project, by id or path.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum IdOrPath {
+    Id(i64),
+    Path(String),
+}
+
+/// Whose log a `[[catch_up]]` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Hook {
+    GithubOrg(String),
+    GithubRepo(String),
+    GitlabGroup(String),
+    GitlabProject(String),
+}
+
+/// One hook whose deliveries are caught up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    hook: Hook,
+    hook_id: u64,
+}
+
+impl Entry {
+    /// The sender whose endpoint the hook posts to.
+    pub fn source(&self) -> Source {
+        match self.hook {
+            Hook::GithubOrg(_) | Hook::GithubRepo(_) => Source::GitHub,
+            Hook::GitlabGroup(_) | Hook::GitlabProject(_) => Source::GitLab,
+        }
+    }
+
+    /// How it is named in logs and in the checkpoint file: `github_org acme hook 123`.
+    pub fn name(&self) -> String {
+        let (kind, owner) = match &self.hook {
+            Hook::GithubOrg(o) => ("github_org", o),
+            Hook::GithubRepo(r) => ("github_repo", r),
+            Hook::GitlabGroup(g) => ("gitlab_group", g),
+            Hook::GitlabProject(p) => ("gitlab_project", p),
+        };
+        format!("{kind} {owner} hook {}", self.hook_id)
+    }
+
+    /// The hook's address under the API's base: `/orgs/acme/hooks/123`.
+    fn path(&self) -> String {
+        match &self.hook {
+            Hook::GithubOrg(o) => format!("/orgs/{o}/hooks/{}", self.hook_id),
+            Hook::GithubRepo(r) => format!("/repos/{r}/hooks/{}", self.hook_id),
+            Hook::GitlabGroup(g) => format!("/groups/{}/hooks/{}", api::encode(g), self.hook_id),
+            Hook::GitlabProject(p) => {
+                format!("/projects/{}/hooks/{}", api::encode(p), self.hook_id)
+            }
+        }
+    }
+}
+
+/// The entries of `specs` (from `label`, the file), or what is wrong with each.
+pub fn entries(specs: Vec<Spec>, label: &str) -> Result<Vec<Entry>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, spec) in specs.into_iter().enumerate() {
+        let here = format!("{label} catch_up {}", i + 1);
+        match entry(spec, &here) {
+            Ok(e) if out.contains(&e) => errors.push(format!("{here}: the same hook twice")),
+            Ok(e) => out.push(e),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn entry(spec: Spec, here: &str) -> Result<Entry, String> {
+    let id_or_path = |v: IdOrPath| match v {
+        IdOrPath::Id(n) => n.to_string(),
+        IdOrPath::Path(p) => p.trim().trim_matches('/').to_string(),
+    };
+    let mut hooks = Vec::new();
+    if let Some(o) = spec.github_org {
+        hooks.push(Hook::GithubOrg(o.trim().to_string()));
+    }
+    if let Some(r) = spec.github_repo {
+        hooks.push(Hook::GithubRepo(r.trim().to_string()));
+    }
+    if let Some(g) = spec.gitlab_group {
+        hooks.push(Hook::GitlabGroup(id_or_path(g)));
+    }
+    if let Some(p) = spec.gitlab_project {
+        hooks.push(Hook::GitlabProject(id_or_path(p)));
+    }
+    let [hook] = <[Hook; 1]>::try_from(hooks).map_err(|_| {
+        format!("{here}: give exactly one of github_org, github_repo, gitlab_group, gitlab_project")
+    })?;
+    let name_ok = match &hook {
+        Hook::GithubOrg(o) => plain(o, false),
+        Hook::GithubRepo(r) => r
+            .split_once('/')
+            .is_some_and(|(o, n)| plain(o, false) && plain(n, false)),
+        Hook::GitlabGroup(p) | Hook::GitlabProject(p) => plain(p, true),
+    };
+    if !name_ok {
+        return Err(format!(
+            "{here}: the organisation, repository (owner/name), group or project must be letters, \
+             digits, '-', '_' and '.' (and '/' between a GitLab path's parts)"
+        ));
+    }
+    let hook_id = spec
+        .hook_id
+        .filter(|n| *n > 0)
+        .map(|n| n as u64)
+        .ok_or_else(|| format!("{here}: hook_id must be the hook's id, a positive integer"))?;
+    Ok(Entry { hook, hook_id })
+}
+
+/// A name fit for a URL path: 1 to 200 letters, digits, `-`, `_`, `.` (and `/` inside when
+/// `slashes`).
+fn plain(name: &str, slashes: bool) -> bool {
+    (1..=200).contains(&name.len())
+        && !name.starts_with('.')
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') || (slashes && b == b'/')
+        })
+        && !name.contains("..")
+}
+
+/// The hooks to catch up, with the API clients to read them.
+pub struct CatchUp {
+    entries: Vec<Entry>,
+    github: Option<api::Client>,
+    gitlab: Option<api::Client>,
+    pub every: Duration,
+}
+
+impl CatchUp {
+    /// The catch-up of `entries` with the APIs and tokens of `config`; `None` without entries.
+    /// A hook whose platform has no token is an error.
+    pub fn new(entries: Vec<Entry>, config: &Config, errors: &mut Vec<String>) -> Option<CatchUp> {
+        if entries.is_empty() {
+            return None;
+        }
+        let needs = |s: Source| entries.iter().any(|e| e.source() == s);
+        let github = needs(Source::GitHub)
+            .then(|| client(config.github_api.as_ref(), Flavor::GitHub, errors))
+            .flatten();
+        let gitlab = needs(Source::GitLab)
+            .then(|| client(config.gitlab_api.as_ref(), Flavor::GitLab, errors))
+            .flatten();
+        Some(CatchUp {
+            entries,
+            github,
+            gitlab,
+            every: config.limits.catch_up_every,
+        })
+    }
+}
+
+/// The API client of one platform, under the client's guards; an error when there is no token.
+fn client(
+    access: Option<&ApiAccess>,
+    flavor: Flavor,
+    errors: &mut Vec<String>,
+) -> Option<api::Client> {
+    let Some(access) = access else {
+        errors.push(match flavor {
+            Flavor::GitHub => "a [[catch_up]] of a GitHub hook needs GITHUB_TOKEN (or \
+                 GITHUB_TOKEN_FILE): a token that may read the hook (admin:org_hook for an \
+                 organisation, admin:repo_hook or a fine-grained \"Webhooks: read\" for a \
+                 repository)"
+                .into(),
+            Flavor::GitLab => "a [[catch_up]] of a GitLab hook needs GITLAB_TOKEN (or \
+                 GITLAB_TOKEN_FILE), with the read_api scope and the Owner role on the group \
+                 or Maintainer on the project, and GITLAB_API_URL"
+                .into(),
+        });
+        return None;
+    };
+    let mut headers: Vec<(&str, String, bool)> = flavor
+        .headers()
+        .iter()
+        .map(|(k, v)| (*k, v.to_string(), false))
+        .collect();
+    headers.push(match flavor {
+        Flavor::GitHub => ("authorization", format!("Bearer {}", access.token), true),
+        Flavor::GitLab => ("private-token", access.token.clone(), true),
+    });
+    let headers: Vec<(&str, &str, bool)> = headers
+        .iter()
+        .map(|(k, v, s)| (*k, v.as_str(), *s))
+        .collect();
+    match Api::new(&access.base, access.var, &headers) {
+        Ok(a) => Some(api::Client::new(a, flavor, CALL_TIMEOUT)),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+/// What a pass works with.
+pub struct Relay<'a> {
+    pub intake: &'a Intake,
+    pub queue: &'a Queue,
+    pub metrics: &'a Metrics,
+    pub ui: &'a Ui,
+    pub dir: &'a Path,
+    pub stop: &'a AtomicBool,
+}
+
+/// A delivery the sender recorded and the relay never accepted.
+pub struct Missed {
+    pub delivery: intake::Delivery,
+    /// GitHub's event (`X-GitHub-Event`).
+    pub event: Option<String>,
+    pub body: Body,
+}
+
+/// A missed delivery's payload: in the listing already (GitLab), or to fetch (GitHub).
+pub enum Body {
+    Here(Vec<u8>),
+    At(String),
+}
+
+/// What reading one hook's log found.
+#[derive(Default)]
+pub struct Found {
+    /// The newest delivery listed (the next checkpoint).
+    pub newest: Option<u64>,
+    /// Oldest first.
+    pub missed: Vec<Missed>,
+}
+
+/// Stops a pass at shutdown or past its deadline, and says what the API client does.
+struct PassWatch<'a> {
+    stop: &'a AtomicBool,
+    deadline: Instant,
+    ui: &'a Ui,
+}
+
+impl Watch for PassWatch<'_> {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst) || Instant::now() >= self.deadline
+    }
+
+    fn verbose(&self, message: &str) {
+        self.ui.verbose(&format!("catch-up: {message}"));
+    }
+
+    fn info(&self, message: &str) {
+        self.ui.info(&format!("catch-up: {message}"));
+    }
+}
+
+impl CatchUp {
+    /// One pass over every hook; whether all of them were read. The checkpoints are saved
+    /// with the queue at the end.
+    pub fn pass(&mut self, relay: &Relay) -> bool {
+        let mut checkpoints = Checkpoints::load(relay.dir, relay.ui);
+        let deadline = Instant::now() + MAX_PASS.min(self.every.max(Duration::from_secs(60)));
+        let watch = PassWatch {
+            stop: relay.stop,
+            deadline,
+            ui: relay.ui,
+        };
+        let mut all = true;
+        for entry in self.entries.clone() {
+            let source = entry.source();
+            let name = entry.name();
+            let since = checkpoints.0.get(&name).copied();
+            match self.hook_pass(&entry, since, relay, &watch) {
+                Ok((newest, taken)) => {
+                    if let Some(newest) = newest {
+                        checkpoints.0.insert(name, newest.max(since.unwrap_or(0)));
+                    }
+                    relay.metrics.catch_up(source, true, taken);
+                    relay.ui.verbose(&format!(
+                        "catch-up of {}: {taken} delivery(ies) taken in",
+                        entry.name()
+                    ));
+                }
+                Err(e) => {
+                    all = false;
+                    relay.metrics.catch_up(source, false, 0);
+                    relay.ui.warn(&format!(
+                        "catch-up of {} failed: {}; tried again in {}s",
+                        entry.name(),
+                        e.message(),
+                        self.every.as_secs()
+                    ));
+                }
+            }
+        }
+        if let Err(e) = checkpoints.save(relay.dir) {
+            relay
+                .ui
+                .warn(&format!("catch-up: the checkpoints were not saved: {e}"));
+        }
+        all
+    }
+
+    /// Reads one hook's log back to `since` and takes in what was missed: the newest delivery
+    /// listed and how many deliveries were queued.
+    fn hook_pass(
+        &mut self,
+        entry: &Entry,
+        since: Option<u64>,
+        relay: &Relay,
+        watch: &PassWatch,
+    ) -> Result<(Option<u64>, u64), ApiError> {
+        let accepted = |d: &intake::Delivery| relay.queue.accepted(d.key);
+        let (client, found) = match entry.source() {
+            Source::GitHub => {
+                let client = self.github.as_mut().ok_or(ApiError::Stopped)?;
+                let found = github::list(client, entry, since, relay.intake, &accepted, watch)?;
+                (client, found)
+            }
+            _ => {
+                let client = self.gitlab.as_mut().ok_or(ApiError::Stopped)?;
+                let found = gitlab::list(client, entry, since, relay.intake, &accepted, watch)?;
+                (client, found)
+            }
+        };
+        let mut taken = 0;
+        for missed in found.missed {
+            let body = match missed.body {
+                Body::Here(bytes) => bytes,
+                Body::At(url) => github::payload(client, &url, watch)?,
+            };
+            if take_in(
+                entry.source(),
+                missed.delivery,
+                missed.event.as_deref(),
+                &body,
+                relay,
+            ) {
+                taken += 1;
+            }
+        }
+        Ok((found.newest, taken))
+    }
+}
+
+/// Takes one missed delivery in through the intake and the queue, logging it like a webhook;
+/// whether it was queued.
+fn take_in(
+    source: Source,
+    delivery: intake::Delivery,
+    event: Option<&str>,
+    body: &[u8],
+    relay: &Relay,
+) -> bool {
+    let started = Instant::now();
+    let id = delivery.id.clone();
+    let accepted = |d: &intake::Delivery| relay.queue.accepted(d.key);
+    let mut warnings = Vec::new();
+    let arrived = Arrived {
+        source,
+        event,
+        delivery,
+        body,
+    };
+    let now = crate::timefmt::now_epoch();
+    let answer = relay.intake.take_in(arrived, &accepted, now, &mut warnings);
+    for w in &warnings {
+        relay.ui.warn(&format!("catch-up {}: {w}", source.name()));
+    }
+    let (reply, jobs) = match answer {
+        Answer::Reply(reply) => (reply, Vec::new()),
+        Answer::Queue {
+            delivery,
+            record,
+            jobs,
+        } => {
+            let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
+            let keys = [delivery.key, record.key];
+            let reply = match relay.queue.submit_blocking(&keys, &jobs) {
+                Submitted::Queued => {
+                    Reply::new(202, Verdict::Queued, serde_json::json!({ "queued": ids }))
+                }
+                Submitted::Duplicate(0) => Reply::duplicate(&delivery),
+                Submitted::Duplicate(_) => Reply::duplicate_record(&delivery, &record),
+                Submitted::Failed(e) => Reply::error(503, Verdict::Invalid, e),
+            };
+            (reply, ids)
+        }
+    };
+    let queued = reply.verdict == Verdict::Queued;
+    intake::log(
+        relay.ui,
+        "catch-up ",
+        source,
+        Some(&id),
+        &reply,
+        &jobs,
+        started,
+    );
+    queued
+}
+
+/// Runs a pass now, then every `every`, until `stop`.
+pub fn run(mut catch_up: CatchUp, relay: &Relay, wake: &super::handoff::Wake) {
+    while !relay.stop.load(Ordering::SeqCst) {
+        catch_up.pass(relay);
+        wake.wait(catch_up.every, false);
+    }
+}
+
+/// The newest delivery seen of each hook, in `catch-up` in the queue directory.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Checkpoints(BTreeMap<String, u64>);
+
+/// The checkpoint file is a few lines; anything much larger is not ours.
+const MAX_CHECKPOINTS: u64 = 64 * 1024;
+
+impl Checkpoints {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join("catch-up")
+    }
+
+    /// The checkpoints saved in `dir`; none (each hook read back to the platform's window) when
+    /// there is no file, or one that is not ours (said on `ui`).
+    // TODO(lead): open through the safe-open function of issue 21 (branch `security`, used by
+    // seen.rs) once it is on main, like the other files of the queue directory.
+    fn load(dir: &Path, ui: &Ui) -> Checkpoints {
+        let path = Checkpoints::path(dir);
+        let read = std::fs::symlink_metadata(&path).and_then(|m| {
+            if !m.is_file() || m.len() > MAX_CHECKPOINTS {
+                return Err(std::io::Error::other("not a checkpoint file"));
+            }
+            std::fs::read(&path)
+        });
+        match read {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                ui.warn(&format!(
+                    "catch-up: {} is not a checkpoint file ({e}); every hook is read back to \
+                     its platform's window",
+                    path.display()
+                ));
+                Checkpoints::default()
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Checkpoints::default(),
+            Err(e) => {
+                ui.warn(&format!("catch-up: cannot read {}: {e}", path.display()));
+                Checkpoints::default()
+            }
+        }
+    }
+
+    /// Writes them durably (a temporary file, synced, renamed, the directory synced).
+    fn save(&self, dir: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(self)?;
+        crate::outbox::replace(&Checkpoints::path(dir), &bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(toml: &str) -> Vec<Spec> {
+        #[derive(Deserialize)]
+        struct File {
+            catch_up: Vec<Spec>,
+        }
+        toml::from_str::<File>(toml).expect("toml").catch_up
+    }
+
+    #[test]
+    fn entries_name_one_hook_each() {
+        let ok = entries(
+            spec(
+                "[[catch_up]]\ngithub_org = \"acme\"\nhook_id = 7\n\
+                 [[catch_up]]\ngitlab_project = \"acme/sub/web\"\nhook_id = 42\n\
+                 [[catch_up]]\ngitlab_group = 12\nhook_id = 1\n",
+            ),
+            "r.toml",
+        )
+        .expect("valid");
+        assert_eq!(ok[0].name(), "github_org acme hook 7");
+        assert_eq!(ok[0].path(), "/orgs/acme/hooks/7");
+        assert_eq!(ok[1].path(), "/projects/acme%2Fsub%2Fweb/hooks/42");
+        assert_eq!(ok[2].path(), "/groups/12/hooks/1");
+        assert_eq!(ok[2].source(), Source::GitLab);
+        let bad = entries(
+            spec(
+                "[[catch_up]]\ngithub_org = \"acme\"\ngithub_repo = \"acme/web\"\nhook_id = 7\n\
+                 [[catch_up]]\ngithub_repo = \"acme\"\nhook_id = 7\n\
+                 [[catch_up]]\ngitlab_group = \"../admin\"\nhook_id = 7\n\
+                 [[catch_up]]\ngithub_org = \"acme\"\n",
+            ),
+            "r.toml",
+        )
+        .unwrap_err();
+        assert!(
+            bad[0].starts_with("r.toml catch_up 1: give exactly one of"),
+            "{bad:?}"
+        );
+        assert!(
+            bad[1].starts_with("r.toml catch_up 2: the organisation"),
+            "{bad:?}"
+        );
+        assert!(
+            bad[2].starts_with("r.toml catch_up 3: the organisation"),
+            "{bad:?}"
+        );
+        assert!(bad[3].contains("catch_up 4: hook_id must be"), "{bad:?}");
+    }
+}
