@@ -57,4 +57,3 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
         Command::Serve(a) => commands::serve(a, env),
     }
 }
-
