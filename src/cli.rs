@@ -325,8 +325,9 @@ pub struct ServeArgs {
     /// Address and port to listen on [env: ALLSTACKS_LISTEN] [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Routes (TOML): which service id, job type and fields each deployment gets
-    /// [env: ALLSTACKS_CONFIG] [default: every deployment to ALLSTACKS_SERVICE_ID]
+    /// Routes (TOML): which service id, job type and fields each deployment gets, and the
+    /// [[catch_up]] hooks whose delivery logs are read back [env: ALLSTACKS_CONFIG]
+    /// [default: every deployment to ALLSTACKS_SERVICE_ID]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// One line per request on stderr, as text or JSON [env: ALLSTACKS_LOG_FORMAT]

@@ -308,7 +308,8 @@ impl CatchUp {
     /// with the queue at the end.
     pub fn pass(&mut self, relay: &Relay) -> bool {
         let mut checkpoints = Checkpoints::load(relay.dir, relay.ui);
-        let deadline = Instant::now() + MAX_PASS.min(self.every.max(Duration::from_secs(60)));
+        let started = Instant::now();
+        let deadline = started + MAX_PASS.min(self.every.max(Duration::from_secs(60)));
         let watch = PassWatch {
             stop: relay.stop,
             deadline,
@@ -333,10 +334,16 @@ impl CatchUp {
                 Err(e) => {
                     all = false;
                     relay.metrics.catch_up(source, false, 0);
+                    let why = match e {
+                        ApiError::Stopped => format!(
+                            "stopped (shutting down, or the pass took {}s)",
+                            (deadline - started).as_secs()
+                        ),
+                        e => e.message().to_string(),
+                    };
                     relay.ui.warn(&format!(
-                        "catch-up of {} failed: {}; tried again in {}s",
+                        "catch-up of {} failed: {why}; tried again in {}s",
                         entry.name(),
-                        e.message(),
                         self.every.as_secs()
                     ));
                 }
@@ -362,12 +369,12 @@ impl CatchUp {
         let accepted = |d: &intake::Delivery| relay.queue.accepted(d.key);
         let (client, found) = match entry.source() {
             Source::GitHub => {
-                let client = self.github.as_mut().ok_or(ApiError::Stopped)?;
+                let client = self.github.as_mut().ok_or_else(no_client)?;
                 let found = github::list(client, entry, since, relay.intake, &accepted, watch)?;
                 (client, found)
             }
             _ => {
-                let client = self.gitlab.as_mut().ok_or(ApiError::Stopped)?;
+                let client = self.gitlab.as_mut().ok_or_else(no_client)?;
                 let found = gitlab::list(client, entry, since, relay.intake, &accepted, watch)?;
                 (client, found)
             }
@@ -390,6 +397,11 @@ impl CatchUp {
         }
         Ok((found.newest, taken))
     }
+}
+
+/// A hook whose platform has no client (refused at start, so never met).
+fn no_client() -> ApiError {
+    ApiError::Other("no API client for this platform".into())
 }
 
 /// Takes one missed delivery in through the intake and the queue, logging it like a webhook;
