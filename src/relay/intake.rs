@@ -13,6 +13,7 @@ use hyper::HeaderMap;
 use serde_json::json;
 
 use super::config::{ApiAccess, Config, GithubEvents, GitlabEvents, Secrets};
+use super::queue::Submitted;
 use super::routes::Routes;
 use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
@@ -98,6 +99,28 @@ impl Reply {
 
     pub fn duplicate(delivery: &Delivery) -> Reply {
         Reply::new(202, Verdict::Duplicate, json!({ "duplicate": delivery.id }))
+    }
+
+    /// The answer once the queue has had `jobs` (their ids `ids`) of `delivery` and `record`.
+    pub fn queued(
+        submitted: Submitted,
+        delivery: &Delivery,
+        record: &RecordKey,
+        ids: Vec<String>,
+    ) -> Reply {
+        match submitted {
+            Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
+            Submitted::Duplicate(0) => Reply::duplicate(delivery),
+            Submitted::Duplicate(_) => Reply::duplicate_record(delivery, record),
+            Submitted::Failed(e) => Reply {
+                reason: Some(e),
+                ..Reply::new(
+                    503,
+                    Verdict::Invalid,
+                    json!({"error": "the job could not be queued; try again later"}),
+                )
+            },
+        }
     }
 
     /// A new delivery of a record queued before (a replay, or a sender's second copy).

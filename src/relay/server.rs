@@ -21,7 +21,6 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::json;
 use tokio::sync::{Semaphore, watch};
 
 use super::Source;
@@ -30,7 +29,7 @@ use super::config::{Limits, MAX_BODY};
 use super::handoff::Health;
 use super::intake::{self, Answer, Intake, Reply, Verdict};
 use super::metrics::{Metrics, Shed};
-use super::queue::{Queue, Submitted};
+use super::queue::Queue;
 use crate::ui::Ui;
 
 /// What every request handler shares.
@@ -360,19 +359,8 @@ async fn webhook(
         } => {
             let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
             let keys = [delivery.key, record.key];
-            let reply = match shared.queue.submit(&keys, &jobs).await {
-                Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
-                Submitted::Duplicate(0) => Reply::duplicate(&delivery),
-                Submitted::Duplicate(_) => Reply::duplicate_record(&delivery, &record),
-                Submitted::Failed(e) => Reply {
-                    reason: Some(e),
-                    ..Reply::new(
-                        503,
-                        Verdict::Invalid,
-                        json!({"error": "the job could not be queued; try again later"}),
-                    )
-                },
-            };
+            let submitted = shared.queue.submit(&keys, &jobs).await;
+            let reply = Reply::queued(submitted, &delivery, &record, ids.clone());
             (reply, Some(delivery.id), ids, false)
         }
     }

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use hyper::HeaderMap;
 use serde::Deserialize;
 
-use super::{Body, Entry, Found, Missed, PassWatch};
-use crate::api::{self, ApiError, Client, Watch};
+use super::{Body, Entry, Found, Missed, PassWatch, Step, read_log};
+use crate::api::{ApiError, Client};
 use crate::relay::Source;
 use crate::relay::intake::{self, Intake};
 use crate::relay::sources;
@@ -50,55 +50,40 @@ pub fn list(
     watch: &PassWatch,
 ) -> Result<Found, ApiError> {
     let hook = format!("{}{}/deliveries", client.base(), entry.path());
-    let mut next = Some(format!("{hook}?per_page=100"));
     let oldest = crate::timefmt::now_epoch() - WINDOW_SECS;
     let mut found = Found::default();
     let mut guids = HashSet::new();
-    let mut pages = 0;
-    'pages: while let Some(url) = next.take() {
-        if pages == super::MAX_PAGES {
-            watch.info(&format!(
-                "{}: stopped after {pages} pages; older deliveries are not read",
-                entry.name()
-            ));
-            break;
+    let first = format!("{hook}?per_page=100");
+    read_log(client, entry, first, watch, |item: Listed| {
+        found.newest = found.newest.max(Some(item.id));
+        let at = item
+            .delivered_at
+            .as_deref()
+            .map(crate::timefmt::parse_timestamp);
+        if since.is_some_and(|s| item.id <= s) || at.is_some_and(|t| t.is_ok_and(|t| t < oldest)) {
+            return Step::Done;
         }
-        let (items, answer): (Vec<Listed>, _) = client.get_json(&url, watch)?;
-        pages += 1;
-        for item in items {
-            found.newest = found.newest.max(Some(item.id));
-            let at = item
-                .delivered_at
-                .as_deref()
-                .map(crate::timefmt::parse_timestamp);
-            if since.is_some_and(|s| item.id <= s)
-                || at.is_some_and(|t| t.is_ok_and(|t| t < oldest))
-            {
-                break 'pages;
-            }
-            let event = item.event.unwrap_or_default();
-            if !reported(intake, &event, item.action.as_deref()) || !guids.insert(item.guid.clone())
-            {
-                continue;
-            }
-            // The guid is the X-GitHub-Delivery the webhook was sent with: the same key as the
-            // one a live delivery was remembered under (a guid that is not a plausible id, never
-            // seen, is keyed by its own digest, and so never mistaken for another delivery).
-            let mut headers = HeaderMap::new();
-            if let Ok(v) = item.guid.parse() {
-                headers.insert("x-github-delivery", v);
-            }
-            let delivery = intake::delivery(Source::GitHub, &headers, item.guid.as_bytes());
-            if !accepted(&delivery) {
-                found.missed.push(Missed {
-                    delivery,
-                    event: Some(event),
-                    body: Body::At(format!("{hook}/{}", item.id)),
-                });
-            }
+        let event = item.event.unwrap_or_default();
+        if !reported(intake, &event, item.action.as_deref()) || !guids.insert(item.guid.clone()) {
+            return Step::Next;
         }
-        next = api::next_page(&answer, &url);
-    }
+        // The guid is the X-GitHub-Delivery the webhook was sent with: the same key as the one
+        // a live delivery was remembered under (a guid that is not a plausible id, never seen,
+        // is keyed by its own digest, and so never mistaken for another delivery).
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = item.guid.parse() {
+            headers.insert("x-github-delivery", v);
+        }
+        let delivery = intake::delivery(Source::GitHub, &headers, item.guid.as_bytes());
+        if !accepted(&delivery) {
+            found.missed.push(Missed {
+                delivery,
+                event: Some(event),
+                body: Body::At(format!("{hook}/{}", item.id)),
+            });
+        }
+        Step::Next
+    })?;
     found.missed.reverse();
     Ok(found)
 }

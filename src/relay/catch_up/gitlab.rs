@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use hyper::HeaderMap;
 use serde::Deserialize;
 
-use super::{Body, Entry, Found, Missed, PassWatch};
-use crate::api::{self, ApiError, Client, Watch};
+use super::{Body, Entry, Found, Missed, PassWatch, Step, read_log};
+use crate::api::{ApiError, Client};
 use crate::relay::Source;
 use crate::relay::intake::{self, Intake};
 use crate::relay::sources;
@@ -44,59 +44,41 @@ pub fn list(
     accepted: &dyn Fn(&intake::Delivery) -> bool,
     watch: &PassWatch,
 ) -> Result<Found, ApiError> {
-    let mut next = Some(format!(
-        "{}{}/events?per_page=100",
-        client.base(),
-        entry.path()
-    ));
+    let first = format!("{}{}/events?per_page=100", client.base(), entry.path());
     let mut found = Found::default();
-    let mut pages = 0;
-    'pages: while let Some(url) = next.take() {
-        if pages == super::MAX_PAGES {
-            watch.info(&format!(
-                "{}: stopped after {pages} pages; older events are not read",
-                entry.name()
-            ));
-            break;
+    read_log(client, entry, first, watch, |event: Event| {
+        found.newest = found.newest.max(Some(event.id));
+        if since.is_some_and(|s| event.id <= s) {
+            return Step::Done;
         }
-        let (events, answer): (Vec<Event>, _) = client.get_json(&url, watch)?;
-        pages += 1;
-        for event in events {
-            found.newest = found.newest.max(Some(event.id));
-            if since.is_some_and(|s| event.id <= s) {
-                break 'pages;
-            }
-            if event
-                .header("x-gitlab-event")
-                .is_some_and(|e| sources::gitlab_unread(intake.gitlab_events(), e).is_some())
-            {
-                continue;
-            }
-            let body = match &event.request_data {
-                Some(serde_json::Value::String(text)) => text.clone().into_bytes(),
-                Some(data @ serde_json::Value::Object(_)) => {
-                    serde_json::to_vec(data).map_err(|e| ApiError::Other(e.to_string()))?
-                }
-                _ => continue,
-            };
-            let mut headers = HeaderMap::new();
-            if let Some(uuid) = event
-                .header("x-gitlab-event-uuid")
-                .and_then(|u| u.parse().ok())
-            {
-                headers.insert("x-gitlab-event-uuid", uuid);
-            }
-            let delivery = intake::delivery(Source::GitLab, &headers, &body);
-            if !accepted(&delivery) {
-                found.missed.push(Missed {
-                    delivery,
-                    event: None,
-                    body: Body::Here(body),
-                });
-            }
+        let unread = event
+            .header("x-gitlab-event")
+            .is_some_and(|e| sources::gitlab_unread(intake.gitlab_events(), e).is_some());
+        if unread {
+            return Step::Next;
         }
-        next = api::next_page(&answer, &url);
-    }
+        let body = match &event.request_data {
+            Some(serde_json::Value::String(text)) => text.clone().into_bytes(),
+            Some(data @ serde_json::Value::Object(_)) => data.to_string().into_bytes(),
+            _ => return Step::Next,
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(uuid) = event
+            .header("x-gitlab-event-uuid")
+            .and_then(|u| u.parse().ok())
+        {
+            headers.insert("x-gitlab-event-uuid", uuid);
+        }
+        let delivery = intake::delivery(Source::GitLab, &headers, &body);
+        if !accepted(&delivery) {
+            found.missed.push(Missed {
+                delivery,
+                event: None,
+                body: Body::Here(body),
+            });
+        }
+        Step::Next
+    })?;
     found.missed.reverse();
     Ok(found)
 }

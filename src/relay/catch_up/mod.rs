@@ -24,7 +24,7 @@ use super::Source;
 use super::config::{ApiAccess, Config};
 use super::intake::{self, Answer, Arrived, Intake, Reply, Verdict};
 use super::metrics::Metrics;
-use super::queue::{Queue, Submitted};
+use super::queue::Queue;
 use crate::api::{self, ApiError, Flavor, Watch};
 use crate::client::Api;
 use crate::ui::Ui;
@@ -282,6 +282,45 @@ pub struct Found {
     pub missed: Vec<Missed>,
 }
 
+/// What to do after one item of a log.
+pub enum Step {
+    Next,
+    /// The checkpoint or the platform's window is reached: older items are not read.
+    Done,
+}
+
+/// Reads a hook's log page by page from `first` (newest first, the next page from the answer's
+/// `Link` or `X-Next-Page`), handing each item to `each` until it says [`Step::Done`], the
+/// pages run out, or [`MAX_PAGES`] were read.
+fn read_log<T: serde::de::DeserializeOwned>(
+    client: &mut api::Client,
+    entry: &Entry,
+    first: String,
+    watch: &PassWatch,
+    mut each: impl FnMut(T) -> Step,
+) -> Result<(), ApiError> {
+    let mut next = Some(first);
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        if pages == MAX_PAGES {
+            watch.info(&format!(
+                "{}: stopped after {pages} pages; older deliveries are not read",
+                entry.name()
+            ));
+            break;
+        }
+        let (items, answer): (Vec<T>, _) = client.get_json(&url, watch)?;
+        pages += 1;
+        for item in items {
+            if let Step::Done = each(item) {
+                return Ok(());
+            }
+        }
+        next = api::next_page(&answer, &url);
+    }
+    Ok(())
+}
+
 /// Stops a pass at shutdown or past its deadline, and says what the API client does.
 struct PassWatch<'a> {
     stop: &'a AtomicBool,
@@ -437,14 +476,8 @@ fn take_in(
         } => {
             let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
             let keys = [delivery.key, record.key];
-            let reply = match relay.queue.submit_blocking(&keys, &jobs) {
-                Submitted::Queued => {
-                    Reply::new(202, Verdict::Queued, serde_json::json!({ "queued": ids }))
-                }
-                Submitted::Duplicate(0) => Reply::duplicate(&delivery),
-                Submitted::Duplicate(_) => Reply::duplicate_record(&delivery, &record),
-                Submitted::Failed(e) => Reply::error(503, Verdict::Invalid, e),
-            };
+            let submitted = relay.queue.submit_blocking(&keys, &jobs);
+            let reply = Reply::queued(submitted, &delivery, &record, ids.clone());
             (reply, ids)
         }
     };

@@ -103,6 +103,16 @@ impl Platform {
     }
 }
 
+/// A fake API on 127.0.0.1 whose answer `route` picks from each request and the API's own base
+/// URL (its `Link`s are absolute, on its own host).
+fn api(route: impl Fn(&Received, &str) -> Reply + Send + Sync + 'static) -> Server {
+    let own: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
+    let base = own.clone();
+    let server = Server::route(move |r: &Received| route(r, base.get().expect("base")));
+    let _ = own.set(server.url());
+    server
+}
+
 /// The query parameter `key` of `path`.
 fn param<'a>(path: &'a str, key: &str) -> Option<&'a str> {
     path.split_once('?')?
@@ -128,9 +138,7 @@ fn github() -> Platform {
     let log: Arc<Mutex<Vec<Logged>>> = Arc::new(Mutex::new(Vec::new()));
     let limit_once = Arc::new(AtomicBool::new(false));
     let (entries, limit) = (log.clone(), limit_once.clone());
-    let own: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
-    let base = own.clone();
-    let api = Server::route(move |r: &Received| {
+    let api = api(move |r: &Received, base: &str| {
         if r.header("authorization") != Some(&format!("Bearer {GITHUB_TOKEN}")) {
             return Reply::status(401).body(r#"{"message": "Bad credentials"}"#);
         }
@@ -145,11 +153,7 @@ fn github() -> Platform {
             if limit.swap(false, Ordering::SeqCst) {
                 return github_rate_limited();
             }
-            github_page(
-                &log,
-                &r.path,
-                &format!("{}{hook}", base.get().expect("base")),
-            )
+            github_page(&log, &r.path, &format!("{base}{hook}"))
         } else {
             Reply::status(404).body(r#"{"message": "Not Found"}"#)
         };
@@ -157,7 +161,6 @@ fn github() -> Platform {
             .header("x-ratelimit-limit", "5000")
             .header("x-ratelimit-remaining", "4999")
     });
-    let _ = own.set(api.url());
     Platform {
         log,
         api,
@@ -396,9 +399,7 @@ fn gitlab() -> Platform {
     let log: Arc<Mutex<Vec<Logged>>> = Arc::new(Mutex::new(Vec::new()));
     let limit_once = Arc::new(AtomicBool::new(false));
     let (entries, limit) = (log.clone(), limit_once.clone());
-    let own: Arc<OnceLock<String>> = Arc::new(OnceLock::new());
-    let base = own.clone();
-    let api = Server::route(move |r: &Received| {
+    let api = api(move |r: &Received, base: &str| {
         if r.header("private-token") != Some(GITLAB_TOKEN) {
             return Reply::status(401).body(r#"{"message": "401 Unauthorized"}"#);
         }
@@ -418,10 +419,12 @@ fn gitlab() -> Platform {
                 .header("retry-after", "1")
                 .body("Retry later");
         }
-        let hook = format!("{}{hook}", base.get().expect("base"));
-        gitlab_page(&entries.lock().expect("log"), page, &hook)
+        gitlab_page(
+            &entries.lock().expect("log"),
+            page,
+            &format!("{base}{hook}"),
+        )
     });
-    let _ = own.set(api.url());
     Platform {
         log,
         api,
