@@ -588,8 +588,9 @@ impl Attack {
                 trickle(from, relay, &stop, &count)
             }));
         }
-        // Let the sockets pile up before the load starts.
-        std::thread::sleep(Duration::from_secs(1));
+        // Let the sockets pile up and the trickled bodies fill the budget (16 MB/s in all)
+        // before the load starts.
+        std::thread::sleep(Duration::from_secs(5));
         Attack {
             stop,
             threads,

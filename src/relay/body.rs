@@ -4,9 +4,11 @@
 //! nothing), and given back when the request has been answered; a request that would go past
 //! the budget is refused before any more of its body is read.
 //!
-//! Real deliveries are a few KiB; only strangers send many MiB (GitHub's cap is 25 MiB). So
-//! bodies over 1 MiB may hold three quarters of the budget at most: whatever large bodies
-//! strangers trickle in, the last quarter stays for ordinary deliveries.
+//! Real deliveries are a few KiB (a GitLab pipeline with hundreds of jobs, a few hundred); only
+//! strangers send many MiB (GitHub's cap is 25 MiB). So the budget is shared out by size: bodies
+//! over 64 KiB may hold seven eighths of it, and those over 1 MiB three quarters. Whatever
+//! strangers trickle in, large or middling, the last eighth stays for ordinary deliveries (some
+//! hundreds of them at once), and a quarter for those under 1 MiB.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,29 +19,30 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::MAX_BODY;
 
-/// A body over this many bytes is a large one.
-const SMALL: usize = 1024 * 1024;
+/// Bodies over each size may hold at most this share of the budget (eighths).
+const TIERS: [(usize, usize); 2] = [(64 * 1024, 7), (1024 * 1024, 6)];
 
-/// The bytes every body may hold together, and large ones among them.
+/// The bytes every body may hold together, and those over each size of [`TIERS`] among them.
 #[derive(Debug, Clone)]
 pub struct Budget {
     all: Arc<Semaphore>,
-    large: Arc<Semaphore>,
+    tiers: [Arc<Semaphore>; 2],
 }
 
-/// What one body holds of the budget.
+/// What one body holds of the budget, in all and in each tier it is in.
 #[derive(Debug, Default)]
 struct Held {
     all: Option<OwnedSemaphorePermit>,
-    large: Option<OwnedSemaphorePermit>,
+    tiers: [Option<OwnedSemaphorePermit>; 2],
 }
 
 impl Budget {
     pub fn new(bytes: usize) -> Budget {
         let bytes = bytes.min(Semaphore::MAX_PERMITS);
+        let share = |eighths: usize| Arc::new(Semaphore::new(bytes / 8 * eighths));
         Budget {
             all: Arc::new(Semaphore::new(bytes)),
-            large: Arc::new(Semaphore::new(bytes - bytes / 4)),
+            tiers: [share(TIERS[0].1), share(TIERS[1].1)],
         }
     }
 
@@ -47,7 +50,11 @@ impl Budget {
     /// body is refused then, and what it held goes back when it is dropped).
     fn hold(&self, bytes: usize, held: &mut Held) -> bool {
         take(&self.all, bytes, &mut held.all)
-            && (bytes <= SMALL || take(&self.large, bytes, &mut held.large))
+            && TIERS
+                .iter()
+                .zip(&self.tiers)
+                .zip(&mut held.tiers)
+                .all(|(((over, _), tier), permit)| bytes <= *over || take(tier, bytes, permit))
     }
 }
 
@@ -156,11 +163,20 @@ mod tests {
         assert!(budget.hold(6 * MIB, &mut a), "grows to 6 MiB");
         assert!(
             !budget.hold(2 * MIB, &mut Held::default()),
-            "large bodies hold 6 of 8 MiB at most"
+            "bodies over 1 MiB hold 6 of 8 MiB at most"
         );
-        let mut small: Vec<Held> = (0..2).map(|_| Held::default()).collect();
+        let mut middling = Held::default();
+        assert!(
+            budget.hold(MIB, &mut middling),
+            "bodies over 64 KiB: 7 of 8"
+        );
+        assert!(
+            !budget.hold(100 * 1024, &mut Held::default()),
+            "the last eighth is for bodies of 64 KiB at most"
+        );
+        let mut small: Vec<Held> = (0..16).map(|_| Held::default()).collect();
         for h in &mut small {
-            assert!(budget.hold(MIB, h), "small ones take the last quarter");
+            assert!(budget.hold(64 * 1024, h), "small ones take the last eighth");
         }
         assert!(!budget.hold(1, &mut Held::default()), "all 8 MiB are held");
         drop(a);
