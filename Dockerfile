@@ -19,9 +19,14 @@
 ARG RUST_VERSION=1
 ARG ALPINE_VERSION=3.22
 
-FROM rust:${RUST_VERSION}-alpine AS build
+# Fully qualified names: a runtime with other registries configured (podman's search list,
+# a mirror) cannot resolve a short name to another image.
+FROM docker.io/library/rust:${RUST_VERSION}-alpine AS build
 # gcc and musl-dev build the C parts (ring, the bundled libgit2 and zlib) against musl; Rust
 # links musl targets statically, so the binary runs on any Linux of the same architecture.
+# The packages follow the Alpine release of the base image; pinning their versions would
+# break the build at every Alpine point release.
+# hadolint ignore=DL3018
 RUN apk add --no-cache gcc musl-dev
 WORKDIR /src
 # Everything but what .dockerignore leaves out (target/, .git/, CI and docs files).
@@ -33,7 +38,9 @@ RUN cargo build --release --locked --bin allstacks-cd \
 
 # A variant with a shell, e.g. as a GitLab CI job image (with `entrypoint: [""]`). It keeps
 # Alpine's root user, like other CI job images, so the runner can write its build directory.
-FROM alpine:${ALPINE_VERSION} AS alpine
+FROM docker.io/library/alpine:${ALPINE_VERSION} AS alpine
+# CA roots: the newest of the release, as above.
+# hadolint ignore=DL3018
 RUN apk add --no-cache ca-certificates
 COPY --from=build /allstacks-cd /usr/local/bin/allstacks-cd
 ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
@@ -54,8 +61,10 @@ ENV XDG_STATE_HOME=/tmp/state
 # that keeps the relay's queue (a new named volume takes its owner and mode). No VOLUME line:
 # every `report` would leave an anonymous volume behind.
 ENV ALLSTACKS_LISTEN=0.0.0.0:8080
-COPY --from=build --chown=nonroot:nonroot --chmod=700 /state /var/lib/allstacks-cd
+COPY --from=build --chown=65532:65532 --chmod=700 /state /var/lib/allstacks-cd
 EXPOSE 8080
-USER nonroot:nonroot
+# distroless's nonroot user, by number: Kubernetes' runAsNonRoot can only verify a numeric
+# user, and no passwd lookup is needed.
+USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/allstacks-cd"]
 CMD ["--help"]

@@ -10,12 +10,16 @@
 #
 # POSIX sh. It only defines functions (and the variable they share): `allstacks_cd_install`
 # puts allstacks-cd on PATH or returns non-zero after saying why; `allstacks_cd_cleanup`
-# removes what it downloaded.
+# removes what it installed.
 # ---8<---
 _acd_dir=
 allstacks_cd_fetch() {
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 3 --connect-timeout 20 -o "$2" "$1"
+    # An https URL stays https, redirects included.
+    case $1 in
+      https://*) curl -fsSL --proto =https --retry 3 --connect-timeout 20 -o "$2" "$1" ;;
+      *) curl -fsSL --retry 3 --connect-timeout 20 -o "$2" "$1" ;;
+    esac
   elif command -v wget >/dev/null 2>&1; then
     wget -q -O "$2" "$1"
   else
@@ -33,19 +37,87 @@ allstacks_cd_sha256() {
     return 1
   fi
 }
-# A binary already on PATH (the job's image) is used as is. Otherwise the release asset
-# is downloaded into a new directory private to this job (mktemp -d: mode 700, a random
-# name) and checked against its published SHA-256 before it is unpacked. Nothing is kept
-# for later jobs: on a shell runner the temp directory is shared with every other
-# project's jobs, so no binary at a fixed path there can be trusted.
+# Succeeds for an https URL, or an http URL to this machine (127.x.y.z, localhost, [::1]: a
+# local mirror). Plain http to another host could be changed on the way, checksum included.
+allstacks_cd_url_ok() {
+  _acd_url=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+  case $_acd_url in
+    https://*) return 0 ;;
+    http://*) ;;
+    *) return 1 ;;
+  esac
+  _acd_host=${_acd_url#http://}
+  _acd_host=${_acd_host%%/*}
+  case $_acd_host in
+    *@*) return 1 ;;
+    '[::1]' | '[::1]:'*) return 0 ;;
+  esac
+  _acd_host=${_acd_host%%:*}
+  case $_acd_host in
+    localhost) return 0 ;;
+    '' | *[!0-9.]*) return 1 ;;
+    127.*) return 0 ;;
+  esac
+  return 1
+}
+# Puts the executable $1 on PATH as allstacks-cd: a link in a new directory private to this
+# job, first on PATH.
+allstacks_cd_use() {
+  allstacks_cd_cleanup
+  case $1 in
+    /*) _acd_target=$1 ;;
+    *) _acd_target="$PWD/$1" ;;
+  esac
+  if ! _acd_dir=$(mktemp -d) || [ -z "$_acd_dir" ] ||
+    ! mkdir "$_acd_dir/bin" || ! ln -s "$_acd_target" "$_acd_dir/bin/allstacks-cd"; then
+    echo "allstacks-cd: cannot create a temporary directory" >&2
+    allstacks_cd_cleanup
+    return 1
+  fi
+  PATH="$_acd_dir/bin:$PATH"
+  export PATH
+}
+# No binary is run that this job did not choose or verify. ALLSTACKS_CD_BINARY (a path, or a
+# command on PATH) names one explicitly. ALLSTACKS_CD_IMAGE_BINARY names the one in the job's
+# image (the component sets it): used when it is there and says it is the release being
+# installed. Otherwise the release asset is downloaded into a new directory private to this
+# job (mktemp -d: mode 700, a random name) and checked against its SHA-256 (ALLSTACKS_CD_SHA256
+# when set, else the checksum published beside it) before it is unpacked. An `allstacks-cd`
+# found on PATH is never run: on a shell runner ~/.local/bin and the temp directory are shared
+# with every other project's jobs. Nothing is kept for later jobs.
 allstacks_cd_install() {
-  if command -v allstacks-cd >/dev/null 2>&1; then
-    return 0
+  if [ -n "${ALLSTACKS_CD_BINARY:-}" ]; then
+    case $ALLSTACKS_CD_BINARY in
+      */*) _acd_bin=$ALLSTACKS_CD_BINARY ;;
+      *) _acd_bin=$(command -v "$ALLSTACKS_CD_BINARY") || _acd_bin= ;;
+    esac
+    if [ -z "$_acd_bin" ] || [ ! -f "$_acd_bin" ] || [ ! -x "$_acd_bin" ]; then
+      echo "allstacks-cd: ALLSTACKS_CD_BINARY=$ALLSTACKS_CD_BINARY is not an executable file or a command on PATH" >&2
+      return 1
+    fi
+    echo "allstacks-cd: using $_acd_bin (ALLSTACKS_CD_BINARY)"
+    allstacks_cd_use "$_acd_bin"
+    return
   fi
   _acd_version="${ALLSTACKS_CD_VERSION#v}"
-  if [ -z "$_acd_version" ]; then
-    echo "allstacks-cd: ALLSTACKS_CD_VERSION is not set; cannot tell which release to download" >&2
-    return 1
+  case $_acd_version in
+    '')
+      echo "allstacks-cd: ALLSTACKS_CD_VERSION is not set; cannot tell which release to download" >&2
+      return 1
+      ;;
+    *[!A-Za-z0-9.+_-]*)
+      echo "allstacks-cd: ALLSTACKS_CD_VERSION is not a version number" >&2
+      return 1
+      ;;
+  esac
+  _acd_image_bin=${ALLSTACKS_CD_IMAGE_BINARY:-}
+  if [ -n "$_acd_image_bin" ] && [ -f "$_acd_image_bin" ] && [ -x "$_acd_image_bin" ]; then
+    if [ "$("$_acd_image_bin" --version 2>/dev/null)" = "allstacks-cd $_acd_version" ]; then
+      echo "allstacks-cd: using $_acd_image_bin from the job's image (allstacks-cd $_acd_version)"
+      allstacks_cd_use "$_acd_image_bin"
+      return
+    fi
+    echo "allstacks-cd: $_acd_image_bin is not allstacks-cd $_acd_version; downloading that release"
   fi
   case "$(uname -s)/$(uname -m)" in
     Linux/x86_64 | Linux/amd64) _acd_target=x86_64-unknown-linux-musl ;;
@@ -53,13 +125,31 @@ allstacks_cd_install() {
     Darwin/x86_64) _acd_target=x86_64-apple-darwin ;;
     Darwin/arm64) _acd_target=aarch64-apple-darwin ;;
     *)
-      echo "allstacks-cd: no prebuilt binary for $(uname -s)/$(uname -m); put allstacks-cd on PATH" >&2
+      echo "allstacks-cd: no prebuilt binary for $(uname -s)/$(uname -m); set ALLSTACKS_CD_BINARY to a binary of yours" >&2
       return 1
       ;;
   esac
   _acd_asset="allstacks-cd-${_acd_version}-${_acd_target}.tar.gz"
   _acd_base="${ALLSTACKS_CD_DOWNLOAD_URL:-https://github.com/allstacks-cd/allstacks-cd/releases/download}"
+  if ! allstacks_cd_url_ok "$_acd_base"; then
+    echo "allstacks-cd: ALLSTACKS_CD_DOWNLOAD_URL must be an https URL (or http to this machine: 127.0.0.1," \
+      "localhost, [::1]), got '$_acd_base': over plain http the binary and its checksum could be changed" \
+      "on the way; not installed" >&2
+    return 1
+  fi
   _acd_base="${_acd_base%/}/v${_acd_version}"
+  _acd_pinned=$(printf '%s' "${ALLSTACKS_CD_SHA256:-}" | tr '[:upper:]' '[:lower:]')
+  case $_acd_pinned in
+    *[!0-9a-f]*)
+      echo "allstacks-cd: ALLSTACKS_CD_SHA256 must be the 64 hex digits of the SHA-256 of $_acd_asset; not installed" >&2
+      return 1
+      ;;
+  esac
+  if [ -n "$_acd_pinned" ] && [ "${#_acd_pinned}" -ne 64 ]; then
+    echo "allstacks-cd: ALLSTACKS_CD_SHA256 must be the 64 hex digits of the SHA-256 of $_acd_asset; not installed" >&2
+    return 1
+  fi
+  _acd_path_bin=$(command -v allstacks-cd 2>/dev/null) || _acd_path_bin=
   allstacks_cd_cleanup
   if ! _acd_dir=$(mktemp -d) || [ -z "$_acd_dir" ]; then
     echo "allstacks-cd: cannot create a temporary directory" >&2
@@ -72,16 +162,24 @@ allstacks_cd_install() {
     allstacks_cd_cleanup
     return 1
   fi
-  _acd_expected=
-  if allstacks_cd_fetch "$_acd_base/$_acd_asset.sha256" "$_acd_dir/sum" 2>/dev/null; then
+  if [ -n "$_acd_pinned" ]; then
+    _acd_expected=$_acd_pinned
+    _acd_from=ALLSTACKS_CD_SHA256
+  elif allstacks_cd_fetch "$_acd_base/$_acd_asset.sha256" "$_acd_dir/sum" 2>/dev/null; then
     _acd_expected=$(head -n 1 "$_acd_dir/sum" | cut -d ' ' -f 1)
+    _acd_from="$_acd_base/$_acd_asset.sha256"
   elif allstacks_cd_fetch "$_acd_base/SHA256SUMS" "$_acd_dir/sum" 2>/dev/null; then
     _acd_expected=$(awk -v a="$_acd_asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$_acd_dir/sum")
+    _acd_from="$_acd_base/SHA256SUMS"
+  else
+    _acd_expected=
+    _acd_from=$_acd_base
   fi
   _acd_actual=$(allstacks_cd_sha256 "$_acd_dir/$_acd_asset") || _acd_actual=
   _acd_expected=$(printf '%s' "$_acd_expected" | tr -d '\r' | tr '[:upper:]' '[:lower:]')
   if [ -z "$_acd_expected" ] || [ "$_acd_expected" != "$_acd_actual" ]; then
-    echo "allstacks-cd: checksum mismatch for $_acd_asset: expected '${_acd_expected:-no checksum published}', got '$_acd_actual'; not installed" >&2
+    echo "allstacks-cd: checksum mismatch for $_acd_asset: expected '${_acd_expected:-no checksum published}'" \
+      "(from $_acd_from), got '$_acd_actual'; not installed" >&2
     allstacks_cd_cleanup
     return 1
   fi
@@ -98,6 +196,16 @@ allstacks_cd_install() {
     return 1
   fi
   rm -rf "${_acd_dir:?}/x" "${_acd_dir:?}/$_acd_asset" "${_acd_dir:?}/sum"
+  # A binary on PATH is not run: only said to be the release's (same SHA-256) or not.
+  if [ -n "$_acd_path_bin" ]; then
+    if [ -f "$_acd_path_bin" ] &&
+      [ "$(allstacks_cd_sha256 "$_acd_path_bin")" = "$(allstacks_cd_sha256 "$_acd_dir/bin/allstacks-cd")" ]; then
+      echo "allstacks-cd: $_acd_path_bin on PATH is the release's binary too"
+    else
+      echo "allstacks-cd: not running $_acd_path_bin found on PATH: it is not the binary of release" \
+        "$_acd_version (set ALLSTACKS_CD_BINARY to use a binary of yours)"
+    fi
+  fi
   PATH="$_acd_dir/bin:$PATH"
   export PATH
 }

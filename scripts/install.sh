@@ -4,18 +4,25 @@
 # Order: ALLSTACKS_CD_BINARY if set; else the copy an earlier step of this job verified;
 # else the prebuilt release asset for RUNNER_OS/RUNNER_ARCH, checked against its published
 # SHA-256 (taken from the runner's tool cache when an earlier job stored it there, else
-# downloaded); else (no asset for this platform, or the download failed) `cargo install
-# --locked --path` from the action's own source. A checksum that does not match stops the
-# install: it never falls back.
+# downloaded); else, only when the release has no asset for this platform (HTTP 404), the
+# requested version built with cargo: `cargo install --locked allstacks-cd --version X` from
+# crates.io, or `--path` the action's own source when its Cargo.toml is version X. A download
+# that fails otherwise (a refused or cut connection, a 5xx, a partial body) is retried a few
+# times and then stops the install: a network hiccup never starts a multi-minute build. A
+# checksum that does not match stops the install too: it never falls back.
 #
 # Nothing on a shared or predictable path is run: the tool cache of a self-hosted runner is
 # shared by every job and repository on it, so it holds only release archives, each checked
 # against the checksum fetched again from the release in this job before it is unpacked.
 # Every binary runs from a directory this job created with mktemp -d (mode 700, random name).
+# An allstacks-cd on PATH is never used unless ALLSTACKS_CD_BINARY names it. The download URL
+# must be https (or http to this machine); ALLSTACKS_CD_SHA256 pins the archive's SHA-256, so
+# that the checksum does not come from the same host as the archive.
 #
 # Reads:  ALLSTACKS_CD_BINARY, ALLSTACKS_CD_VERSION (empty: the version in the action's
 #         Cargo.toml), ALLSTACKS_CD_DOWNLOAD_URL (empty: GitHub releases of
 #         ALLSTACKS_CD_REPOSITORY, else of the repository named in Cargo.toml),
+#         ALLSTACKS_CD_SHA256 (empty: the checksum published with the release),
 #         ALLSTACKS_CD_VERIFIED_BIN (written to $GITHUB_ENV by an earlier install in this
 #         job), GITHUB_ACTION_PATH, RUNNER_OS, RUNNER_ARCH, RUNNER_TOOL_CACHE, RUNNER_TEMP.
 # Writes: `bin` and `dir` to $GITHUB_OUTPUT, the binary's directory to $GITHUB_PATH, and
@@ -33,6 +40,11 @@ die() {
 to_unix() { if command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi; }
 to_mixed() { if command -v cygpath >/dev/null 2>&1; then cygpath -m "$1"; else printf '%s\n' "$1"; fi; }
 to_native() { if command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi; }
+
+# allstacks_cd_url_ok: the GitLab install shell's rule for a download URL (https, or http to
+# this machine), the same for both.
+# shellcheck source=scripts/gitlab-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/gitlab-install.sh"
 
 action_path=$(to_unix "${GITHUB_ACTION_PATH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}")
 github_output=${GITHUB_OUTPUT:-/dev/null}
@@ -125,15 +137,21 @@ arch_key=$(printf '%s' "$arch" | tr '[:upper:]' '[:lower:]')
 cache_root=$(to_unix "${RUNNER_TOOL_CACHE:-$tmp_root}")
 cache_dir="$cache_root/allstacks-cd/$version/$arch_key"
 
-# 3. Built from source, when there is nothing (usable) to download.
+# 3. Built with cargo, when the release has nothing for this platform: the requested
+# version, from the action's own source when that is the version, else from crates.io.
 install_from_source() {
-    warn "$1; building allstacks-cd $version from the action's source with cargo (slow)"
+    local root from
+    if [ "$version" = "$(manifest_value version)" ]; then
+        from=(--path "$action_path")
+    else
+        from=(--version "$version" allstacks-cd)
+    fi
+    warn "$1; building allstacks-cd $version with cargo install ${from[*]} (slow)"
     command -v cargo >/dev/null 2>&1 ||
         die "$1, and cargo is not installed to build it from source: set up Rust first (e.g. dtolnay/rust-toolchain) or set ALLSTACKS_CD_BINARY"
-    local root
     root=$(private_dir allstacks-cd-cargo) || die "cannot create a directory under $tmp_root"
-    cargo install --locked --path "$action_path" --root "$root" --bin allstacks-cd ||
-        die "cargo install --locked --path $action_path failed"
+    cargo install --locked --root "$root" --bin allstacks-cd "${from[@]}" ||
+        die "cargo install --locked ${from[*]} failed"
     publish "$root/bin/allstacks-cd$exe"
 }
 
@@ -178,34 +196,84 @@ if [ -z "$base" ]; then
     fi
     base="https://github.com/${repo%/}/releases/download"
 fi
+allstacks_cd_url_ok "$base" ||
+    die "download-url (ALLSTACKS_CD_DOWNLOAD_URL) must be an https URL (or http to this machine: 127.0.0.1, localhost, [::1]), got '$base': over plain http the binary and its checksum could be changed on the way"
 base="${base%/}/v$version"
 asset="allstacks-cd-$version-$target.$ext"
 
-fetch() {
+# fetch_once URL FILE: one attempt; prints `200` when FILE holds the whole body, the HTTP
+# status of an answer that is not the file (`404`), else what went wrong.
+fetch_once() {
+    local code rc=0
     if command -v curl >/dev/null 2>&1; then
-        curl -fsSL --retry 3 --connect-timeout 20 -o "$2" "$1"
+        code=$(curl -sSL --connect-timeout 20 --max-time 300 -o "$2" -w '%{http_code}' "$1" 2>/dev/null) || rc=$?
+        if [ "$rc" = 0 ]; then printf '%s' "$code"; else printf 'curl exit %s (HTTP %s)' "$rc" "$code"; fi
     elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$2" "$1"
+        wget -q -S --timeout=60 -O "$2" "$1" 2>"$2.headers" || rc=$?
+        code=$(awk '$1 ~ /^HTTP\// { c = $2 } END { print c }' "$2.headers")
+        rm -f "$2.headers"
+        if [ "$rc" = 0 ]; then printf '200'; elif [ "$rc" = 8 ] && [ -n "$code" ]; then printf '%s' "$code"; else printf 'wget exit %s' "$rc"; fi
     else
         die "neither curl nor wget is installed"
     fi
 }
 
+# fetch URL FILE: 0 when FILE holds the download; 4 when the server says there is no such
+# file (HTTP 404 or 410); 1 when every one of $fetch_attempts attempts failed otherwise (a
+# refused or cut connection, a timeout, a 5xx, a partial body), 1, 2 and 4 s apart.
+fetch_attempts=4
+fetch() {
+    local attempt=1 delay=1 result
+    while :; do
+        result=$(fetch_once "$1" "$2")
+        case $result in
+        200) return 0 ;;
+        404 | 410) return 4 ;;
+        [0-9][0-9][0-9]) result="HTTP $result" ;;
+        esac
+        if [ "$attempt" -ge "$fetch_attempts" ]; then
+            warn "could not download $1: $result, after $attempt attempts"
+            return 1
+        fi
+        log "downloading $1 failed ($result), attempt $attempt of $fetch_attempts; again in ${delay}s"
+        sleep "$delay"
+        attempt=$((attempt + 1))
+        delay=$((delay * 2))
+    done
+}
+
 work=$(private_dir allstacks-cd) || die "cannot create a directory under $tmp_root"
 trap 'rm -rf "$work"' EXIT
 
-# The published checksum: `<asset>.sha256`, else the release's SHA256SUMS. It is fetched
-# in every job, also when the archive comes from the tool cache. Without one the asset is
-# not used at all.
+# The expected checksum: ALLSTACKS_CD_SHA256 when set, else the published one (`<asset>.sha256`,
+# else the release's SHA256SUMS), fetched in every job, also when the archive comes from the
+# tool cache. Without one the asset is not used at all. A published checksum that could not
+# be fetched (other than "not there") stops the install.
+pinned=$(printf '%s' "${ALLSTACKS_CD_SHA256:-}" | tr '[:upper:]' '[:lower:]')
+if [ -n "$pinned" ] && ! [[ $pinned =~ ^[0-9a-f]{64}$ ]]; then
+    die "sha256 (ALLSTACKS_CD_SHA256) must be the 64 hex digits of the SHA-256 of $asset"
+fi
 expected=
 checksum_source=
-if fetch "$base/$asset.sha256" "$work/checksum" 2>/dev/null; then
-    expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
-    checksum_source="$base/$asset.sha256"
-elif fetch "$base/SHA256SUMS" "$work/checksum" 2>/dev/null; then
-    expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
-    checksum_source="$base/SHA256SUMS"
+got=0
+if [ -n "$pinned" ]; then
+    expected=$pinned
+    checksum_source=ALLSTACKS_CD_SHA256
+else
+    fetch "$base/$asset.sha256" "$work/checksum" || got=$?
+    if [ "$got" = 0 ]; then
+        expected=$(head -n 1 "$work/checksum" | cut -d ' ' -f 1)
+        checksum_source="$base/$asset.sha256"
+    elif [ "$got" = 4 ]; then
+        got=0
+        fetch "$base/SHA256SUMS" "$work/checksum" || got=$?
+        if [ "$got" = 0 ]; then
+            expected=$(awk -v a="$asset" '{ f = $2; sub(/^\*/, "", f) } f == a { print $1; exit }' "$work/checksum")
+            checksum_source="$base/SHA256SUMS"
+        fi
+    fi
 fi
+[ "$got" != 1 ] || die "could not download the checksum of $asset from $base (see the warning above): not installing; run the job again"
 expected=$(printf '%s' "$expected" | tr -d '\r' | tr '[:upper:]' '[:lower:]')
 
 # 6. The archive: from the tool cache when an earlier job stored it and it still matches
@@ -223,7 +291,10 @@ if [ -n "$expected" ] && [ -f "$cache_dir.complete" ] && [ -f "$cache_dir/$asset
 fi
 if [ -z "$from_cache" ]; then
     log "downloading $base/$asset"
-    fetch "$base/$asset" "$work/$asset" || install_from_source "could not download $base/$asset"
+    got=0
+    fetch "$base/$asset" "$work/$asset" || got=$?
+    [ "$got" != 4 ] || install_from_source "no release asset $base/$asset"
+    [ "$got" = 0 ] || die "could not download $base/$asset (see the warning above): not installing; run the job again"
     [ -n "$expected" ] || install_from_source "no SHA-256 checksum for $asset at $base"
     actual=$(sha256_of "$work/$asset" | tr '[:upper:]' '[:lower:]')
     if [ "$expected" != "$actual" ]; then

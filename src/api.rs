@@ -4,6 +4,7 @@
 //! refused is a setting to fix). The HTTP itself, with its guards, is [`crate::client::Api`];
 //! what a caller is told and how it stops a read is its [`Watch`].
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -297,6 +298,52 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     crate::timefmt::parse_http_date(value).map(secs_until)
 }
 
+/// The most pages one listing may take, whatever it says of itself: 1,000,000 records at 100 a
+/// page.
+pub const MAX_PAGES: u64 = 10_000;
+
+/// The pages of one listing read so far, so that paging ends (SPEC.md, Security rules): a
+/// `next` link already visited (a page pointing at itself, two pointing at each other), or
+/// more pages than the listing's own total allows (or [`MAX_PAGES`]), stops the listing with an
+/// error naming the URL. What was read before is kept: its jobs are sent, and the ledger holds
+/// them.
+#[derive(Debug, Default)]
+pub struct Paging {
+    visited: HashSet<String>,
+    /// Pages the listing's latest total allows (records added while it is read may add pages,
+    /// so each answer's total counts).
+    allowed: Option<u64>,
+}
+
+impl Paging {
+    /// The listing says it holds `total` records and a page held `on_page` of them: at most
+    /// `ceil(total / on_page)` pages, plus one for records added while it is read.
+    pub fn total(&mut self, total: u64, on_page: usize) {
+        if on_page > 0 {
+            self.allowed = Some(total.div_ceil(on_page as u64) + 1);
+        }
+    }
+
+    /// Called before reading the page at `url`: `Err` naming it when it was read already, or
+    /// when as many pages as the listing allows were read.
+    pub fn visit(&mut self, url: &str) -> Result<(), ApiError> {
+        let read = self.visited.len() as u64;
+        let limit = self.allowed.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        let why = if self.visited.contains(url) {
+            "it was read already (the listing's next links go round in a circle)".to_string()
+        } else if read >= limit {
+            format!("{read} pages were read, all that the listing's own total allows")
+        } else {
+            self.visited.insert(url.to_string());
+            return Ok(());
+        };
+        Err(ApiError::Other(format!(
+            "stopped paging at {}: {why}",
+            crate::client::redact_userinfo(url)
+        )))
+    }
+}
+
 /// The next page after `answer` (an answer to `url`): the `Link` header's `rel="next"`, else
 /// GitLab's `X-Next-Page` put into `url` as `page=`; `None` on the last page.
 pub fn next_page(answer: &ApiAnswer, url: &str) -> Option<String> {
@@ -381,6 +428,30 @@ mod tests {
         assert_eq!(next_page(&answer(&[("x-next-page", "")]), u), None);
         assert_eq!(next_page(&answer(&[]), u), None);
         assert_eq!(with_query("https://a/b", "page", "2"), "https://a/b?page=2");
+    }
+
+    #[test]
+    fn paging_ends_on_a_circle_and_at_the_listings_total() {
+        let mut p = Paging::default();
+        p.visit("https://a/x?page=1").unwrap();
+        let e = p.visit("https://a/x?page=1").unwrap_err();
+        assert!(
+            e.message().contains("stopped paging at https://a/x?page=1"),
+            "{e:?}"
+        );
+        assert!(e.message().contains("read already"), "{e:?}");
+        // 150 records, 100 a page: two pages, and one more for records added meanwhile.
+        p.total(150, 100);
+        p.visit("https://a/x?page=2").unwrap();
+        p.visit("https://a/x?page=3").unwrap();
+        let e = p.visit("https://a/x?page=4").unwrap_err();
+        assert!(e.message().contains("3 pages were read"), "{e:?}");
+        // Without a total, at most MAX_PAGES.
+        let mut p = Paging::default();
+        for n in 0..MAX_PAGES {
+            p.visit(&format!("https://a/x?page={n}")).unwrap();
+        }
+        assert!(p.visit("https://a/x?page=last").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Report a CI/CD job (usually a deployment) to the Allstacks Custom CD webhook.
@@ -31,15 +32,24 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Work out the job, validate it and POST it to the webhook.
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Run CMD, time it, report Succeeded/Failed from its exit, then exit with CMD's code.
+    ///
+    /// The command always runs: a mistyped reporting flag or a missing `--` is printed as an
+    /// error, and the command runs and is reported without it. Only --strict checks the
+    /// settings first, and then nothing runs when they are invalid or incomplete (exit 2).
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Record "now" as the job's start, for a later `report` in the same job or workspace.
+    #[command(after_help = START_HELP)]
     Start(StartArgs),
     /// Re-send the reports saved in the outbox, oldest first.
+    #[command(after_help = FLUSH_HELP)]
     Flush(FlushArgs),
     /// Report past deployments: GitHub Actions runs or Deployments, GitLab deployments or
     /// pipelines, or the repository's tags, each exactly as a live report would have been.
+    #[command(after_help = BACKFILL_HELP)]
     Backfill(Box<BackfillArgs>),
     /// Run the webhook relay: GitHub, GitLab, Argo CD and Flux deployments, queued and
     /// delivered.
@@ -51,9 +61,120 @@ pub enum Command {
     /// ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS (deployment, pipeline). GET /healthz,
     /// /readyz and /metrics need none. See docs/relay.md.
     Serve(ServeArgs),
+    /// Check everything a first report can get wrong, without reporting anything.
+    ///
+    /// The settings (each with where it came from; the token masked), the webhook host's DNS,
+    /// TCP and TLS (a GET on the webhook URL, which is not a job: any HTTP answer proves the
+    /// path), the token's form, the outbox, the detected CI provider and the job a report would
+    /// send (printed on stdout, as --dry-run does). No endpoint proves a token valid without
+    /// posting a job: only a report does. Takes every flag of `report`. Exit 0 when all is
+    /// well, 1 when something is wrong.
+    #[command(after_help = CHECK_HELP)]
+    Check(ReportArgs),
+    /// Print the shell completion script for SHELL on stdout
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: allstacks-cd(1), or COMMAND's page
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  allstacks-cd completions bash > ~/.local/share/bash-completion/completions/allstacks-cd
+  allstacks-cd completions zsh > ~/.zfunc/_allstacks-cd     # with fpath+=(~/.zfunc) in .zshrc
+  allstacks-cd completions fish > ~/.config/fish/completions/allstacks-cd.fish
+  allstacks-cd completions powershell >> $PROFILE";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  allstacks-cd man | man -l -                           # read allstacks-cd(1) now
+  allstacks-cd man --dir ~/.local/share/man/man1        # every page; then: man allstacks-cd-report";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: Shell,
+}
+
+/// The shells of `completions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (allstacks-cd-COMMAND(1)); none: allstacks-cd(1)
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page into DIR (created if missing) instead of printing one
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const REPORT_HELP: &str = "\
+Reads the ALLSTACKS_* variables named above, and the CI provider's own variables (GITHUB_*,
+CI_*, ...; docs/detection.md). On GitHub, GITHUB_TOKEN and GITHUB_API_URL give the start time.
+
+Examples:
+  allstacks-cd report --status success
+  ALLSTACKS_SERVICE_ID=1 allstacks-cd report --dry-run --status success
+  allstacks-cd report --status \"$CI_JOB_STATUS\" --field environment=production";
+
+const RUN_HELP: &str = "\
+Reads the ALLSTACKS_* variables named above, and the CI provider's own variables (GITHUB_*,
+CI_*, ...; docs/detection.md). A command ended by SIGINT or SIGTERM is cancelled
+(--cancelled-as); by another signal, Failed.
+
+Examples:
+  allstacks-cd run -- ./deploy.sh production
+  allstacks-cd run --job-type \"Production Deploy\" -- make deploy
+  allstacks-cd run --strict -- kubectl apply -f k8s/";
+
+const START_HELP: &str = "\
+Reads ALLSTACKS_STATE_FILE and ALLSTACKS_JOB_START_TIME (on GitHub, RUNNER_TEMP for the default
+file).
+
+Examples:
+  allstacks-cd start && ./deploy.sh; allstacks-cd report --status \"$?\"
+  allstacks-cd start --job-start-time 2026-05-01T10:00:00Z";
+
+const FLUSH_HELP: &str = "\
+Reads ALLSTACKS_URL, ALLSTACKS_COMPANY_ID and ALLSTACKS_TOKEN (saved reports are sent only to the
+endpoint configured now, unless --adopt), ALLSTACKS_OUTBOX (default
+$XDG_STATE_HOME/allstacks-cd/outbox).
+
+Examples:
+  allstacks-cd flush --dry-run
+  allstacks-cd flush --output json
+  allstacks-cd flush --adopt";
+
+const BACKFILL_HELP: &str = "\
+Reads ALLSTACKS_URL, ALLSTACKS_COMPANY_ID, ALLSTACKS_TOKEN and the ALLSTACKS_* variables named
+above; github-*: GITHUB_TOKEN (a token that can read Actions or Deployments) and GITHUB_API_URL
+(default https://api.github.com); gitlab-*: GITLAB_TOKEN (else CI_JOB_TOKEN) and GITLAB_API_URL
+(else CI_API_V4_URL, else CI_SERVER_URL/api/v4). See docs/backfill.md.
+
+Examples:
+  allstacks-cd backfill github-runs --workflow deploy.yml --since 90d --dry-run
+  allstacks-cd backfill gitlab-deployments --project acme/web --environment production
+  allstacks-cd backfill git-tags --pattern 'v*' --limit 50";
+
+const CHECK_HELP: &str = "\
+Reads what `report` reads: the ALLSTACKS_* variables named above, the CI provider's variables,
+HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE.
+
+Examples:
+  allstacks-cd check
+  allstacks-cd check --status success --service-id 7
+  ALLSTACKS_URL=https://allstacks.example.com ALLSTACKS_COMPANY_ID=42 allstacks-cd check";
+
+#[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub job: JobArgs,
@@ -67,8 +188,9 @@ pub struct RunArgs {
     pub job: JobArgs,
     #[command(flatten)]
     pub conn: ConnArgs,
-    /// The command to run, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// The command to run and its arguments, best after `--`: everything from the first
+    /// argument that is not an option belongs to the command.
+    #[arg(trailing_var_arg = true, required = true, value_name = "CMD")]
     pub command: Vec<OsString>,
 }
 
@@ -90,6 +212,10 @@ pub struct StartArgs {
 pub struct FlushArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
+    /// Also send the reports saved for another endpoint (a URL or company id since corrected)
+    /// to the one configured now, after saying which endpoint each was saved for
+    #[arg(long)]
+    pub adopt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -108,8 +234,9 @@ pub struct BackfillArgs {
     #[arg(long, help_heading = "Delivery")]
     pub dry_run: bool,
     /// `json` prints the counts as one JSON object on stdout [env: ALLSTACKS_OUTPUT]
-    /// [default: text] [possible values: text, json]
-    #[arg(long, value_name = "FORMAT", help_heading = "Delivery")]
+    /// [default: text]
+    #[arg(long, value_name = "FORMAT", help_heading = "Delivery", ignore_case = true,
+          value_parser = output_values())]
     pub output: Option<String>,
 }
 
@@ -177,14 +304,14 @@ pub struct BackfillSelect {
 }
 
 /// The job's fields and how to work them out.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Job")]
 pub struct JobArgs {
     /// ID of the Custom CD service (integer, required) [env: ALLSTACKS_SERVICE_ID]
     #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub service_id: Option<String>,
-    /// success, failed, on hold, cancelled, skipped, an exit code... (see README)
-    /// [env: ALLSTACKS_STATUS] [default: from the CI provider]
+    /// success, failed, on hold, cancelled, skipped, an exit code...; every accepted word is
+    /// listed in docs/settings.md#status [env: ALLSTACKS_STATUS] [default: from the CI provider]
     #[arg(long, value_name = "WORD", allow_negative_numbers = true)]
     pub status: Option<String>,
     /// Job ID [env: ALLSTACKS_JOB_ID] [default: the CI run/pipeline or job id]
@@ -216,8 +343,8 @@ pub struct JobArgs {
     #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
     pub job_duration: Option<String>,
     /// Whether the default job id and start describe this CI job or the whole pipeline
-    /// [env: ALLSTACKS_SCOPE] [default: pipeline] [possible values: job, pipeline]
-    #[arg(long, value_name = "SCOPE")]
+    /// [env: ALLSTACKS_SCOPE] [default: pipeline]
+    #[arg(long, value_name = "SCOPE", ignore_case = true, value_parser = scope_values())]
     pub scope: Option<String>,
     /// Optional field, repeatable; a repeated NAME makes a list. TYPE: string (default),
     /// integer, float, duration, timestamp [env: ALLSTACKS_FIELDS, one per line]
@@ -230,9 +357,8 @@ pub struct JobArgs {
     /// [env: ALLSTACKS_NO_CONTEXT]
     #[arg(long)]
     pub no_context: bool,
-    /// What a cancelled job is reported as: failed, on-hold or skip
-    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
-    #[arg(long, value_name = "AS")]
+    /// What a cancelled job is reported as [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS", ignore_case = true, value_parser = cancelled_as_values())]
     pub cancelled_as: Option<String>,
     /// GitHub `${{ toJSON(needs) }}`: the status of a whole workflow from its jobs' results
     /// [env: ALLSTACKS_NEEDS_JSON]
@@ -242,9 +368,14 @@ pub struct JobArgs {
     #[arg(long, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
     /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
-    /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
+    /// comma-separated; the environment is a `--field environment=`, else --environment, else
+    /// the CI provider's [env: ALLSTACKS_ENVIRONMENTS] [default: every job]
     #[arg(long, value_name = "LIST")]
     pub environments: Option<String>,
+    /// The environment this job deploys to: the `environment` context field, and what
+    /// --environments matches [env: ALLSTACKS_ENVIRONMENT] [default: the CI provider's]
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// GitHub deployment states to report, comma-separated; `inactive` never is
     /// [env: ALLSTACKS_DEPLOYMENT_STATES] [default: success,failure,error]
     #[arg(long, value_name = "LIST")]
@@ -257,7 +388,7 @@ pub struct JobArgs {
 }
 
 /// Where and how to deliver.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 #[command(next_help_heading = "Delivery")]
 pub struct ConnArgs {
     /// Server base URL, e.g. https://allstacks.example.com:8443 [env: ALLSTACKS_URL]
@@ -296,8 +427,8 @@ pub struct ConnArgs {
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
     /// `json` prints a one-line JSON result on stdout [env: ALLSTACKS_OUTPUT]
-    /// [default: text] [possible values: text, json]
-    #[arg(long, value_name = "FORMAT")]
+    /// [default: text]
+    #[arg(long, value_name = "FORMAT", ignore_case = true, value_parser = output_values())]
     pub output: Option<String>,
     #[command(flatten)]
     pub verbosity: Verbosity,
@@ -311,6 +442,30 @@ pub struct Verbosity {
     /// Less output on stderr (-qq: errors only)
     #[arg(short, long, action = ArgAction::Count, global = true, conflicts_with = "verbose")]
     pub quiet: u8,
+}
+
+/// The words of `--scope`, checked by clap so that a typo is a usage error (exit 2), like an
+/// unknown flag; `settings` reads the value (and the variable, which clap does not see).
+fn scope_values() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("job"),
+        PossibleValue::new("pipeline").aliases(["run", "workflow"]),
+    ])
+}
+
+/// The words of `--output` (see [`scope_values`]).
+fn output_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(["text", "json"])
+}
+
+/// The words of `--cancelled-as`, with the spellings `status::CancelledAs::parse` reads (see
+/// [`scope_values`]).
+fn cancelled_as_values() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("failed").aliases(["fail", "failure"]),
+        PossibleValue::new("on-hold").aliases(["on_hold", "onhold", "on hold", "hold"]),
+        PossibleValue::new("skip").aliases(["skipped"]),
+    ])
 }
 
 impl Verbosity {
@@ -370,9 +525,8 @@ pub struct RecordJobArgs {
     /// Do not add the context fields (branch, pipeline_url, ...) [env: ALLSTACKS_NO_CONTEXT]
     #[arg(long)]
     pub no_context: bool,
-    /// What a cancelled job is reported as: failed, on-hold or skip
-    /// [env: ALLSTACKS_CANCELLED_AS] [default: failed]
-    #[arg(long, value_name = "AS")]
+    /// What a cancelled job is reported as [env: ALLSTACKS_CANCELLED_AS] [default: failed]
+    #[arg(long, value_name = "AS", ignore_case = true, value_parser = cancelled_as_values())]
     pub cancelled_as: Option<String>,
     /// Report only jobs whose environment matches one of these names or globs (`*`, any case),
     /// comma-separated [env: ALLSTACKS_ENVIRONMENTS] [default: every job]

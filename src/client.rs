@@ -111,6 +111,17 @@ pub fn redact_userinfo(text: &str) -> String {
     }
 }
 
+/// The host (IPv6 without brackets) and port of `url`, the scheme's default port when none is
+/// given (`check` resolves and connects to them).
+pub fn host_and_port(url: &str) -> Option<(String, u16)> {
+    let url = reqwest::Url::parse(url).ok()?;
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Some((host.to_string(), url.port_or_known_default()?))
+}
+
 /// Whether requests to `url` must bypass any proxy: a proxy cannot reach this machine's
 /// loopback for us, and a plain-HTTP request would hand the token to the proxy in clear.
 fn bypasses_proxy(url: &reqwest::Url) -> bool {
@@ -242,6 +253,23 @@ impl Sender {
             retries: opts.retries,
             timeout: opts.timeout,
         })
+    }
+
+    /// One GET of `url`, without the token and without retries (`check`: does the server
+    /// answer there?). Any HTTP answer is `Ok`: its status and, for a redirect, where to.
+    pub fn probe(&self, url: &str, timeout: Duration) -> Result<(u16, Option<String>), Failure> {
+        match self.client.get(url).timeout(timeout).send() {
+            Ok(resp) => {
+                let to = resp.headers().get(reqwest::header::LOCATION);
+                let to = to.and_then(|v| v.to_str().ok()).map(redact_userinfo);
+                Ok((resp.status().as_u16(), to))
+            }
+            Err(e) => match transport_failure(&e, error_chain(&e)) {
+                Attempt::Final(_, Err(f)) => Err(f),
+                Attempt::Transient { why, .. } => Err(Failure::GaveUp(why)),
+                Attempt::Final(_, Ok(_)) => Err(Failure::GaveUp("no answer".into())),
+            },
+        }
     }
 
     /// The deadline `--timeout` gives a delivery that starts now.
@@ -404,12 +432,18 @@ fn transport_failure(e: &reqwest::Error, chain: String) -> Attempt {
             Err(Failure::Tls(format!("TLS failed: {chain}. {advice}"))),
         );
     }
+    // What was tried: the host and port, never the path (it holds the company id) or
+    // credentials.
+    let to = e
+        .url()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_else(|| "the server".into());
     let why = if e.is_timeout() {
-        "timed out".to_string()
+        format!("timed out waiting for {to}")
     } else if e.is_connect() {
-        format!("could not connect ({chain})")
+        format!("could not connect to {to} ({chain})")
     } else {
-        format!("request failed ({chain})")
+        format!("request to {to} failed ({chain})")
     };
     Attempt::Transient {
         status: None,

@@ -4,6 +4,7 @@
 //! the network.
 
 use crate::env::{Env, Sourced};
+use crate::fields::FieldType;
 
 /// The CI systems we recognise, in detection order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,12 +92,41 @@ impl Provider {
     }
 }
 
-/// One automatic context field (`branch`, `pipeline_url`, ...), sent as a `string` optional
-/// field unless the user set the same key.
+/// One automatic context field (`branch`, `pipeline_url`, ...), sent unless the user set the
+/// same key: a `string` with `value`, or, when `typed`, that type and those values (a
+/// `commit_time` timestamp, the `pull_requests` integers).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextField {
     pub key: &'static str,
+    /// The value as text (what globs and [`CiContext::environment`] match).
     pub value: String,
+    /// The type and the values sent, when not one string.
+    pub typed: Option<(FieldType, Vec<i64>)>,
+}
+
+impl ContextField {
+    /// A `string` field.
+    pub fn text(key: &'static str, value: impl Into<String>) -> ContextField {
+        ContextField {
+            key,
+            value: value.into(),
+            typed: None,
+        }
+    }
+}
+
+/// A job of a pipeline that deploys to an environment (GitLab `environment:`), as the pipeline
+/// tells it: under an environment filter, these decide whether, where and how the pipeline
+/// deployed (`resolve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentJob {
+    pub id: u64,
+    pub name: String,
+    pub environment: String,
+    /// The job's status (`success`, `failed`, `manual`, `skipped`, `created`, ...).
+    pub status: String,
+    /// Where the job was read (`webhook builds[]`, `GitLab API deployments`).
+    pub source: String,
 }
 
 /// Everything a provider's variables tell us. Every value carries the variable it came from.
@@ -132,6 +162,18 @@ pub struct CiContext {
     /// The provider's own status word for the job (`success`, `Failed`, an exit code ...),
     /// mapped through [`crate::status`] like `--status`.
     pub status: Option<Sourced<String>>,
+    /// The record's own running time in seconds (GitLab's pipeline `duration`), which beats
+    /// `finished` − start.
+    pub duration: Option<Sourced<i64>>,
+    /// `pipeline_id` is a number each repository counts on its own (`12`, shared by every
+    /// repository's twelfth build): the repository is put in front of it (`acme/web#12`) once
+    /// known.
+    pub pipeline_id_per_repo: bool,
+    /// The same for `job_id`.
+    pub job_id_per_repo: bool,
+    /// A pipeline's jobs that deploy to an environment, when the record lists them: `None` when
+    /// it does not say.
+    pub environment_jobs: Option<Vec<EnvironmentJob>>,
     /// Context fields in the order they should be sent.
     pub context: Vec<ContextField>,
     /// Malformed values that were skipped (shown as warnings, never fatal).
@@ -156,6 +198,10 @@ impl CiContext {
             deployment_state: None,
             not_a_deployment: None,
             status: None,
+            duration: None,
+            pipeline_id_per_repo: false,
+            job_id_per_repo: false,
+            environment_jobs: None,
             context: Vec::new(),
             warnings: Vec::new(),
         }
@@ -166,17 +212,78 @@ impl CiContext {
         if let Some(value) = value {
             let value = value.into();
             if !value.is_empty() && !self.context.iter().any(|c| c.key == key) {
-                self.context.push(ContextField { key, value });
+                self.context.push(ContextField::text(key, value));
             }
         }
     }
 
+    /// Adds a typed context field (`timestamp`, `duration`, `integer`) when it has values.
+    pub fn add_typed(&mut self, key: &'static str, ty: FieldType, values: Vec<i64>) {
+        if values.is_empty() || self.context.iter().any(|c| c.key == key) {
+            return;
+        }
+        let value = values
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        self.context.push(ContextField {
+            key,
+            value,
+            typed: Some((ty, values)),
+        });
+    }
+
+    /// The context field `key`, when there is one.
+    pub fn field(&self, key: &str) -> Option<&ContextField> {
+        self.context.iter().find(|c| c.key == key)
+    }
+
     /// The detected environment (the `environment` context field), for `--environments`.
     pub fn environment(&self) -> Option<&str> {
-        self.context
-            .iter()
-            .find(|c| c.key == "environment")
-            .map(|c| c.value.as_str())
+        self.field("environment").map(|c| c.value.as_str())
+    }
+
+    /// Under an environment filter (`matches`, described as `filter`), a pipeline that lists its
+    /// deploy jobs ([`CiContext::environment_jobs`]) is the deployment its matching job made:
+    /// that job's environment and status (the latest that ran, when several match). `Err` says
+    /// why it did not deploy there (no such job, or one that never ran: `manual`, `skipped`,
+    /// `created`). `None` when the record lists no deploy jobs (the filter applies as usual).
+    pub fn deployed_to(
+        &self,
+        matches: &dyn Fn(&str) -> bool,
+        filter: &str,
+    ) -> Option<Result<CiContext, String>> {
+        let jobs = self.environment_jobs.as_ref()?;
+        let matching: Vec<&EnvironmentJob> =
+            jobs.iter().filter(|j| matches(&j.environment)).collect();
+        let ran = |j: &&&EnvironmentJob| {
+            matches!(
+                j.status.to_ascii_lowercase().as_str(),
+                "success" | "failed" | "canceled"
+            )
+        };
+        let Some(job) = matching.iter().filter(ran).max_by_key(|j| j.id) else {
+            return Some(Err(match matching.first() {
+                None => format!(
+                    "the pipeline ran no job for an environment in {filter}: it did not deploy \
+                     there"
+                ),
+                Some(j) => format!(
+                    "deploy job {:?} to {:?} is {} (from {}): the pipeline did not deploy there",
+                    j.name, j.environment, j.status, j.source
+                ),
+            }));
+        };
+        let mut ctx = self.clone();
+        ctx.environment_jobs = None;
+        ctx.context.retain(|c| c.key != "environment");
+        ctx.add_context("environment", Some(job.environment.as_str()));
+        ctx.status = Some(Sourced::new(
+            job.status.to_ascii_lowercase(),
+            format!("{} job {:?} ({}) status", job.source, job.name, job.id),
+        ));
+        Some(Ok(ctx))
     }
 
     /// Parses a provider time variable; a malformed one becomes a warning and `None`.

@@ -41,7 +41,8 @@ impl Connection {
     }
 }
 
-/// Checks the URL, company id and token of `d`.
+/// Checks the URL, company id and token of `d`. A value that is there but wrong is invalid;
+/// one that is simply not there is missing, whatever else is set (`--dry-run` only warns).
 pub fn check_connection(d: &DeliverySettings) -> Connection {
     let mut conn = Connection {
         url: None,
@@ -52,15 +53,22 @@ pub fn check_connection(d: &DeliverySettings) -> Connection {
     match client::endpoint(d.url.as_ref(), d.company_id.as_ref(), d.allow_http) {
         Ok(url) => conn.url = Some(url),
         Err(e) => {
-            // Is the URL itself bad, or is only the company id missing?
-            let placeholder = Sourced::new("0".to_string(), "placeholder");
-            let company = d.company_id.as_ref().or(Some(&placeholder));
-            let url_is_bad =
-                d.url.is_some() && client::endpoint(d.url.as_ref(), company, d.allow_http).is_err();
-            if url_is_bad || d.company_id.is_some() {
-                conn.invalid.push(e);
-            } else {
+            // Each value given is checked on its own, with a stand-in for the other.
+            let company = Sourced::new("0".to_string(), "placeholder");
+            let base = Sourced::new("https://placeholder.invalid".to_string(), "placeholder");
+            let bad_url = d
+                .url
+                .as_ref()
+                .and_then(|u| client::endpoint(Some(u), Some(&company), d.allow_http).err());
+            let bad_company = d
+                .company_id
+                .as_ref()
+                .and_then(|c| client::endpoint(Some(&base), Some(c), true).err());
+            conn.invalid.extend(bad_url.into_iter().chain(bad_company));
+            if conn.invalid.is_empty() {
                 conn.missing_endpoint = Some(e);
+            } else if d.url.is_none() {
+                conn.missing_endpoint = client::endpoint(None, None, false).err();
             }
         }
     }
@@ -156,7 +164,11 @@ impl Delivery {
                 stop: None,
                 delivered: None,
             };
-            flush_saved(dir, &self.sender, ui, &plan);
+            if let Err(e) = flush_saved(dir, &self.sender, ui, &plan) {
+                ui.warn(&format!(
+                    "saved reports not sent: the outbox is not trusted: {e}"
+                ));
+            }
         }
     }
 
@@ -264,10 +276,37 @@ enum Sent {
 
 /// Sends every saved report for `plan.url` in `dir`, oldest first. Stops at the first failure
 /// that is not about the report itself (server down, token refused, TLS): the rest would fail
-/// the same way.
-pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> FlushStats {
+/// the same way. `Err` when the outbox is not trusted ([`outbox::pending`]): nothing is sent.
+pub fn flush_saved(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+) -> Result<FlushStats, String> {
+    flush_dir(dir, sender, ui, plan, false)
+}
+
+/// `flush --adopt`: like [`flush_saved`], and the reports saved for another endpoint (a URL or
+/// company id since corrected) are sent to `plan.url` too, each after saying where it was saved
+/// for. Never without the user asking: a file planted in a shared outbox names its own URL.
+pub fn flush_adopting(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+) -> Result<FlushStats, String> {
+    flush_dir(dir, sender, ui, plan, true)
+}
+
+fn flush_dir(
+    dir: &Path,
+    sender: &Sender,
+    ui: &Ui,
+    plan: &FlushPlan,
+    adopt: bool,
+) -> Result<FlushStats, String> {
     let mut stats = FlushStats::default();
-    let found = outbox::pending(dir);
+    let found = outbox::pending(dir)?;
     warn_foreign(&found, ui);
     stats.foreign = found.foreign.len();
     let total = found.files.len();
@@ -297,7 +336,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
                 continue;
             }
         };
-        match send_saved(claim, sender, ui, plan) {
+        match send_saved(claim, sender, ui, plan, adopt) {
             Sent::Delivered => stats.delivered += 1,
             Sent::Rejected => stats.rejected += 1,
             Sent::Elsewhere(url) => elsewhere.push((path.clone(), url)),
@@ -311,7 +350,7 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
     for (path, url) in &elsewhere {
         let message = format!(
             "{} was saved for another webhook URL ({}): left in place, never sent with the \
-             token for {}",
+             token for {} (`allstacks-cd flush --adopt` sends it there)",
             path.display(),
             client::redact_userinfo(url),
             plan.url
@@ -322,11 +361,11 @@ pub fn flush_saved(dir: &Path, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Fl
             ui.verbose(&message);
         }
     }
-    stats
+    Ok(stats)
 }
 
 /// Sends one claimed report, and puts the file where its answer says.
-fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent {
+fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool) -> Sent {
     let path = claim.path().to_path_buf();
     let saved = match claim.read() {
         Ok(s) => s,
@@ -337,8 +376,16 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent 
         }
     };
     if saved.url != plan.url {
-        let _ = claim.leave();
-        return Sent::Elsewhere(saved.url);
+        if !adopt {
+            let _ = claim.leave();
+            return Sent::Elsewhere(saved.url);
+        }
+        ui.info(&format!(
+            "{} was saved for {}: sending it to {} (--adopt)",
+            path.display(),
+            client::redact_userinfo(&saved.url),
+            plan.url
+        ));
     }
     let body = serde_json::to_vec(&saved.payload).unwrap_or_default();
     // Each saved report gets a full --timeout unless the plan caps the whole flush.

@@ -308,6 +308,14 @@ pub fn resolve(dir: &Path, spec: &str) -> Option<String> {
     Some(commit.id().to_string())
 }
 
+/// The committer time (epoch seconds) of commit `sha` in the repository containing `dir`; `None`
+/// when there is no repository, the commit is not in it, or the repository is SHA-256.
+pub fn commit_time(dir: &Path, sha: &str) -> Option<i64> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let oid = git2::Oid::from_str(sha.trim()).ok()?;
+    Some(repo.find_commit(oid).ok()?.time().seconds())
+}
+
 /// `owner/name` (or `group/sub/name`) from a remote URL: `https://host/owner/name.git`,
 /// `ssh://git@host:22/owner/name`, `git@host:group/sub/name.git`, `file:///srv/git/name.git`
 /// gives `None` (no owner). Credentials in the URL are ignored, never returned.

@@ -77,13 +77,7 @@ pub fn state_dir(env: &Env) -> Option<PathBuf> {
 /// private. The error names the directory and the fix.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), String> {
     if !dir.exists() {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(dir)
-            .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
+        crate::files::create_private_dir(dir)?;
     }
     check_private_dir(dir)
 }
@@ -465,10 +459,20 @@ pub struct Pending {
 
 /// Saved reports waiting in `dir`, oldest first. Claims older than 15 minutes (by the time in
 /// their name) are released first.
-pub fn pending(dir: &Path) -> Pending {
+///
+/// This is the one function that reads the outbox, so every path that sends saved reports
+/// (`report` before its own job, `flush`, the relay's worker) gets its check: `Err` (naming the
+/// directory and the fix) when `dir` is not ours or others can write to it
+/// ([`check_private_dir`]), and then nothing in it is read: a report planted there must not be
+/// sent with the token. A `dir` that does not exist holds nothing.
+pub fn pending(dir: &Path) -> Result<Pending, String> {
     let mut out = Pending::default();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    check_private_dir(dir)?;
     let Ok(entries) = fs::read_dir(dir) else {
-        return out;
+        return Ok(out);
     };
     let now = now_millis();
     for entry in entries.flatten() {
@@ -512,7 +516,7 @@ pub fn pending(dir: &Path) -> Pending {
     }
     out.files.sort();
     out.foreign.sort();
-    out
+    Ok(out)
 }
 
 /// Reads a saved report (at most 1 MiB).
@@ -690,19 +694,22 @@ mod tests {
         let a = save(dir.path(), &saved(1)).unwrap();
         std::thread::sleep(Duration::from_millis(2));
         let b = save(dir.path(), &saved(2)).unwrap();
-        assert_eq!(pending(dir.path()).files, vec![a.clone(), b.clone()]);
+        assert_eq!(
+            pending(dir.path()).unwrap().files,
+            vec![a.clone(), b.clone()]
+        );
         let claim = take(&a);
         assert!(
             Claim::take(&a).unwrap().is_none(),
             "a claimed report cannot be claimed twice"
         );
-        assert_eq!(pending(dir.path()).files, vec![b.clone()]);
+        assert_eq!(pending(dir.path()).unwrap().files, vec![b.clone()]);
         claim.release(Some("still down")).unwrap();
         let again = take(&a);
         assert_eq!(again.read().unwrap().last_error, "still down");
         again.delivered().unwrap();
         let rejected = take(&b).reject("HTTP 400: bad").unwrap();
-        assert!(pending(dir.path()).files.is_empty());
+        assert!(pending(dir.path()).unwrap().files.is_empty());
         let text = fs::read_to_string(rejected).unwrap();
         assert!(text.contains("HTTP 400: bad"));
     }
@@ -714,7 +721,11 @@ mod tests {
         let refs: Vec<&Saved> = reports.iter().collect();
         let paths = save_batch(dir.path(), &refs, &mut Vec::new()).unwrap();
         assert_eq!(paths.len(), 3);
-        assert_eq!(pending(dir.path()).files, paths, "in order, nothing else");
+        assert_eq!(
+            pending(dir.path()).unwrap().files,
+            paths,
+            "in order, nothing else"
+        );
         let saved_at: Vec<i64> = paths.iter().map(|p| read(p).unwrap().saved_at).collect();
         assert_eq!(saved_at, [1, 2, 3]);
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().collect();
@@ -735,7 +746,7 @@ mod tests {
         let ino = fs::metadata(&first).unwrap().ino();
         let spare = take(&first).keep_as_spare().unwrap();
         assert!(
-            pending(dir.path()).files.is_empty(),
+            pending(dir.path()).unwrap().files.is_empty(),
             "a spare is not a report"
         );
         // A spare that is also a report's file (a crash between link and unlink) is not used.
@@ -793,12 +804,12 @@ mod tests {
             .path()
             .join(format!(".{name}{CLAIM_MARK}{old}-{}", random_hex()));
         fs::rename(&a, &claimed).unwrap();
-        assert_eq!(pending(dir.path()).files, vec![a.clone()]);
+        assert_eq!(pending(dir.path()).unwrap().files, vec![a.clone()]);
         assert!(a.is_file(), "released under its original name");
         let again = take(&a);
         assert_eq!(again.read().unwrap().saved_at, 1);
         // A fresh claim is left alone.
-        assert!(pending(dir.path()).files.is_empty());
+        assert!(pending(dir.path()).unwrap().files.is_empty());
     }
 
     #[test]
@@ -815,7 +826,7 @@ mod tests {
             .unwrap()
             .set_modified(long_ago)
             .unwrap();
-        assert!(pending(dir.path()).files.is_empty());
+        assert!(pending(dir.path()).unwrap().files.is_empty());
         assert!(claim.claimed_path().is_file(), "still claimed");
     }
 
@@ -838,7 +849,7 @@ mod tests {
             .unwrap()
             .set_modified(long_ago)
             .unwrap();
-        assert_eq!(pending(dir.path()).files, vec![path]);
+        assert_eq!(pending(dir.path()).unwrap().files, vec![path]);
         assert!(!old.exists(), "a stale temp file is removed");
         assert!(
             fresh.exists(),
@@ -864,6 +875,15 @@ mod tests {
         assert!(
             err.contains(&format!("chmod 700 {}", outbox.display())),
             "{err}"
+        );
+        // Nothing in it is read either: the one reader checks it first.
+        let err = pending(&outbox).unwrap_err();
+        assert!(err.contains("writable by group or others"), "{err}");
+        assert!(
+            pending(&dir.path().join("missing"))
+                .unwrap()
+                .files
+                .is_empty()
         );
     }
 

@@ -76,6 +76,34 @@ pub fn plan_record(
     plan(s, &inputs, warnings)
 }
 
+impl Inputs<'_> {
+    /// The same inputs for another context.
+    fn with_ci<'b>(&'b self, ci: &'b CiContext) -> Inputs<'b> {
+        Inputs {
+            ci,
+            git: self.git,
+            api_start: self.api_start,
+            state_start: self.state_start.clone(),
+            wrapped: self.wrapped.clone(),
+            now: self.now,
+            cwd: self.cwd,
+            os_user: self.os_user.clone(),
+            start_now: self.start_now,
+        }
+    }
+}
+
+/// `--environments` on a record that lists its deploy jobs ([`CiContext::deployed_to`]).
+fn narrow(s: &JobSettings, ci: &CiContext) -> Option<Result<CiContext, String>> {
+    if s.environments.is_empty() {
+        return None;
+    }
+    let filter = format!("--environments ({})", s.environments.join(","));
+    let matches = |e: &str| crate::glob::any(&s.environments, e);
+    ci.deployed_to(&matches, &filter)
+        .map(|r| r.map_err(|why| format!("{why}: nothing is sent")))
+}
+
 /// What `run` knows about the command it wrapped.
 #[derive(Debug, Clone)]
 pub struct Wrapped {
@@ -92,6 +120,18 @@ pub fn plan(
     warnings: &mut Vec<String>,
 ) -> Result<Plan, Vec<String>> {
     warnings.extend(inputs.ci.warnings.iter().cloned());
+    // A pipeline that lists its deploy jobs is, under an environment filter, the deployment
+    // of its matching job (or none).
+    let narrowed;
+    let inputs = match narrow(s, inputs.ci) {
+        Some(Err(reason)) => return Ok(Plan::Skip { reason }),
+        Some(Ok(ci)) => {
+            narrowed = ci;
+            inputs.with_ci(&narrowed)
+        }
+        None => inputs.with_ci(inputs.ci),
+    };
+    let inputs = &inputs;
     let git_cell = std::cell::OnceCell::new();
     let git = || git_cell.get_or_init(|| (inputs.git)());
     let planned = plan_with(s, inputs, &git, warnings);
@@ -125,15 +165,16 @@ fn plan_with<'g>(
     let commit = resolve_commit(s, inputs, git);
     let start = resolve_start(s, inputs, warnings);
     let duration = resolve_duration(s, inputs, start.as_ref(), warnings);
+    let repo_name = s
+        .repo_name
+        .clone()
+        .or_else(|| ci.repo_name.clone())
+        .or_else(|| git().repo_name.clone());
     let draft = Draft {
-        job_id: resolve_job_id(s, ci, commit.as_ref(), start.as_ref()),
+        job_id: resolve_job_id(s, ci, repo_name.as_ref(), commit.as_ref(), start.as_ref()),
         status,
         repo_id: s.repo_id.clone().or_else(|| ci.repo_id.clone()),
-        repo_name: s
-            .repo_name
-            .clone()
-            .or_else(|| ci.repo_name.clone())
-            .or_else(|| git().repo_name.clone()),
+        repo_name,
         triggered_by: resolve_triggered_by(s, inputs, git),
         service_id: resolve_service_id(s),
         commit_sha: commit,
@@ -182,15 +223,33 @@ fn not_reported(s: &JobSettings, ci: &CiContext) -> Option<String> {
         return None;
     }
     let list = s.environments.join(",");
-    match ci.environment() {
+    match environment(s, ci) {
         None => Some(format!(
             "no environment was detected, and --environments ({list}) reports only jobs that \
-             deploy to one of those: nothing is sent"
+             deploy to one of those (a script can say it with --environment or --field \
+             environment=): nothing is sent"
         )),
-        Some(e) if !crate::glob::any(&s.environments, e) => Some(format!(
-            "environment {e:?} is not one of --environments ({list}): nothing is sent"
-        )),
+        Some((e, source)) if !crate::glob::any(&s.environments, &e) => {
+            let from = source.map_or(String::new(), |s| format!(" (from {s})"));
+            Some(format!(
+                "environment {e:?}{from} is not one of --environments ({list}): nothing is sent"
+            ))
+        }
         Some(_) => None,
+    }
+}
+
+/// The environment `--environments` matches: the user's `environment` field (its first value),
+/// else `--environment`, else the CI provider's or the event's (whose source goes unsaid).
+fn environment(s: &JobSettings, ci: &CiContext) -> Option<(String, Option<String>)> {
+    let user = user_fields(s).ok().and_then(|fields| {
+        let f = fields.into_iter().find(|f| f.key == "environment")?;
+        let value = f.values.first()?.as_str()?.to_string();
+        Some(Sourced::new(value, f.source))
+    });
+    match user.or_else(|| s.environment.clone()) {
+        Some(given) => Some((given.value, Some(given.source))),
+        None => ci.environment().map(|e| (e.to_string(), None)),
     }
 }
 
@@ -376,6 +435,10 @@ fn resolve_duration(
         ));
     }
     let st = start?.as_ref().ok()?;
+    // The record's own running time (GitLab's, which leaves out the time queued).
+    if let Some(d) = &inputs.ci.duration {
+        return Some(Ok(d.clone()));
+    }
     let (end, what, after) = match &inputs.ci.finished {
         Some(f) => (
             f.value,
@@ -397,29 +460,44 @@ fn resolve_duration(
     Some(Ok(Sourced::new((end - st.value).max(0), what)))
 }
 
-/// The flag, else the provider's id for the scope, else `{first 12 of sha}-{start}`.
+/// The flag, else the provider's id for the scope (a number each repository counts on its own
+/// as `{repo_name}#{number}`), else `{first 12 of sha}-{start}`.
 fn resolve_job_id(
     s: &JobSettings,
     ci: &CiContext,
+    repo_name: Option<&Sourced<String>>,
     commit: Option<&Result<Sourced<String>, String>>,
     start: Option<&Result<Sourced<i64>, String>>,
 ) -> Input<String> {
-    let found = s
-        .job_id
-        .clone()
-        .or_else(|| match s.scope {
-            Scope::Pipeline => ci.pipeline_id.clone(),
-            Scope::Job => ci.job_id.clone().or_else(|| ci.pipeline_id.clone()),
-        })
-        .or_else(|| {
-            let sha = commit?.as_ref().ok()?;
-            let st = start?.as_ref().ok()?;
-            let short = sha.value.get(..12)?;
-            Some(Sourced::new(
-                format!("{short}-{}", st.value),
-                "commit_sha, job_start_time",
-            ))
-        });
+    let pipeline = || {
+        ci.pipeline_id
+            .clone()
+            .map(|id| (id, ci.pipeline_id_per_repo))
+    };
+    let provider = match s.scope {
+        Scope::Pipeline => pipeline(),
+        Scope::Job => ci
+            .job_id
+            .clone()
+            .map(|id| (id, ci.job_id_per_repo))
+            .or_else(pipeline),
+    };
+    let provider = provider.map(|(id, per_repo)| match repo_name {
+        Some(repo) if per_repo => Sourced::new(
+            format!("{}#{}", repo.value.trim(), id.value),
+            format!("{}, {}", repo.source, id.source),
+        ),
+        _ => id,
+    });
+    let found = s.job_id.clone().or(provider).or_else(|| {
+        let sha = commit?.as_ref().ok()?;
+        let st = start?.as_ref().ok()?;
+        let short = sha.value.get(..12)?;
+        Some(Sourced::new(
+            format!("{short}-{}", st.value),
+            "commit_sha, job_start_time",
+        ))
+    });
     found.map(Ok)
 }
 
@@ -433,7 +511,7 @@ fn optional_fields(
     let context = if s.no_context {
         Vec::new()
     } else {
-        context_fields(ci)
+        context_fields(s, ci)
     };
     Ok(merge_context(user, context, warnings))
 }
@@ -449,15 +527,22 @@ fn user_fields(s: &JobSettings) -> Result<Vec<OptionalField>, String> {
     Ok(all)
 }
 
-fn context_fields(ci: &CiContext) -> Vec<ContextField> {
+/// The provider's context fields; `--environment` replaces its `environment`.
+fn context_fields(s: &JobSettings, ci: &CiContext) -> Vec<ContextField> {
     let mut out = Vec::new();
     if ci.provider != Provider::Local {
-        out.push(ContextField {
-            key: "ci_provider",
-            value: ci.provider.id().to_string(),
-        });
+        out.push(ContextField::text("ci_provider", ci.provider.id()));
     }
-    out.extend(ci.context.iter().cloned());
+    let given = s.environment.as_ref();
+    out.extend(
+        ci.context
+            .iter()
+            .filter(|c| given.is_none() || c.key != "environment")
+            .cloned(),
+    );
+    if let Some(e) = given {
+        out.push(ContextField::text("environment", e.value.clone()));
+    }
     out
 }
 
@@ -483,10 +568,22 @@ fn merge_context(
             dropped.push(c.key);
             continue;
         }
+        let (ty, values) = match c.typed {
+            // At most MAX_VALUES values in one field (a run with many pull requests).
+            Some((ty, values)) => (
+                ty,
+                values
+                    .into_iter()
+                    .take(fields::MAX_VALUES)
+                    .map(serde_json::Value::from)
+                    .collect(),
+            ),
+            None => (FieldType::String, vec![serde_json::Value::from(c.value)]),
+        };
         user.push(OptionalField {
             key: c.key.to_string(),
-            ty: FieldType::String,
-            values: vec![serde_json::Value::from(c.value)],
+            ty,
+            values,
             source: "CI context".into(),
         });
     }
@@ -525,7 +622,7 @@ mod tests {
             updated_at: Some("2026-05-01T10:05:00Z".into()),
             ..WorkflowRun::default()
         };
-        workflow_run(&repo, &run, "webhook")
+        workflow_run(&repo, &run, None, "webhook")
     }
 
     #[test]
@@ -556,5 +653,33 @@ mod tests {
                 "{errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_number_counted_per_repository_goes_after_the_repository() {
+        let mut ci = CiContext::new(Provider::Drone);
+        ci.pipeline_id = Some(Sourced::new("12".into(), "DRONE_BUILD_NUMBER"));
+        ci.pipeline_id_per_repo = true;
+        let repo = Sourced::new("acme/web".to_string(), "DRONE_REPO");
+        let id = |s: &JobSettings, repo: Option<&Sourced<String>>| {
+            resolve_job_id(s, &ci, repo, None, None).unwrap().unwrap()
+        };
+        let global = CiContext {
+            pipeline_id_per_repo: false,
+            ..ci.clone()
+        };
+        let got = id(&settings(), Some(&repo));
+        assert_eq!(
+            (got.value.as_str(), got.source.as_str()),
+            ("acme/web#12", "DRONE_REPO, DRONE_BUILD_NUMBER")
+        );
+        assert_eq!(id(&settings(), None).value, "12", "no repository known");
+        let given = JobSettings {
+            job_id: Some(Sourced::new("release-12".into(), "--job-id")),
+            ..settings()
+        };
+        assert_eq!(id(&given, Some(&repo)).value, "release-12");
+        let got = resolve_job_id(&settings(), &global, Some(&repo), None, None);
+        assert_eq!(got.unwrap().unwrap().value, "12", "a global id");
     }
 }

@@ -44,6 +44,8 @@ pub struct JobSettings {
     pub state_file: Option<PathBuf>,
     /// `--environments`: name globs; empty means every job.
     pub environments: Vec<String>,
+    /// `--environment`: the environment this job deploys to, above the CI provider's.
+    pub environment: Option<Sourced<String>>,
     /// `--deployment-states`, lower case.
     pub deployment_states: Vec<String>,
     /// `--default-status`: below every other status source.
@@ -125,6 +127,7 @@ struct Vars {
     state_file: Option<String>,
     output: Option<String>,
     environments: Option<String>,
+    environment: Option<String>,
     deployment_states: Option<String>,
     default_status: Option<String>,
 }
@@ -219,6 +222,7 @@ pub fn job(args: JobArgs, env: &Env, errors: &mut Vec<String>) -> JobSettings {
         environments: pick(args.environments, "--environments", vars.environments)
             .map(|l| crate::glob::list(&l.value))
             .unwrap_or_default(),
+        environment: pick(args.environment, "--environment", vars.environment),
         deployment_states: deployment_states(
             pick(
                 args.deployment_states,
@@ -464,7 +468,7 @@ pub fn delivery(args: ConnArgs, env: &Env, errors: &mut Vec<String>) -> Delivery
         }
     }
     if let Some(o) = pick(args.output, "--output", vars.output) {
-        match o.value.trim() {
+        match o.value.trim().to_ascii_lowercase().as_str() {
             "json" => out.output_json = true,
             "text" => {}
             other => errors.push(format!(

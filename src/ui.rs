@@ -184,7 +184,7 @@ impl Ui {
         }
     }
 
-    /// A command's closing line (`backfill: found ...`), without a prefix: shown unless `-qq`.
+    /// A command's closing line (`allstacks-cd: backfill: found ...`), as given: shown unless `-qq`.
     pub fn result(&self, msg: &str) {
         if self.level >= -1 {
             self.plain_line(msg);

@@ -62,6 +62,7 @@ pub struct Runs {
     repo: Repository,
     filter: Filter,
     next: Option<String>,
+    paging: api::Paging,
     first: bool,
 }
 
@@ -79,6 +80,7 @@ impl Runs {
             repo,
             filter: Filter::of(o),
             next: Some(next),
+            paging: api::Paging::default(),
             first: true,
         })
     }
@@ -100,12 +102,16 @@ impl Source for Runs {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (RunsPage, _) = self.client.get_json(&url, ctl)?;
         let unfiltered = !self.filter.window.is_bounded();
         if std::mem::take(&mut self.first) && unfiltered {
             if let Some(total) = page.total_count {
                 ctl.progress.set_total(total);
             }
+        }
+        if let Some(total) = page.total_count {
+            self.paging.total(total, page.workflow_runs.len());
         }
         self.next = api::next_page(&answer, &url);
         let mut out = Page {
@@ -123,7 +129,7 @@ impl Source for Runs {
                 Place::In => {}
             }
             let what = format!("run {}-{}", run.id, run.run_attempt.unwrap_or(1));
-            let ctx = map::workflow_run(&self.repo, &run, ORIGIN);
+            let ctx = map::workflow_run(&self.repo, &run, None, ORIGIN);
             out.items.push(Item::Record {
                 ctx: Box::new(ctx),
                 what,
@@ -140,6 +146,7 @@ pub struct Deployments {
     name: String,
     filter: Filter,
     next: Option<String>,
+    paging: api::Paging,
 }
 
 impl Deployments {
@@ -157,6 +164,7 @@ impl Deployments {
             name,
             filter: Filter::of(o),
             next: Some(next),
+            paging: api::Paging::default(),
         })
     }
 
@@ -183,7 +191,7 @@ impl Deployments {
         let what = format!("deployment {}", d.id);
         match self.latest_status(d.id, ctl)? {
             Some(status) => Ok(Item::Record {
-                ctx: Box::new(map::deployment(&self.repo, &d, &status, ORIGIN)),
+                ctx: Box::new(map::deployment(&self.repo, &d, &status, None, ORIGIN)),
                 what,
             }),
             None => Ok(Item::Unusable {
@@ -199,6 +207,7 @@ impl Source for Deployments {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (Vec<Deployment>, _) = self.client.get_json(&url, ctl)?;
         self.next = api::next_page(&answer, &url);
         let mut out = Page {

@@ -3,11 +3,14 @@
 //! reports and `serve` share. Listings are read newest first (`order_by=id&sort=desc`) and
 //! filtered here; paging stops at the first record created before `--since`.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
 use crate::api::{self, ApiError, Client, encode};
+use crate::context::EnvironmentJob;
 use crate::events::gitlab::{self as map, Deployment, Pipeline};
 
 const ORIGIN: &str = "GitLab API";
@@ -35,6 +38,7 @@ struct Environment {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 struct PipelineRef {
+    id: Option<u64>,
     web_url: Option<String>,
 }
 
@@ -42,6 +46,9 @@ struct PipelineRef {
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Deployable {
     id: u64,
+    name: Option<String>,
+    status: Option<String>,
+    created_at: Option<String>,
     started_at: Option<String>,
     finished_at: Option<String>,
     duration: Option<f64>,
@@ -74,6 +81,9 @@ struct ApiPipeline {
     source: Option<String>,
     created_at: Option<String>,
     updated_at: Option<String>,
+    started_at: Option<String>,
+    duration: Option<f64>,
+    queued_duration: Option<f64>,
     web_url: Option<String>,
     name: Option<String>,
     tag: Option<bool>,
@@ -85,6 +95,7 @@ struct Listing {
     client: Client,
     project: Project,
     next: Option<String>,
+    paging: api::Paging,
     window: Window,
     first: bool,
 }
@@ -112,6 +123,7 @@ impl Listing {
             client,
             project,
             next: Some(next),
+            paging: api::Paging::default(),
             window: Window {
                 since: o.since,
                 until: o.until,
@@ -129,14 +141,41 @@ impl Listing {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
+        self.paging.visit(&url)?;
         let (page, answer): (Vec<T>, _) = self.client.get_json(&url, ctl)?;
+        let total = answer.header("x-total").and_then(|t| t.parse().ok());
+        if let Some(total) = total {
+            self.paging.total(total, page.len());
+        }
         self.next = api::next_page(&answer, &url);
         if std::mem::take(&mut self.first) && !self.window.is_bounded() {
-            if let Some(total) = answer.header("x-total").and_then(|t| t.parse().ok()) {
+            if let Some(total) = total {
                 ctl.progress.set_total(total);
             }
         }
         Ok(Some(page))
+    }
+
+    /// Every page of another listing of the project (`path`, with its query), through the same
+    /// paging; the listing's own place is kept.
+    fn read_all<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        ctl: &Control,
+        mut each: impl FnMut(T),
+    ) -> Result<(), ApiError> {
+        let url = format!("{}/projects/{}/{path}", self.client.base(), self.project.id);
+        let next = self.next.replace(url);
+        let first = std::mem::take(&mut self.first);
+        let paging = std::mem::take(&mut self.paging);
+        let read = (|| {
+            while let Some(page) = self.page::<T>(ctl)? {
+                page.into_iter().for_each(&mut each);
+            }
+            Ok(())
+        })();
+        (self.next, self.first, self.paging) = (next, first, paging);
+        read
     }
 }
 
@@ -186,6 +225,8 @@ impl Deployments {
         });
         let record = Deployment {
             deployable_id: job.id,
+            deployment_id: Some(d.id),
+            created_at: job.created_at,
             sha: d.sha,
             project_path: self.listing.project.path_with_namespace.clone(),
             project_id: Some(self.listing.project.id),
@@ -246,15 +287,33 @@ impl Source for Deployments {
 }
 
 /// The project's finished pipelines. The listing shows no user, so each pipeline not in the
-/// ledger yet is read once more for it (`GET /pipelines/{id}`).
+/// ledger yet is read once more for it (`GET /pipelines/{id}`). Under an environment filter,
+/// the project's deployments say which pipelines deployed where (GitLab's jobs API gives no
+/// environment).
 pub struct Pipelines {
     listing: Listing,
+    /// Per pipeline, its deploy jobs to an environment of the filter; `None` without a filter.
+    deploy_jobs: Option<HashMap<u64, Vec<EnvironmentJob>>>,
 }
 
 impl Pipelines {
-    pub fn new(client: Client, o: &Options, ctl: &Control) -> Result<Pipelines, ApiError> {
-        let listing = Listing::new(client, o, "pipelines?scope=finished&", ctl)?;
-        Ok(Pipelines { listing })
+    /// `environments`: the `--environments` filter (names or globs), empty for none.
+    pub fn new(
+        client: Client,
+        o: &Options,
+        environments: &[String],
+        ctl: &Control,
+    ) -> Result<Pipelines, ApiError> {
+        let mut listing = Listing::new(client, o, "pipelines?scope=finished&", ctl)?;
+        let deploy_jobs = if environments.is_empty() {
+            None
+        } else {
+            Some(deploy_jobs(&mut listing, o, environments, ctl)?)
+        };
+        Ok(Pipelines {
+            listing,
+            deploy_jobs,
+        })
     }
 
     fn item(&mut self, listed: ApiPipeline, ctl: &Control) -> Result<Item, ApiError> {
@@ -275,8 +334,11 @@ impl Pipelines {
             project_id: Some(self.listing.project.id),
             status: p.status.or(listed.status),
             created_at: p.created_at.or(listed.created_at),
+            started_at: p.started_at,
             // The template reports a pipeline from its last job: its end is the last update.
             finished_at: p.updated_at.or(listed.updated_at),
+            duration: p.duration,
+            queued_duration: p.queued_duration,
             user_email: email(p.user.as_ref()),
             username: username(p.user.as_ref()),
             web_url: p.web_url.or(listed.web_url),
@@ -286,6 +348,12 @@ impl Pipelines {
                 .filter(|_| p.tag.or(listed.tag) != Some(true)),
             source: p.source.or(listed.source),
             name: p.name.or(listed.name),
+            commit_timestamp: None,
+            merge_request_iid: None,
+            environment_jobs: self
+                .deploy_jobs
+                .as_ref()
+                .map(|jobs| jobs.get(&p.id).cloned().unwrap_or_default()),
         };
         Ok(Item::Record {
             ctx: Box::new(map::pipeline(&record, ORIGIN)),
@@ -316,4 +384,41 @@ impl Source for Pipelines {
         }
         Ok(Some(out))
     }
+}
+
+/// The deploying jobs of the project's deployments to an environment of `environments`, by
+/// pipeline (`deployable.pipeline.id`), each with its job's status. Deployments updated before
+/// `--since` cannot belong to a pipeline created after it, so they are not read.
+fn deploy_jobs(
+    listing: &mut Listing,
+    o: &Options,
+    environments: &[String],
+    ctl: &Control,
+) -> Result<HashMap<u64, Vec<EnvironmentJob>>, ApiError> {
+    let since = o.since.map_or(String::new(), |t| {
+        format!(
+            "updated_after={}&",
+            encode(&crate::timefmt::format_rfc3339(t))
+        )
+    });
+    let path = format!("deployments?{since}order_by=id&sort=desc&per_page=100");
+    let mut jobs: HashMap<u64, Vec<EnvironmentJob>> = HashMap::new();
+    listing.read_all(&path, ctl, |d: ApiDeployment| {
+        let env = d.environment.and_then(|e| e.name).unwrap_or_default();
+        let Some(job) = d.deployable else { return };
+        let Some(pipeline) = job.pipeline.as_ref().and_then(|p| p.id) else {
+            return;
+        };
+        if env.is_empty() || !crate::glob::any(environments, &env) {
+            return;
+        }
+        jobs.entry(pipeline).or_default().push(EnvironmentJob {
+            id: job.id,
+            name: job.name.unwrap_or_default(),
+            environment: env,
+            status: job.status.unwrap_or_default(),
+            source: format!("{ORIGIN} deployment {}", d.id),
+        });
+    })?;
+    Ok(jobs)
 }

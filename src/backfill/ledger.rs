@@ -17,7 +17,7 @@
 //! counts as already sent.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -52,18 +52,12 @@ impl Ledger {
 
     /// Opens (or creates) the ledger at `path` for `endpoint`, locks it, and reads its ids.
     /// `Err` says why it cannot be used: another backfill holds it, it belongs to another
-    /// endpoint or service, or the file cannot be read or created.
+    /// endpoint or service, it is a symlink or in a directory others can write to
+    /// ([`crate::files::open_private`]), or the file cannot be read or created.
     pub fn open(path: &Path, endpoint: &str) -> Result<Ledger, String> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the directory {}: {e}", dir.display()))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| format!("cannot open the ledger {}: {e}", path.display()))?;
+        // Never through a symlink, created 0600, in a directory others cannot write to.
+        let mut file =
+            crate::files::open_private(path).map_err(|e| format!("cannot use the ledger: {e}"))?;
         lock(&file, path)?;
         let (known, header, torn) = read_ids(&mut file, path)?;
         let head = format!("# endpoint {endpoint}");
@@ -245,7 +239,10 @@ mod tests {
             l.record(&["1-1".into(), "2-1".into()]).expect("record");
         }
         // A crash in the middle of a line.
-        let mut f = OpenOptions::new().append(true).open(&path).expect("f");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("f");
         f.write_all(b"3-").expect("w");
         drop(f);
         let l = Ledger::open(&path, "https://a/x service 7").expect("reopen");

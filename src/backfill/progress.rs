@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::env::Env;
 use crate::ui::Ui;
 
 /// How often a plain progress line is printed when stderr is not a terminal.
@@ -87,6 +88,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     lines: bool,
     dry_run: bool,
+    /// `--limit`: then the bar counts jobs against it, not records against the listing.
+    limit: Option<u64>,
     started: Instant,
     /// Records the source will list, when it says (0: unknown).
     total: AtomicU64,
@@ -96,15 +99,23 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal at the default verbosity (`-v` lines would tear it),
-    /// plain lines otherwise, nothing with `-q`.
-    pub fn new(ui: &Ui, dry_run: bool) -> Arc<Progress> {
+    /// A bar when stderr is a terminal that can draw one (`TERM` set, not `dumb`: indicatif
+    /// draws nothing on the others) at the default verbosity (`-v` lines would tear it), plain
+    /// lines otherwise, nothing with `-q`.
+    pub fn new(ui: &Ui, dry_run: bool, limit: Option<u64>, env: &Env) -> Arc<Progress> {
         use std::io::IsTerminal;
         let shown = ui.level() >= 0;
-        let terminal = std::io::stderr().is_terminal() && !ui.github();
+        let drawable = env.get("TERM").is_some_and(|t| t != "dumb");
+        let terminal = std::io::stderr().is_terminal() && drawable && !ui.github();
         let bar = (shown && terminal && ui.level() == 0).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
-            bar.set_style(style(false));
+            // Every field gets its value before the bar is shown: any change draws a frame.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            let (_, len, unit) = measure(&Snapshot::default(), 0, limit);
+            bar.set_style(style(len.is_some()));
+            bar.set_length(len.unwrap_or(0));
+            bar.set_prefix(unit);
+            bar.set_message(format!("{}, 0 jobs/s", Snapshot::default().line(dry_run)));
+            bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
             bar
         });
         Arc::new(Progress {
@@ -113,6 +124,7 @@ impl Progress {
             lines: shown && bar.is_none(),
             bar,
             dry_run,
+            limit,
             started: Instant::now(),
             total: AtomicU64::new(0),
             done: Mutex::new(false),
@@ -129,7 +141,8 @@ impl Progress {
     pub fn set_total(&self, total: u64) {
         self.total.store(total, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
-            bar.set_length(total);
+            let (_, len, _) = measure(&self.counts.snapshot(), total, self.limit);
+            bar.set_length(len.unwrap_or(total));
             bar.set_style(style(true));
         }
     }
@@ -188,20 +201,22 @@ impl Progress {
 
     fn tick(&self) {
         let s = self.counts.snapshot();
+        let total = self.total.load(Ordering::Relaxed);
+        let (position, len, unit) = measure(&s, total, self.limit);
         if let Some(bar) = &self.bar {
-            bar.set_position(s.examined);
+            if let Some(len) = len {
+                bar.set_length(len);
+            }
+            bar.set_position(position);
             bar.set_message(format!(
                 "{}, {:.0} jobs/s",
                 s.line(self.dry_run),
                 self.rate()
             ));
         } else if self.lines {
-            let total = self.total.load(Ordering::Relaxed);
-            let of = if total > 0 {
-                format!(" ({} of {total} listed)", s.examined)
-            } else {
-                String::new()
-            };
+            let of = len.map_or(String::new(), |len| {
+                format!(" ({position} of {len} {unit})")
+            });
             self.ui.info(&format!(
                 "backfill: {}{of}, {:.0} jobs/s",
                 s.line(self.dry_run),
@@ -223,9 +238,28 @@ impl Progress {
     }
 }
 
+/// What the bar counts: its position, its length when known, and the unit. Records listed
+/// against the listing's total; with `--limit`, jobs sent (or printed) against the limit, or
+/// against the listing when it is shorter: never a length above `--limit`.
+fn measure(s: &Snapshot, total: u64, limit: Option<u64>) -> (u64, Option<u64>, &'static str) {
+    match limit {
+        Some(limit) => {
+            let len = if total > 0 { total.min(limit) } else { limit };
+            let done = s.sent + s.failed + s.printed;
+            (done.min(len), Some(len), "jobs")
+        }
+        // A listing can grow while it is read: the length never falls behind the position.
+        None => (
+            s.examined,
+            (total > 0).then(|| total.max(s.examined)),
+            "listed",
+        ),
+    }
+}
+
 const WITH_TOTAL: &str =
-    "{spinner} {elapsed_precise} [{bar:24}] {pos}/{len} listed, {msg}, ETA {eta}";
-const WITHOUT_TOTAL: &str = "{spinner} {elapsed_precise} {pos} listed, {msg}";
+    "{spinner} {elapsed_precise} [{bar:24}] {pos}/{len} {prefix}, {msg}, ETA {eta}";
+const WITHOUT_TOTAL: &str = "{spinner} {elapsed_precise} {pos} {prefix}, {msg}";
 
 fn style(known_total: bool) -> ProgressStyle {
     let template = if known_total {
@@ -261,5 +295,25 @@ mod tests {
         for template in [WITH_TOTAL, WITHOUT_TOTAL] {
             assert!(ProgressStyle::with_template(template).is_ok(), "{template}");
         }
+    }
+
+    #[test]
+    fn the_bar_never_counts_past_the_limit() {
+        let s = Snapshot {
+            examined: 40,
+            found: 40,
+            sent: 3,
+            failed: 1,
+            ..Snapshot::default()
+        };
+        // 1000 runs listed, --limit 10: 4 of 10 jobs, not 40 of 1000 records.
+        assert_eq!(measure(&s, 1000, Some(10)), (4, Some(10), "jobs"));
+        // A listing shorter than the limit is the length.
+        assert_eq!(measure(&s, 6, Some(10)), (4, Some(6), "jobs"));
+        // The total not known yet: the limit.
+        assert_eq!(measure(&s, 0, Some(10)), (4, Some(10), "jobs"));
+        assert_eq!(measure(&s, 1000, None), (40, Some(1000), "listed"));
+        assert_eq!(measure(&s, 0, None), (40, None, "listed"));
+        assert_eq!(measure(&s, 30, None), (40, Some(40), "listed"));
     }
 }

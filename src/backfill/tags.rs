@@ -20,11 +20,16 @@ pub struct Tags {
 
 impl Tags {
     /// The tags of the repository at `dir` matching `--pattern` in `--since`/`--until`; `Err`
-    /// when there is no repository. Tags that mark no commit are warned about.
+    /// when there is no repository. Tags that mark no commit are warned about and counted as
+    /// found and skipped.
     pub fn new(dir: &Path, o: &Options, ctl: &Control) -> Result<Tags, ApiError> {
         let mut warnings = Vec::new();
         let all = git::tags(dir, &o.pattern, &mut warnings).map_err(ApiError::NotFound)?;
+        // Each is a tag that marks no commit: listed, and skipped (spec/backfill.md).
+        let counts = &ctl.progress.counts;
         for w in warnings {
+            super::Counts::add(&counts.found, 1);
+            super::Counts::add(&counts.skipped, 1);
             ctl.progress.warn(&w);
         }
         let window = Window {

@@ -18,7 +18,12 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.commit_sha = env.sourced("BITBUCKET_COMMIT");
     ctx.repo_name = env.sourced("BITBUCKET_REPO_FULL_NAME");
     ctx.repo_id = env.sourced("BITBUCKET_REPO_UUID");
-    ctx.pipeline_id = env.sourced("BITBUCKET_BUILD_NUMBER");
+    // The build number counts per repository; the pipeline's UUID is Bitbucket's own id.
+    ctx.pipeline_id = env.sourced("BITBUCKET_PIPELINE_UUID");
+    if ctx.pipeline_id.is_none() {
+        ctx.pipeline_id = env.sourced("BITBUCKET_BUILD_NUMBER");
+        ctx.pipeline_id_per_repo = ctx.pipeline_id.is_some();
+    }
     ctx.job_id = env.sourced("BITBUCKET_STEP_UUID");
     ctx.status = vars::exit_code_from(&mut ctx, env, "BITBUCKET_EXIT_CODE");
 
@@ -65,7 +70,10 @@ mod tests {
                 "{9f7c1a2e-3b4d-4c5e-8f90-a1b2c3d4e5f6}",
                 "BITBUCKET_REPO_UUID",
             ),
-            pipeline_id: s("318", "BITBUCKET_BUILD_NUMBER"),
+            pipeline_id: s(
+                "{1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6}",
+                "BITBUCKET_PIPELINE_UUID",
+            ),
             job_id: s(
                 "{b4f5c3a1-2d3e-4f5a-8b9c-0d1e2f3a4b5c}",
                 "BITBUCKET_STEP_UUID",
@@ -118,6 +126,7 @@ mod tests {
                 ),
                 ("branch", "feature/login"),
             ]),
+            pipeline_id_per_repo: true,
             ..CiContext::new(Provider::Bitbucket)
         };
         assert_eq!(got, want);

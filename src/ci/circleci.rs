@@ -29,6 +29,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.triggered_by = env.sourced("CIRCLE_USERNAME");
     ctx.pipeline_id = env.sourced_first(&["CIRCLE_WORKFLOW_ID", "CIRCLE_PIPELINE_ID"]);
     ctx.job_id = env.sourced_first(&["CIRCLE_WORKFLOW_JOB_ID", "CIRCLE_BUILD_NUM"]);
+    // The build number counts per project.
+    ctx.job_id_per_repo = ctx
+        .job_id
+        .as_ref()
+        .is_some_and(|i| i.source == "CIRCLE_BUILD_NUM");
 
     ctx.add_context("job_url", env.get("CIRCLE_BUILD_URL"));
     ctx.add_context("branch", env.get("CIRCLE_BRANCH"));
@@ -79,6 +84,7 @@ mod tests {
                 ),
                 ("branch", "develop"),
             ]),
+            job_id_per_repo: true,
             ..CiContext::new(Provider::CircleCi)
         };
         assert_eq!(got, want);

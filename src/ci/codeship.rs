@@ -33,6 +33,12 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.triggered_by = env.sourced_first(&["CI_COMMITTER_EMAIL", "CI_COMMITTER_USERNAME"]);
     ctx.pipeline_id = env.sourced_first(&["CI_BUILD_NUMBER", "CI_BUILD_ID"]);
     ctx.job_id = ctx.pipeline_id.clone();
+    // The build number counts per project.
+    let number = ctx
+        .pipeline_id
+        .as_ref()
+        .is_some_and(|i| i.source == "CI_BUILD_NUMBER");
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (number, number);
 
     ctx.add_context("pipeline_url", env.get("CI_BUILD_URL"));
     ctx.add_context("branch", env.get("CI_BRANCH"));
@@ -59,6 +65,8 @@ mod tests {
                 ),
                 ("branch", "main"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Codeship)
         };
         assert_eq!(got, want);

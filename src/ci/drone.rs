@@ -24,8 +24,10 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .or_else(|| vars::slug_from_parts(env, "DRONE_REPO_OWNER", "DRONE_REPO_NAME"))
         .or_else(|| vars::slug_from_url(&mut ctx, env, "DRONE_GIT_HTTP_URL"));
     ctx.triggered_by = triggered_by(env);
+    // Build numbers count per repository: `{repo}#{number}` once the repository is known.
     ctx.pipeline_id = env.sourced("DRONE_BUILD_NUMBER");
     ctx.job_id = vars::joined(env, &["DRONE_BUILD_NUMBER", "DRONE_STAGE_NUMBER"]);
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (true, true);
     ctx.pipeline_started = ctx.time_from(env, "DRONE_BUILD_STARTED");
     ctx.job_started = ctx.time_from(env, "DRONE_STAGE_STARTED");
     ctx.status = vars::status_from(
@@ -83,6 +85,8 @@ mod tests {
                 ("workflow", "deploy"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Drone)
         };
         assert_eq!(got, want);
@@ -111,6 +115,8 @@ mod tests {
                 ("workflow", "promote"),
                 ("trigger_event", "promote"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Drone)
         };
         assert_eq!(got, want);
@@ -135,6 +141,8 @@ mod tests {
                 ("branch", "main"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Drone)
         };
         assert_eq!(got, want);
@@ -153,6 +161,8 @@ mod tests {
             pipeline_id: s("91", "DRONE_BUILD_NUMBER"),
             job_id: s("91-1", "DRONE_BUILD_NUMBER, DRONE_STAGE_NUMBER"),
             context: fields(&[("branch", "main"), ("trigger_event", "push")]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Drone)
         };
         assert_eq!(got, want);

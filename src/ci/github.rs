@@ -49,11 +49,11 @@ fn described_job(name: &str, event: &Event, warnings: &mut Vec<String>) -> Optio
             .deployment
             .as_ref()
             .zip(event.deployment_status.as_ref())
-            .map(|(d, s)| record::deployment(&repo, d, s, ORIGIN)),
+            .map(|(d, s)| record::deployment(&repo, d, s, event.sender.as_ref(), ORIGIN)),
         "workflow_run" => event
             .workflow_run
             .as_ref()
-            .map(|run| record::workflow_run(&repo, run, ORIGIN)),
+            .map(|run| record::workflow_run(&repo, run, event.workflow.as_ref(), ORIGIN)),
         _ => return None,
     };
     if found.is_none() {

@@ -33,6 +33,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     // A Jenkins build is a single job, so both scopes get the same id.
     ctx.pipeline_id = env.sourced_first(&["BUILD_TAG", "BUILD_NUMBER"]);
     ctx.job_id = ctx.pipeline_id.clone();
+    let bare = ctx
+        .pipeline_id
+        .as_ref()
+        .is_some_and(|i| i.source == "BUILD_NUMBER");
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (bare, bare);
 
     ctx.add_context("pipeline_url", env.get("BUILD_URL"));
     ctx.add_context("branch", branch(env));

@@ -17,9 +17,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     let mut ctx = CiContext::new(Provider::TeamCity);
     ctx.commit_sha = env.sourced("BUILD_VCS_NUMBER");
     // The build number counts per build configuration (and can be customised); it is what
-    // TeamCity shows, and a TeamCity build is a single job, so both scopes share it.
+    // TeamCity shows, and a TeamCity build is a single job, so both scopes share it, after the
+    // repository (`{repo}#{number}`).
     ctx.pipeline_id = env.sourced("BUILD_NUMBER");
     ctx.job_id = ctx.pipeline_id.clone();
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (true, true);
 
     // TeamCity itself shows a configuration as "Project / Configuration".
     let workflow = match (
@@ -48,6 +50,8 @@ mod tests {
             pipeline_id: s("318", "BUILD_NUMBER"),
             job_id: s("318", "BUILD_NUMBER"),
             context: fields(&[("workflow", "Web / Deploy to production")]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::TeamCity)
         };
         assert_eq!(got, want);

@@ -49,10 +49,7 @@ pub(super) fn t(value: i64, source: &str) -> Option<Sourced<i64>> {
 pub(super) fn fields(pairs: &[(&'static str, &str)]) -> Vec<ContextField> {
     pairs
         .iter()
-        .map(|(key, value)| ContextField {
-            key,
-            value: value.to_string(),
-        })
+        .map(|(key, value)| ContextField::text(key, *value))
         .collect()
 }
 

@@ -22,9 +22,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .or_else(|| vars::slug_from_url(&mut ctx, env, "VELA_REPO_CLONE"));
     ctx.triggered_by = triggered_by(env);
     // The build number counts per repository, and the repository is part of the link; the
-    // number is what Vela shows. A Vela build runs its steps in one place: both scopes.
+    // number is what Vela shows, after the repository (`{repo}#{number}`). A Vela build runs
+    // its steps in one place: both scopes.
     ctx.pipeline_id = env.sourced("VELA_BUILD_NUMBER");
     ctx.job_id = ctx.pipeline_id.clone();
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (true, true);
     // Started, else created (a build waiting for approval has no start yet).
     ctx.pipeline_started = match env.get("VELA_BUILD_STARTED") {
         Some(_) => ctx.time_from(env, "VELA_BUILD_STARTED"),
@@ -91,6 +93,8 @@ mod tests {
                 ("branch", "main"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Vela)
         };
         assert_eq!(got, want);
@@ -118,6 +122,8 @@ mod tests {
                 ("environment", "production"),
                 ("trigger_event", "deployment"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Vela)
         };
         assert_eq!(got, want);

@@ -22,8 +22,10 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .or_else(|| vars::slug_from_url(&mut ctx, env, "CI_REPO_CLONE_URL"));
     ctx.repo_id = env.sourced("CI_REPO_REMOTE_ID");
     ctx.triggered_by = triggered_by(env);
+    // Pipeline numbers count per repository: `{repo}#{number}` once the repository is known.
     ctx.pipeline_id = env.sourced("CI_PIPELINE_NUMBER");
     ctx.job_id = vars::joined(env, &["CI_PIPELINE_NUMBER", "CI_WORKFLOW_NAME"]);
+    (ctx.pipeline_id_per_repo, ctx.job_id_per_repo) = (true, true);
     ctx.pipeline_started = ctx.time_from(env, "CI_PIPELINE_STARTED");
     ctx.job_started = ctx.time_from(env, "CI_STEP_STARTED");
     ctx.status = vars::status_from(
@@ -90,6 +92,8 @@ mod tests {
                 ("workflow", "deploy"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Woodpecker)
         };
         assert_eq!(got, want);
@@ -116,6 +120,8 @@ mod tests {
                 ("workflow", "release"),
                 ("trigger_event", "deployment"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Woodpecker)
         };
         assert_eq!(got, want);
@@ -135,6 +141,8 @@ mod tests {
                 ("workflow", "deploy"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Woodpecker)
         };
         assert_eq!(got, want);
@@ -154,6 +162,8 @@ mod tests {
                 ("workflow", "deploy"),
                 ("trigger_event", "push"),
             ]),
+            pipeline_id_per_repo: true,
+            job_id_per_repo: true,
             ..CiContext::new(Provider::Woodpecker)
         };
         assert_eq!(got, want);

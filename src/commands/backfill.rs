@@ -65,9 +65,9 @@ pub fn backfill(args: BackfillArgs, env: &Env, cwd: &Path) -> i32 {
         Ok(ledger) => ledger,
         Err(e) => return invalid(&ui, &[e]),
     };
-    let progress = Progress::new(&ui, d.dry_run);
+    let progress = Progress::new(&ui, d.dry_run, opts.limit, env);
     let ctl = Arc::new(Control::new(progress, ledger));
-    let source = match open(source, client, &opts, cwd, &ctl) {
+    let source = match open(source, client, &opts, &js.environments, cwd, &ctl) {
         Ok(source) => source,
         Err(e) => return finish(&ctl, &d, Err(e)),
     };
@@ -114,6 +114,8 @@ fn shared_only(js: &mut JobSettings) -> Vec<String> {
             ));
         }
     }
+    // Here ALLSTACKS_ENVIRONMENT is the `--environment` filter of the records, not a job's.
+    js.environment = None;
     js.state_file = None;
     js.scope = Scope::Pipeline;
     notes
@@ -282,6 +284,7 @@ fn open(
     source: BackfillSource,
     client: Option<Client>,
     o: &Options,
+    environments: &[String],
     cwd: &Path,
     ctl: &Control,
 ) -> Result<Box<dyn Source>, ApiError> {
@@ -305,6 +308,7 @@ fn open(
         BackfillSource::GitlabPipelines => Box::new(gitlab::Pipelines::new(
             client.ok_or_else(no_client)?,
             o,
+            environments,
             ctl,
         )?),
     })
@@ -363,7 +367,8 @@ fn finish(ctl: &Control, d: &DeliverySettings, result: Result<(), ApiError>) -> 
         (_, None) if ctl.halted().is_some() || s.failed > 0 => 1,
         _ => 0,
     };
-    p.ui().result(&format!("backfill: {}", s.line(d.dry_run)));
+    p.ui()
+        .result(&format!("allstacks-cd: backfill: {}", s.line(d.dry_run)));
     if d.output_json && !d.dry_run {
         println!(
             "{}",

@@ -21,20 +21,19 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
         ui.error("no outbox: set ALLSTACKS_OUTBOX (or --outbox)");
         return outcome.with(Trouble::Invalid);
     };
-    if dir.exists() {
-        if let Err(e) = outbox::check_private_dir(&dir) {
-            errors.push(format!("the outbox is not trusted: {e}"));
-        }
-    }
+    // The one reader of the outbox checks that it is ours and private.
+    let found = outbox::pending(&dir).unwrap_or_else(|e| {
+        errors.push(format!("the outbox is not trusted: {e}"));
+        outbox::Pending::default()
+    });
     let conn = delivery::check_connection(&d);
     if d.dry_run {
         if refuse(&ui, &errors) {
             return outcome.with(Trouble::Invalid);
         }
-        dry_run(&dir, conn.url.as_deref(), &ui);
+        dry_run(&dir, &found, conn.url.as_deref(), &ui, args.adopt);
         return outcome;
     }
-    let found = outbox::pending(&dir);
     if errors.is_empty() && found.files.is_empty() && found.foreign.is_empty() {
         ui.info(&format!("the outbox {} is empty", dir.display()));
         print_stats(&d, &dir, &FlushStats::default());
@@ -59,7 +58,13 @@ pub fn flush(args: FlushArgs, env: &Env) -> Outcome {
             return outcome.with(Trouble::Invalid);
         }
     };
-    let stats = send_all(&dir, &delivery, &ui);
+    let stats = match send_all(&dir, &delivery, &ui, args.adopt) {
+        Ok(stats) => stats,
+        Err(e) => {
+            ui.error(&format!("the outbox is not trusted: {e}"));
+            return outcome.with(Trouble::Invalid);
+        }
+    };
     print_stats(&d, &dir, &stats);
     if stats.kept > 0 || stats.rejected > 0 || stats.stuck > 0 {
         return outcome.with(Trouble::Delivery);
@@ -75,7 +80,7 @@ fn refuse(ui: &Ui, errors: &[String]) -> bool {
     !errors.is_empty()
 }
 
-fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
+fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui, adopt: bool) -> Result<FlushStats, String> {
     let plan = FlushPlan {
         max_attempts: None,
         deadline: None,
@@ -84,7 +89,12 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
         stop: None,
         delivered: None,
     };
-    let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan);
+    let flush = if adopt {
+        delivery::flush_adopting
+    } else {
+        delivery::flush_saved
+    };
+    let stats = flush(dir, delivery.sender(), ui, &plan)?;
     ui.info(&format!(
         "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
         dir.display(),
@@ -94,14 +104,13 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui) -> FlushStats {
         stats.kept,
         stats.stuck
     ));
-    stats
+    Ok(stats)
 }
 
 /// `flush --dry-run`: lists every saved report (and whether it would be sent to the endpoint
 /// configured now), prints their payloads as a JSON array, sends nothing.
-fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
-    let found = outbox::pending(dir);
-    delivery::warn_foreign(&found, ui);
+fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui, adopt: bool) {
+    delivery::warn_foreign(found, ui);
     let mut list = Vec::new();
     for path in &found.files {
         match outbox::read(path) {
@@ -110,6 +119,7 @@ fn dry_run(dir: &Path, url: Option<&str>, ui: &Ui) {
                 let shown = crate::client::redact_userinfo(&saved.url);
                 let target = match url {
                     Some(u) if u == saved.url => "the configured endpoint".to_string(),
+                    Some(_) if adopt => format!("another endpoint ({shown}): sent with --adopt"),
                     Some(_) => format!("another endpoint ({shown}): not sent"),
                     None => shown,
                 };

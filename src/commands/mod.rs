@@ -3,14 +3,20 @@
 //! [`Outcome`]; [`crate::run`] turns that into the exit code in one place.
 
 mod backfill;
+mod check;
+mod completions;
 mod flush;
+mod man;
 mod report;
 mod run;
 mod serve;
 mod start;
 
 pub use backfill::backfill;
+pub use check::check;
+pub use completions::completions;
 pub use flush::flush;
+pub use man::man;
 pub use report::report;
 pub use run::run;
 pub use serve::serve;
@@ -85,5 +91,20 @@ fn fail(ui: &Ui, strict: bool, message: &str) {
         ui.warn(&format!(
             "{message} (the step goes on; use --strict to fail it)"
         ));
+    }
+}
+
+/// Writes `bytes` on stdout: exit 0, or 1 with a message when stdout cannot be written. A
+/// reader that stopped early (`| head`) is not an error.
+fn print_stdout(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            Ui::new(0, false).error(&format!("cannot write to stdout: {e}"));
+            1
+        }
     }
 }

@@ -37,8 +37,9 @@ pub fn report(
         env,
         outcome: Outcome::new(&d),
     };
-    let ci = ci::detect(env);
+    let mut ci = ci::detect(env);
     ui.debug(&format!("CI provider: {}", ci.provider.id()));
+    deployed_commit_time(&mut ci, cwd);
     let state_file = state::StateFile::read(
         js.state_file
             .clone()
@@ -87,6 +88,45 @@ pub fn report(
     cx.deliver(&delivery, &job, &provenance, &state_file)
 }
 
+/// What would keep `run`'s report from being sent, found before its command starts
+/// (`run --strict`): invalid settings, a missing connection setting (unless `--dry-run`), a job
+/// that breaks a rule of the webhook. The command's own start and exit are not known yet:
+/// stand-ins take their place, so nothing is looked up for them.
+pub(super) fn problems(job_args: &JobArgs, conn: &ConnArgs, env: &Env, cwd: &Path) -> Vec<String> {
+    let mut errors = Vec::new();
+    let d = settings::delivery(conn.clone(), env, &mut errors);
+    let mut js = settings::job(job_args.clone(), env, &mut errors);
+    let now = now_epoch();
+    js.job_start_time
+        .get_or_insert_with(|| Sourced::new(now.to_string(), "the command's start"));
+    let wrapped = Wrapped {
+        start: now,
+        status: Sourced::new("0".to_string(), "the command's exit"),
+    };
+    let ci = ci::detect(env);
+    let state_file = state::StateFile::read(
+        js.state_file
+            .clone()
+            .unwrap_or_else(|| state::default_path(env, cwd)),
+    );
+    let (planned, _) = plan(&js, &ci, &state_file, Some(wrapped), env, cwd);
+    if let Err(job_errors) = planned {
+        errors.extend(job_errors);
+    }
+    let conn = delivery::check_connection(&d);
+    errors.extend(conn.invalid.iter().cloned());
+    if d.dry_run {
+        return errors;
+    }
+    errors.extend(conn.missing());
+    if let (Some(url), Some(token)) = (&conn.url, &d.token) {
+        if let Err(f) = Delivery::new(&d, env, token, url, None) {
+            errors.push(f.message().to_string());
+        }
+    }
+    errors
+}
+
 /// What every ending of a report needs: the settings, where to say things, how it stands.
 struct Cx<'a> {
     d: &'a DeliverySettings,
@@ -95,8 +135,22 @@ struct Cx<'a> {
     outcome: Outcome,
 }
 
+/// A GitHub deployment's event gives no commit time: when the deployed commit is in the local
+/// repository (a workflow that checked it out), its committer time is the `commit_time`.
+fn deployed_commit_time(ci: &mut CiContext, cwd: &Path) {
+    if ci.event != Some("deployment_status") {
+        return;
+    }
+    let Some(sha) = ci.commit_sha.as_ref().map(|c| c.value.clone()) else {
+        return;
+    };
+    if let Some(t) = crate::git::commit_time(cwd, &sha) {
+        ci.add_typed("commit_time", crate::fields::FieldType::Timestamp, vec![t]);
+    }
+}
+
 /// The job from the environment: detection, git, the `start` state file, the GitHub API.
-fn plan(
+pub(super) fn plan(
     js: &JobSettings,
     ci: &CiContext,
     state_file: &state::StateFile,
@@ -148,7 +202,7 @@ fn api_start(
 }
 
 /// In a CI system, known or not (almost all of them set `CI`).
-fn in_ci(ci: &CiContext, env: &Env) -> bool {
+pub(super) fn in_ci(ci: &CiContext, env: &Env) -> bool {
     ci.provider.is_ci()
         || env
             .get("CI")
@@ -247,12 +301,7 @@ fn reported(job: &Job, provenance: &Provenance, url: &str, delivered: &Delivered
 
 /// `--dry-run`: the payload on stdout, where each field came from on stderr.
 fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: &Env) {
-    let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
-    println!("{pretty}");
-    let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
-    for (field, value, source) in provenance {
-        ui.plain(&format!("{field:width$}  {value}  {source}"));
-    }
+    print_job(job, provenance, ui);
     if let Some(url) = url {
         ui.info(&format!("dry run: would POST to {url}"));
     }
@@ -262,6 +311,16 @@ fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: 
         job,
         "dry run: nothing sent",
     );
+}
+
+/// The payload on stdout, and where each field came from on stderr (`--dry-run`, `check`).
+pub(super) fn print_job(job: &Job, provenance: &Provenance, ui: &Ui) {
+    let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
+    println!("{pretty}");
+    let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
+    for (field, value, source) in provenance {
+        ui.plain(&format!("{field:width$}  {value}  {source}"));
+    }
 }
 
 /// What the failure message adds about the outbox.

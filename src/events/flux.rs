@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{tagged, time};
+use super::{failure_reason, tagged, time};
 use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 
@@ -28,6 +28,7 @@ pub struct Event {
     pub severity: Option<String>,
     pub timestamp: Option<String>,
     pub reason: Option<String>,
+    pub message: Option<String>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
     pub reporting_controller: Option<String>,
@@ -78,6 +79,19 @@ pub fn reconciliation(e: &Event, origin: &str) -> CiContext {
         ctx.add_context("flux_object", Some(format!("{kind}/{ns}/{name}")));
     }
     ctx.add_context("flux_controller", e.reporting_controller.as_deref());
+    if ctx.status.as_ref().is_some_and(|s| s.value == "failed") {
+        let reason = e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let message = e
+            .message
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        let text = match (reason, message) {
+            (Some(r), Some(m)) => Some(format!("{r}: {m}")),
+            (r, m) => r.or(m).map(str::to_string),
+        };
+        ctx.add_context("failure_reason", failure_reason(text.as_deref()));
+    }
     ctx
 }
 
@@ -86,8 +100,9 @@ fn part(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// `metadata.revision`, else a controller's prefixed key (`kustomize.toolkit.fluxcd.io/revision`),
-/// with the key it came from.
+/// `metadata.revision`, else a controller's prefixed key (`kustomize.toolkit.fluxcd.io/revision`,
+/// `source.toolkit.fluxcd.io/revision`, as Flux sent before `eventMetadata`), with the key it
+/// came from.
 fn revision(metadata: &BTreeMap<String, String>) -> Option<(&str, &str)> {
     metadata
         .get_key_value("revision")
@@ -146,6 +161,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
             reporting_controller: Some("kustomize-controller".into()),
+            message: Some("Reconciliation finished in 1.1s, next run in 10m0s".into()),
         }
     }
 

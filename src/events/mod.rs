@@ -36,3 +36,66 @@ fn time(ctx: &mut CiContext, origin: &str, field: &str, raw: Option<&str>) -> Op
         }
     }
 }
+
+/// The longest `failure_reason` sent (characters).
+pub const FAILURE_REASON_MAX: usize = 200;
+
+/// A platform's words on why a deployment failed, fit for a `failure_reason` string field: line
+/// breaks and other control characters shown as escapes (`\n`), cut to
+/// [`FAILURE_REASON_MAX`] characters (the last one `…` when cut). `None` when blank.
+pub fn failure_reason(text: Option<&str>) -> Option<String> {
+    let text = crate::ui::neutralise(text?.trim());
+    if text.is_empty() {
+        return None;
+    }
+    if text.chars().count() <= FAILURE_REASON_MAX {
+        return Some(text);
+    }
+    let mut cut: String = text.chars().take(FAILURE_REASON_MAX - 1).collect();
+    cut.push('…');
+    Some(cut)
+}
+
+/// A ref that names a branch, not a commit: a deployment of `a2e7da8…` has no branch.
+fn branch_of(git_ref: Option<&str>) -> Option<&str> {
+    let r = git_ref.map(str::trim).filter(|r| !r.is_empty())?;
+    let hex = r.len() >= 7 && r.bytes().all(|b| b.is_ascii_hexdigit());
+    (!hex && r != "HEAD").then_some(r)
+}
+
+/// Seconds between two times, when both are known and in order.
+fn seconds_between(from: Option<&Sourced<i64>>, to: Option<&Sourced<i64>>) -> Option<i64> {
+    let (from, to) = (from?.value, to?.value);
+    (to >= from).then_some(to - from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_reasons_are_one_escaped_line_of_at_most_200_characters() {
+        assert_eq!(
+            failure_reason(Some("one or more objects failed to apply\nreason: x")),
+            Some("one or more objects failed to apply\\nreason: x".into())
+        );
+        let long = "é".repeat(300);
+        let cut = failure_reason(Some(&long)).unwrap();
+        assert_eq!(cut.chars().count(), FAILURE_REASON_MAX);
+        assert!(cut.ends_with('…'));
+        assert_eq!(failure_reason(Some("  ")), None);
+        assert_eq!(failure_reason(None), None);
+    }
+
+    #[test]
+    fn branches_are_not_shas() {
+        assert_eq!(branch_of(Some("main")), Some("main"));
+        assert_eq!(branch_of(Some("topic-branch")), Some("topic-branch"));
+        assert_eq!(
+            branch_of(Some("f95f852bd8fca8fcc58a9a2d6c842781e32a215e")),
+            None
+        );
+        assert_eq!(branch_of(Some("HEAD")), None);
+        assert_eq!(branch_of(Some("")), None);
+    }
+}

@@ -390,6 +390,10 @@ impl Intake {
                 ctx.environment().unwrap_or("none")
             )));
         };
+        let ctx = &route.take(ctx).map_err(Reply::ignored)?;
+        if ctx.repo_name.is_none() && ctx.repo_id.is_none() && route.settings.repo_name.is_none() {
+            return Err(Reply::error(422, Verdict::Rejected, no_repository(source)));
+        }
         match resolve::plan_record(&route.settings, ctx, now, warnings) {
             Ok(Plan::Send { job, .. }) => Ok(*job),
             Ok(Plan::Skip { reason }) => Err(Reply::ignored(reason)),
@@ -455,6 +459,18 @@ pub fn cut(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Why a record that names no repository cannot be a job, and where to give one.
+fn no_repository(source: Source) -> String {
+    let hint = match source {
+        Source::Flux => "add repo_name to the Alert's eventMetadata, or to the route that takes it",
+        _ => "give the route that takes it a repo_name",
+    };
+    format!(
+        "repo_id or repo_name is required, and the {} record names no repository: {hint}",
+        source.name()
+    )
 }
 
 fn not_a_sha(source: Source, c: &crate::env::Sourced<String>) -> String {

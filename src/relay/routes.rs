@@ -27,6 +27,9 @@ struct RouteSpec {
     repo: Option<String>,
     environment: Option<String>,
     workflow: Option<String>,
+    /// The repository of the routed records that do not name one (a Flux event without
+    /// `eventMetadata.repo_name`).
+    repo_name: Option<String>,
     service_id: i64,
     job_type: Option<String>,
     #[serde(default)]
@@ -66,6 +69,7 @@ pub struct Route {
     repo: Option<String>,
     environment: Option<String>,
     workflow: Option<String>,
+    repo_name: Option<Sourced<String>>,
     pub settings: JobSettings,
 }
 
@@ -90,6 +94,7 @@ impl Routes {
             repo: None,
             environment: None,
             workflow: None,
+            repo_name: None,
             settings: base,
         }]))
     }
@@ -154,15 +159,36 @@ impl Route {
             None => true,
             Some(p) => value.is_some_and(|v| crate::glob::matches(p, v)),
         };
-        let workflow = ctx
-            .context
-            .iter()
-            .find(|c| c.key == "workflow")
-            .map(|c| c.value.as_str());
+        let workflow = ctx.field("workflow").map(|c| c.value.as_str());
+        // A pipeline that lists its deploy jobs goes where one of them deployed to.
+        let environment = match (&self.environment, &ctx.environment_jobs) {
+            (Some(p), Some(jobs)) => jobs.iter().any(|j| crate::glob::matches(p, &j.environment)),
+            _ => glob(&self.environment, ctx.environment()),
+        };
+        let repo = ctx.repo_name.as_ref().or(self.repo_name.as_ref());
         self.source.is_none_or(|s| s == source)
-            && glob(&self.repo, ctx.repo_name.as_ref().map(|r| r.value.as_str()))
-            && glob(&self.environment, ctx.environment())
+            && glob(&self.repo, repo.map(|r| r.value.as_str()))
+            && environment
             && glob(&self.workflow, workflow)
+    }
+
+    /// The record as this route takes it: its `repo_name` for a record that names no
+    /// repository; under its `environment`, a pipeline that lists its deploy jobs as the
+    /// deployment its matching job made (`Err`: why it did not deploy there).
+    pub fn take(&self, ctx: &CiContext) -> Result<CiContext, String> {
+        let mut ctx = match &self.environment {
+            Some(p) => {
+                let matches = |e: &str| crate::glob::matches(p, e);
+                let filter = format!("the route's environment {p:?}");
+                ctx.deployed_to(&matches, &filter)
+                    .unwrap_or_else(|| Ok(ctx.clone()))?
+            }
+            None => ctx.clone(),
+        };
+        if ctx.repo_name.is_none() {
+            ctx.repo_name = self.repo_name.clone();
+        }
+        Ok(ctx)
     }
 }
 
@@ -202,11 +228,18 @@ fn route(spec: RouteSpec, base: &JobSettings, label: &str) -> Result<Route, Vec<
     if !errors.is_empty() {
         return Err(errors);
     }
+    let repo_name = spec
+        .repo_name
+        .map(|r| Sourced::new(r.trim().to_string(), format!("{label} repo_name")));
+    if repo_name.as_ref().is_some_and(|r| r.value.is_empty()) {
+        return Err(vec![format!("{label}: repo_name cannot be blank")]);
+    }
     Ok(Route {
         source,
         repo: spec.repo,
         environment: spec.environment,
         workflow: spec.workflow,
+        repo_name,
         settings,
     })
 }

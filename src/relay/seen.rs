@@ -138,10 +138,7 @@ fn rewrite(path: &Path, seen: &Seen) -> Result<(), String> {
 }
 
 fn append_handle(path: &Path) -> Result<fs::File, String> {
-    fs::File::options()
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+    crate::files::open_private(path)
 }
 
 #[cfg(test)]

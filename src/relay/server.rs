@@ -211,9 +211,9 @@ impl Signals {
     }
 
     /// The first of them to arrive, by name.
-    async fn first(mut self) -> &'static str {
+    async fn first(self) -> &'static str {
         #[cfg(unix)]
-        if let (Some(term), Some(int)) = (self.term.as_mut(), self.int.as_mut()) {
+        if let (Some(mut term), Some(mut int)) = (self.term, self.int) {
             return tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::config::{ApiAccess, GithubEvents, GitlabEvents};
 use crate::client::Api;
-use crate::context::CiContext;
+use crate::context::{CiContext, EnvironmentJob};
 use crate::events::{argocd, flux, github, gitlab};
 
 /// Where mapped values say they came from (`webhook deployment.sha`).
@@ -97,6 +97,8 @@ struct GithubHook {
     deployment: Option<github::Deployment>,
     deployment_status: Option<github::DeploymentStatus>,
     workflow_run: Option<github::WorkflowRun>,
+    workflow: Option<github::Workflow>,
+    sender: Option<github::Login>,
 }
 
 /// Why a GitHub delivery of event `event` (`X-GitHub-Event`) is not read: `None` for the
@@ -154,7 +156,7 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
         ) else {
             return Err(shape());
         };
-        let ctx = github::deployment(&repo, &d, &s, ORIGIN);
+        let ctx = github::deployment(&repo, &d, &s, hook.sender.as_ref(), ORIGIN);
         // A status without an id (never seen) is told apart by its deployment and time.
         let key = match k.id {
             Some(id) => format!("github deployment_status {id}"),
@@ -176,7 +178,8 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
             shown(&action)
         )));
     }
-    let name = run.name.clone().unwrap_or_default();
+    let workflow = hook.workflow.as_ref();
+    let name = github::workflow_name(&run, workflow, ORIGIN).map_or(String::new(), |n| n.value);
     if !crate::glob::any(&events.workflows, &name) {
         return Ok(Parsed::Ignored(format!(
             "workflow {:?} is not one of ALLSTACKS_WORKFLOWS ({})",
@@ -189,7 +192,7 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
         k.id,
         k.run_attempt.unwrap_or(1)
     );
-    let ctx = github::workflow_run(&repo, &run, ORIGIN);
+    let ctx = github::workflow_run(&repo, &run, workflow, ORIGIN);
     Ok(Record::parsed(ctx, Some(key), k.updated_at.as_deref()))
 }
 
@@ -238,6 +241,35 @@ struct PipelineHook {
     user: User,
     #[serde(default)]
     project: Project,
+    commit: Option<HookCommit>,
+    merge_request: Option<MergeRequest>,
+    #[serde(default)]
+    builds: Vec<Build>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct HookCommit {
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MergeRequest {
+    iid: Option<i64>,
+}
+
+/// One job of a pipeline hook's `builds[]`.
+#[derive(Debug, Deserialize)]
+struct Build {
+    id: u64,
+    name: Option<String>,
+    status: Option<String>,
+    environment: Option<BuildEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BuildEnvironment {
+    name: Option<String>,
+    action: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,6 +283,8 @@ struct PipelineAttributes {
     status: Option<String>,
     created_at: Option<String>,
     finished_at: Option<String>,
+    duration: Option<f64>,
+    queued_duration: Option<f64>,
     url: Option<String>,
 }
 
@@ -304,11 +338,9 @@ fn gitlab_deployment(
         hook.status.as_deref(),
         Some("success" | "failed" | "canceled")
     );
-    let started_at = match (api, hook.project.id) {
-        (Some(api), Some(project)) if finished => {
-            job_started(api, project, deployable_id, warnings)
-        }
-        _ => None,
+    let job = match (api, hook.project.id) {
+        (Some(api), Some(project)) if finished => job_times(api, project, deployable_id, warnings),
+        _ => Job::default(),
     };
     // Older GitLab versions send no deployment_id: the deploying job stands for it.
     let key = match hook.deployment_id {
@@ -318,6 +350,7 @@ fn gitlab_deployment(
     let key = format!("{key} {}", shown(hook.status.as_deref().unwrap_or("")));
     let d = gitlab::Deployment {
         deployable_id,
+        deployment_id: hook.deployment_id,
         sha: hook
             .commit_url
             .as_deref()
@@ -329,7 +362,8 @@ fn gitlab_deployment(
         environment_tier: hook.environment_tier,
         environment_url: hook.environment_external_url,
         status: hook.status,
-        started_at,
+        started_at: job.started_at,
+        created_at: job.created_at,
         finished_at: hook.status_changed_at.as_deref().map(hook_time),
         user_email: hook.user.email,
         username: hook.user.username,
@@ -354,14 +388,41 @@ fn pipeline(hook: PipelineHook) -> gitlab::Pipeline {
         project_id: hook.project.id,
         status: a.status,
         created_at: a.created_at.as_deref().map(hook_time),
+        started_at: None,
         finished_at: a.finished_at.as_deref().map(hook_time),
+        duration: a.duration,
+        queued_duration: a.queued_duration,
         user_email: hook.user.email,
         username: hook.user.username,
         web_url: a.url,
         branch: a.git_ref,
         source: a.source,
         name: a.name,
+        commit_timestamp: hook.commit.and_then(|c| c.timestamp),
+        merge_request_iid: hook.merge_request.and_then(|m| m.iid),
+        environment_jobs: Some(deploy_jobs(hook.builds)),
     }
+}
+
+/// The jobs of `builds[]` that deploy to an environment (`environment.action` `start`, or none).
+fn deploy_jobs(builds: Vec<Build>) -> Vec<EnvironmentJob> {
+    builds
+        .into_iter()
+        .filter_map(|b| {
+            let env = b.environment?;
+            let action = env.action.as_deref().unwrap_or("start");
+            if !action.eq_ignore_ascii_case("start") {
+                return None;
+            }
+            Some(EnvironmentJob {
+                id: b.id,
+                name: b.name.unwrap_or_default(),
+                environment: env.name.filter(|n| !n.trim().is_empty())?,
+                status: b.status.unwrap_or_default(),
+                source: format!("{ORIGIN} builds[]"),
+            })
+        })
+        .collect()
 }
 
 /// GitLab hooks write times as `2021-04-28 21:50:00 +0200` or `2016-08-12 15:23:28 UTC`; the
@@ -383,28 +444,25 @@ fn hook_time(raw: &str) -> String {
     t.to_string()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct Job {
     started_at: Option<String>,
+    created_at: Option<String>,
 }
 
-/// The deploying job's `started_at`, from `/projects/{id}/jobs/{job}` (5 seconds at most).
-fn job_started(
-    api: &ApiAccess,
-    project: u64,
-    job: u64,
-    warnings: &mut Vec<String>,
-) -> Option<String> {
+/// The deploying job's `started_at` and `created_at`, from `/projects/{id}/jobs/{job}`
+/// (5 seconds at most).
+fn job_times(api: &ApiAccess, project: u64, job: u64, warnings: &mut Vec<String>) -> Job {
     let url = format!("{}/projects/{project}/jobs/{job}", api.base);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     match get_job(api, &url, deadline) {
-        Ok(j) => j.started_at,
+        Ok(j) => j,
         Err(why) => {
             warnings.push(format!(
                 "could not read the start of GitLab job {job}: {why}; the deployment starts at \
                  its end"
             ));
-            None
+            Job::default()
         }
     }
 }
@@ -526,5 +584,80 @@ mod tests {
         };
         assert!(e.contains("not the Argo CD notification body"), "{e}");
         assert!(!e.contains("secret-looking-value"), "{e}");
+    }
+
+    fn published(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/platforms/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).expect("fixture")
+    }
+
+    fn record(parsed: Result<Parsed, Invalid>) -> CiContext {
+        match parsed {
+            Ok(Parsed::Record(record)) => record.ctx,
+            other => panic!("not a record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_gitlab_pipeline_hook_lists_its_deploy_jobs() {
+        let events = GitlabEvents {
+            deployment: true,
+            pipeline: true,
+        };
+        let body = published("gitlab/pipeline_hook.json");
+        let ctx = record(gitlab(&events, None, &body, &mut Vec::new()));
+        let jobs = ctx.environment_jobs.clone().expect("deploy jobs");
+        let seen: Vec<(u64, &str, &str)> = jobs
+            .iter()
+            .map(|j| (j.id, j.environment.as_str(), j.status.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [(380, "production", "skipped"), (379, "staging", "created")]
+        );
+        assert_eq!(ctx.duration.as_ref().map(|d| d.value), Some(63));
+        let typed = |key| ctx.field(key).and_then(|c| c.typed.clone());
+        assert_eq!(
+            typed("pull_requests"),
+            Some((crate::fields::FieldType::Integer, vec![1]))
+        );
+        assert_eq!(
+            typed("commit_time"),
+            Some((crate::fields::FieldType::Timestamp, vec![1_471_015_401]))
+        );
+    }
+
+    #[test]
+    fn a_flux_event_in_the_older_revision_format() {
+        let ctx = record(flux(&published("flux/event.validation-failed.json")));
+        let commit = ctx.commit_sha.clone().unwrap();
+        assert_eq!(commit.value, "731f7eaddfb6af01cb2173e18f0f75b0ba780ef1");
+        assert_eq!(
+            commit.source,
+            "webhook metadata.kustomize.toolkit.fluxcd.io/revision"
+        );
+        assert_eq!(ctx.repo_name, None, "no eventMetadata");
+        let reason = ctx.field("failure_reason");
+        assert_eq!(
+            reason.map(|c| c.value.as_str()),
+            Some(
+                "ValidationFailed: service/apps/webapp validation error: spec.type: Unsupported value: Ingress"
+            )
+        );
+        let mut source_key = String::from_utf8(published("flux/event.validation-failed.json"))
+            .unwrap()
+            .replace(
+                "kustomize.toolkit.fluxcd.io/revision",
+                "source.toolkit.fluxcd.io/revision",
+            );
+        source_key = source_key.replace("main/731f", "main@sha1:731f");
+        let ctx = record(flux(source_key.as_bytes()));
+        assert_eq!(
+            ctx.commit_sha.unwrap().value,
+            "731f7eaddfb6af01cb2173e18f0f75b0ba780ef1"
+        );
     }
 }

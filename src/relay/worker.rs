@@ -128,7 +128,19 @@ impl Worker {
     /// (a probe) unless that one gets through.
     fn round(&self, st: &mut State) {
         self.put_back_unreleased(st);
-        let found = outbox::pending(&self.dir);
+        let found = match outbox::pending(&self.dir) {
+            Ok(found) => found,
+            Err(e) => {
+                // Nothing is sent from a queue directory others could plant jobs in.
+                self.metrics.failed();
+                st.pause = Some(Pause::Refused {
+                    log: format!("the queue is not delivered: {e}"),
+                    ready: "delivery is paused: the queue directory is not private (see the log)"
+                        .into(),
+                });
+                return;
+            }
+        };
         delivery::warn_foreign(&found, &self.ui);
         let queued: HashSet<&PathBuf> = found.files.iter().collect();
         st.known.retain(|path, _| queued.contains(path));

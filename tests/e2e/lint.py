@@ -16,6 +16,18 @@
     lint.py component COMPONENT         the component's inputs are those of
                                         spec/gitlab-component.md (names, types, defaults,
                                         options), each described and used, none undeclared
+    lint.py kubernetes DIR CARGO_TOML OUT
+                                        renders DIR/kustomization.yaml (its resources:,
+                                        namespace:, labels: and images:, the parts it uses) into
+                                        OUT, one manifest a document, for kubernetes-validate,
+                                        and checks the relay's hardening: the namespace, the
+                                        image pinned to the crate's version, no service account
+                                        token, a NetworkPolicy (in: 8080; out: DNS and 443)
+    lint.py pinned WORKFLOW...          every `uses:` of another repository is pinned to a
+                                        40-hex commit SHA with `# vX.Y.Z` after it, and every
+                                        actions/checkout sets persist-credentials: false
+    lint.py dockerfile DOCKERFILE       USER is 65532:65532 (numeric) and every FROM names its
+                                        registry (docker.io/library/..., gcr.io/...) or a stage
     lint.py split-component COMPONENT OUT_DIR
                                         writes the component's two YAML documents (the
                                         `spec:` header and the jobs) to OUT_DIR/component-spec.yml
@@ -225,6 +237,136 @@ def extract_release_package(path, out):
     return 1
 
 
+def crate_version(cargo):
+    with open(cargo, encoding="utf-8") as f:
+        m = re.search(r'^\[package\][^\[]*?^version\s*=\s*"([^"]+)"', f.read(), re.M | re.S)
+    return m.group(1) if m else None
+
+
+# Kinds without a namespace, among those the manifests use.
+CLUSTER_KINDS = {"Namespace"}
+
+
+def render_kustomization(directory):
+    """The manifests `kustomize build DIR` makes of a kustomization that uses resources:,
+    namespace:, labels: (metadata only) and images: (name to newName/newTag); anything else
+    in it is refused, so that this stays what kustomize does."""
+    k = load(os.path.join(directory, "kustomization.yaml"))
+    known = {"apiVersion", "kind", "namespace", "resources", "labels", "images"}
+    unknown = sorted(set(k) - known)
+    if unknown:
+        raise SystemExit("kustomization.yaml uses %s, which lint.py does not render" % unknown)
+    docs = []
+    for res in k.get("resources") or []:
+        with open(os.path.join(directory, res), encoding="utf-8") as f:
+            docs += [d for d in yaml.load_all(f, Loader=Loader) if d]
+    ns = k.get("namespace")
+    images = {i["name"]: i for i in k.get("images") or []}
+    for d in docs:
+        meta = d.setdefault("metadata", {})
+        if ns and d["kind"] == "Namespace":
+            meta["name"] = ns
+        elif ns and d["kind"] not in CLUSTER_KINDS:
+            meta["namespace"] = ns
+        for pairs in k.get("labels") or []:
+            meta.setdefault("labels", {}).update(pairs.get("pairs") or {})
+        spec = ((d.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+            name = re.sub(r"(@.*|:[^/:]*)$", "", c["image"])  # without its tag or digest
+            if name in images:
+                i = images[name]
+                c["image"] = "%s:%s" % (i.get("newName", name), i["newTag"])
+    return docs
+
+
+def check_kubernetes(directory, cargo, out):
+    docs = render_kustomization(directory)
+    with open(out, "w", encoding="utf-8") as f:
+        yaml.safe_dump_all(docs, f, sort_keys=False)
+    problems = []
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+        if d["kind"] not in CLUSTER_KINDS and not d["metadata"].get("namespace"):
+            problems.append("%s/%s has no namespace" % (d["kind"], d["metadata"]["name"]))
+    version = crate_version(cargo)
+    for dep in by_kind.get("Deployment", []):
+        pod = dep["spec"]["template"]["spec"]
+        if pod.get("automountServiceAccountToken") is not False:
+            problems.append("Deployment/%s mounts a service account token" % dep["metadata"]["name"])
+        for c in pod["containers"]:
+            if c["image"] != "ghcr.io/allstacks-cd/allstacks-cd:%s" % version:
+                problems.append("container %s runs %s, not the release %s" % (c["name"], c["image"], version))
+    policies = by_kind.get("NetworkPolicy", [])
+    if len(policies) != 1:
+        problems.append("expected one NetworkPolicy, found %d" % len(policies))
+    for pol in policies:
+        spec = pol["spec"]
+        labels = spec["podSelector"].get("matchLabels") or {}
+        pods = [d["spec"]["template"]["metadata"]["labels"] for d in by_kind.get("Deployment", [])]
+        if not pods or not all(labels.items() <= p.items() for p in pods):
+            problems.append("the NetworkPolicy does not select the relay's pods")
+        ports = lambda rules: sorted(
+            (p.get("protocol", "TCP"), p["port"]) for r in rules for p in r.get("ports") or []
+        )
+        if sorted(spec.get("policyTypes") or []) != ["Egress", "Ingress"]:
+            problems.append("the NetworkPolicy must restrict both Ingress and Egress")
+        if any(r.get("from") for r in spec.get("ingress") or []) or ports(spec.get("ingress") or []) != [("TCP", 8080)]:
+            problems.append("ingress must be TCP 8080 only, got %s" % ports(spec.get("ingress") or []))
+        if ports(spec.get("egress") or []) != [("TCP", 53), ("TCP", 443), ("UDP", 53)]:
+            problems.append("egress must be DNS and 443 only, got %s" % ports(spec.get("egress") or []))
+    for p in problems:
+        print(p, file=sys.stderr)
+    print("rendered %d manifests into %s" % (len(docs), out))
+    return 1 if problems else 0
+
+
+PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*([^\s@#]+)@([0-9a-f]{40})\s+#\s*v\d+(?:\.\d+)*\s*$")
+
+
+def check_pinned(paths):
+    problems = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        for n, line in enumerate(lines, 1):
+            m = re.match(r"^\s*(?:-\s+)?uses:\s*(\S+)", line)
+            if not m or m.group(1).startswith("./"):
+                continue
+            if not PINNED.match(line):
+                problems.append("%s:%d: not pinned to a commit SHA with its version: %s" % (path, n, line.strip()))
+        for job in (load(path).get("jobs") or {}).values():
+            for step in job.get("steps") or []:
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    if (step.get("with") or {}).get("persist-credentials") is not False:
+                        problems.append("%s: a checkout keeps its credentials (persist-credentials)" % path)
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def check_dockerfile(path):
+    with open(path, encoding="utf-8") as f:
+        lines = [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
+    problems = []
+    stages = set()
+    for line in lines:
+        words = line.split()
+        if words[0].upper() == "FROM":
+            image = [w for w in words[1:] if not w.startswith("--")][0]
+            first = image.split("/", 1)[0]
+            if image not in stages and ("/" not in image or not ("." in first or ":" in first)):
+                problems.append("FROM %s: name the registry (docker.io/library/...)" % image)
+            if "AS" in (w.upper() for w in words):
+                stages.add(words[-1])
+    users = [l.split(None, 1)[1] for l in lines if l.split()[0].upper() == "USER"]
+    if not users or users[-1] != "65532:65532":
+        problems.append("the last USER is %s, not 65532:65532" % (users[-1] if users else "missing"))
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "action":
         return check_action(argv[2])
@@ -238,6 +380,12 @@ def main(argv):
         return check_versions(argv[2], argv[3], argv[4])
     if len(argv) == 3 and argv[1] == "component":
         return check_component(argv[2])
+    if len(argv) >= 3 and argv[1] == "pinned":
+        return check_pinned(argv[2:])
+    if len(argv) == 3 and argv[1] == "dockerfile":
+        return check_dockerfile(argv[2])
+    if len(argv) == 5 and argv[1] == "kubernetes":
+        return check_kubernetes(argv[2], argv[3], argv[4])
     if len(argv) == 4 and argv[1] == "split-component":
         return split_component(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

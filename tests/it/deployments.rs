@@ -55,7 +55,13 @@ fn dry_run(env: &[(&str, String)], args: &[&str]) -> Output {
 }
 
 fn deployment_payload(status: &str) -> Value {
-    json!({
+    deployment_payload_of(status, None)
+}
+
+/// The payload of a deployment event whose status has `state` (its description is
+/// `Deployment has {state}`, a `failure_reason` when it failed).
+fn deployment_payload_of(status: &str, state: Option<&str>) -> Value {
+    let mut payload = json!({
         "job_id": "deployment-1234567890",
         "status": status,
         "commit_sha": EVENT_SHA,
@@ -71,9 +77,17 @@ fn deployment_payload(status: &str) -> Value {
             {"key": "environment_url", "value": "https://web-acme.vercel.app", "type": "string"},
             {"key": "log_url", "value": "https://vercel.com/acme/web/Hx8yQ2/logs", "type": "string"},
             {"key": "deployed_by_app", "value": "vercel", "type": "string"},
-            {"key": "trigger_event", "value": "deployment_status", "type": "string"}
+            {"key": "trigger_event", "value": "deployment_status", "type": "string"},
+            {"key": "deployment_id", "value": "1234567890", "type": "string"},
+            {"key": "branch", "value": "main", "type": "string"}
         ]
-    })
+    });
+    if let Some(state) = state.filter(|_| status == "Failed") {
+        payload["optional"].as_array_mut().expect("a list").push(
+            json!({"key": "failure_reason", "value": format!("Deployment has {state}"), "type": "string"}),
+        );
+    }
+    payload
 }
 
 #[test]
@@ -86,7 +100,11 @@ fn deployment_status_events_report_the_deployment() {
         let env = runner("deployment_status", &format!("deployment_status-{state}"));
         let out = dry_run(&env, &[]);
         assert_eq!(out.code, 0, "{state}: {}", out.stderr);
-        assert_eq!(out.json(), deployment_payload(status), "{state}");
+        assert_eq!(
+            out.json(),
+            deployment_payload_of(status, Some(state)),
+            "{state}"
+        );
         let src = "GITHUB_EVENT_PATH";
         has_line(
             &out,
@@ -198,7 +216,8 @@ fn run_payload(status: &str) -> Value {
             {"key": "pipeline_url", "value": "https://github.com/acme/web/actions/runs/30433642", "type": "string"},
             {"key": "branch", "value": "main", "type": "string"},
             {"key": "trigger_event", "value": "push", "type": "string"},
-            {"key": "run_attempt", "value": "2", "type": "string"}
+            {"key": "run_attempt", "value": "2", "type": "string"},
+            {"key": "queued_seconds", "value": 120, "type": "duration"}
         ]
     })
 }

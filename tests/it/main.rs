@@ -3,11 +3,14 @@
 
 mod architecture;
 mod backfill;
+mod check;
 mod cli;
+mod completions;
 mod delivery;
 mod deployments;
 mod docs;
 mod faults;
+mod first_use;
 mod git_detection;
 mod outbox;
 mod props;
@@ -18,6 +21,7 @@ mod run_start;
 mod security;
 mod support;
 mod tls;
+mod truth;
 
 /// Now, in epoch seconds.
 pub fn now() -> i64 {

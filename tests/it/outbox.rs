@@ -595,3 +595,69 @@ fn flush_output_json_counts_what_happened() {
     assert_eq!(result["stuck"], json!(0));
     assert_eq!(job_ids(&server), vec!["a", "b"]);
 }
+
+#[test]
+fn flush_adopt_sends_reports_saved_for_a_corrected_url_after_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = Server::start(vec![Reply::status(201)]);
+    // Saved while the URL had a typo (an old host, the wrong company), and one for now.
+    let typo = "https://allstacks.example.con/webhook/company/42/cicd_job";
+    let old_company = webhook(&server.url()).replace("/42/", "/41/");
+    let first = save_report(dir.path(), typo, "typo");
+    let second = save_report(dir.path(), &old_company, "old-company");
+    save_report(dir.path(), &webhook(&server.url()), "current");
+    // Never without the flag: only the current endpoint's report is sent.
+    let out = flush(&["--strict"], &server.url())
+        .env("ALLSTACKS_OUTBOX", dir.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(job_ids(&server), ["current"]);
+    assert!(
+        out.stderr
+            .contains("`allstacks-cd flush --adopt` sends it there"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(outbox_files(dir.path()).len(), 2);
+    // --dry-run says what --adopt would do, and sends nothing.
+    let out = flush(&["--dry-run", "--adopt"], &server.url())
+        .env("ALLSTACKS_OUTBOX", dir.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("another endpoint ({typo}): sent with --adopt")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(job_ids(&server), ["current"]);
+    // With --adopt each is named with the endpoint it was saved for, then sent here.
+    let out = flush(&["--strict", "--adopt", "--output", "json"], &server.url())
+        .env("ALLSTACKS_OUTBOX", dir.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut adopted = job_ids(&server);
+    adopted.sort();
+    assert_eq!(adopted, ["current", "old-company", "typo"]);
+    for (path, url) in [(&first, typo), (&second, old_company.as_str())] {
+        assert!(
+            out.stderr.contains(&format!(
+                "{} was saved for {url}: sending it to {} (--adopt)",
+                path.display(),
+                webhook(&server.url())
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    let stats: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        (&stats["delivered"], &stats["other_endpoint"]),
+        (&json!(2), &json!(0))
+    );
+    assert_eq!(listing(dir.path()), Vec::<String>::new());
+    for r in server.received() {
+        assert_eq!(r.path, "/webhook/company/42/cicd_job");
+        assert_eq!(r.header("authorization"), Some(&*format!("Bearer {TOKEN}")));
+    }
+}

@@ -455,7 +455,11 @@ fn drone_repo_fallbacks_through_the_binary() {
         &Expect {
             provider: "drone",
             lines: &[
-                ("job_id", "90", "DRONE_BUILD_NUMBER"),
+                (
+                    "job_id",
+                    "acme/web#90",
+                    "DRONE_REPO_OWNER, DRONE_REPO_NAME, DRONE_BUILD_NUMBER",
+                ),
                 (
                     "commit_sha",
                     "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d",
@@ -482,7 +486,11 @@ fn drone_repo_fallbacks_through_the_binary() {
         &Expect {
             provider: "drone",
             lines: &[
-                ("job_id", "91", "DRONE_BUILD_NUMBER"),
+                (
+                    "job_id",
+                    "platform/billing#91",
+                    "DRONE_GIT_HTTP_URL, DRONE_BUILD_NUMBER",
+                ),
                 (
                     "commit_sha",
                     "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
@@ -503,7 +511,11 @@ fn woodpecker_repo_fallbacks_through_the_binary() {
         &Expect {
             provider: "woodpecker",
             lines: &[
-                ("job_id", "12", "CI_PIPELINE_NUMBER"),
+                (
+                    "job_id",
+                    "acme/web#12",
+                    "CI_REPO_OWNER, CI_REPO_NAME, CI_PIPELINE_NUMBER",
+                ),
                 (
                     "commit_sha",
                     "5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80",
@@ -526,8 +538,8 @@ fn woodpecker_repo_fallbacks_through_the_binary() {
             lines: &[
                 (
                     "job_id",
-                    "13-deploy",
-                    "CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME",
+                    "platform/billing#13-deploy",
+                    "CI_REPO_CLONE_URL, CI_PIPELINE_NUMBER, CI_WORKFLOW_NAME",
                 ),
                 (
                     "commit_sha",
@@ -1358,7 +1370,11 @@ fn vela_push_job_scope_starts_with_the_step() {
         &Expect {
             provider: "vela",
             lines: &[
-                ("job_id", "1", "VELA_BUILD_NUMBER"),
+                (
+                    "job_id",
+                    "octocat/hello-world#1",
+                    "VELA_REPO_FULL_NAME, VELA_BUILD_NUMBER",
+                ),
                 (
                     "commit_sha",
                     "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
@@ -1392,7 +1408,11 @@ fn vela_deployment() {
         &Expect {
             provider: "vela",
             lines: &[
-                ("job_id", "12", "VELA_BUILD_NUMBER"),
+                (
+                    "job_id",
+                    "acme/web#12",
+                    "VELA_REPO_FULL_NAME, VELA_BUILD_NUMBER",
+                ),
                 ("status", "Failed", "VELA_BUILD_STATUS"),
                 (
                     "commit_sha",
@@ -1498,7 +1518,11 @@ fn codeship_through_the_binary() {
         &Expect {
             provider: "codeship",
             lines: &[
-                ("job_id", "17594878", "CI_BUILD_NUMBER"),
+                (
+                    "job_id",
+                    "OndraM/ci-detector#17594878",
+                    "CI_REPO_NAME, CI_BUILD_NUMBER",
+                ),
                 (
                     "commit_sha",
                     "26e646685c1e625939f6b2de0e5f30b59cc34d60",

@@ -414,7 +414,9 @@ pub fn deployment_job(id: u64) -> Value {
             {"key": "environment_url", "value": "https://web.acme.dev", "type": "string"},
             {"key": "log_url", "value": "https://vercel.com/acme/web/abc/logs", "type": "string"},
             {"key": "deployed_by_app", "value": "vercel", "type": "string"},
-            {"key": "trigger_event", "value": "deployment_status", "type": "string"}
+            {"key": "trigger_event", "value": "deployment_status", "type": "string"},
+            {"key": "deployment_id", "value": id.to_string(), "type": "string"},
+            {"key": "branch", "value": "main", "type": "string"}
         ]
     })
 }

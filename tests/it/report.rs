@@ -236,9 +236,9 @@ fn invalid_input_is_rejected_before_sending() {
             "optional field \"k\" is set both in --field and in element 1 of ALLSTACKS_FIELDS_JSON",
         ),
         (
-            vec!["--scope", "stage"],
             vec![],
-            "scope must be job or pipeline, got \"stage\" (from --scope)",
+            vec![("ALLSTACKS_SCOPE", "stage")],
+            "scope must be job or pipeline, got \"stage\" (from ALLSTACKS_SCOPE)",
         ),
         (
             vec!["--timeout", "soon"],

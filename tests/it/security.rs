@@ -390,6 +390,123 @@ fn an_outbox_others_can_write_is_refused_and_another_users_file_is_skipped() {
 }
 
 #[test]
+fn report_never_sends_the_saved_reports_of_an_outbox_others_can_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let outbox = private_dir(&dir, "outbox");
+    let server = Server::start(vec![Reply::status(201)]);
+    // A report planted for the endpoint we report to, in an outbox anyone can write to: it
+    // would go out with our token before our own job.
+    let planted = save_report(&outbox, &webhook(&server.url()), "planted");
+    std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let out = tool(&["report"])
+        .with_job("mine")
+        .server(&server)
+        .env("ALLSTACKS_OUTBOX", &outbox)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        server.only().json(),
+        job_payload("mine"),
+        "only our own job"
+    );
+    assert!(planted.is_file(), "left alone");
+    assert!(
+        out.stderr.contains(&format!(
+            "saved reports not sent: the outbox is not trusted: {} is writable by group or \
+             others (mode 777)",
+            outbox.display()
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // flush without --strict: an error, nothing sent, and the step goes on (exit 0).
+    let out = flush(&["--output", "json"], &server.url())
+        .env("ALLSTACKS_OUTBOX", &outbox)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "allstacks-cd: error: the outbox is not trusted: {} is writable by group or others",
+            outbox.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.received().len(), 1, "nothing more was sent");
+}
+
+#[test]
+fn the_relay_worker_sends_nothing_from_a_queue_others_can_write() {
+    use crate::relay::{Setup, post_deployment, wait_for};
+    use std::os::unix::fs::PermissionsExt;
+    let port = ReservedPort::new();
+    let relay = Setup::new(&port.url()).start();
+    let (status, answer) = post_deployment(&relay, 1);
+    assert_eq!(status, 202, "{answer}");
+    // Allstacks is down: the job waits in the queue. Meanwhile the queue directory becomes
+    // writable by anyone, and a job is planted in it.
+    save_report(&relay.queue, &webhook(&port.url()), "planted");
+    let mode = |m| std::fs::set_permissions(&relay.queue, std::fs::Permissions::from_mode(m));
+    mode(0o777).expect("chmod");
+    // Allstacks comes back once the worker has seen the change (a round that had looked
+    // before the chmod could still send what it listed then).
+    let log = relay.log_when(|l| l.iter().any(|x| x.contains("the queue is not delivered")));
+    let receiver = Server::on(port.listen(), vec![Reply::status(201)]);
+    assert!(
+        log.iter().any(|l| l.contains(&format!(
+            "the queue is not delivered: {} is writable by group or others (mode 777)",
+            relay.queue.display()
+        ))),
+        "{}",
+        log.join("\n")
+    );
+    // Several more rounds (the backoff is 0.5 s here): still nothing sent.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(receiver.received().is_empty(), "a job went out");
+    // Private again: both are delivered.
+    mode(0o700).expect("chmod");
+    let got = wait_for(&receiver, 2, Duration::from_secs(10));
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["job_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["deployment-1", "planted"]);
+}
+
+#[test]
+fn the_relay_never_writes_its_seen_file_through_a_symlink() {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let queue = dir.path().join("queue");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&queue)
+        .expect("mkdir");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "").expect("write");
+    let seen = queue.join("seen");
+    std::os::unix::fs::symlink(&victim, &seen).expect("symlink");
+    let out = tool(&["serve", "--listen", "127.0.0.1:0", "--timeout", "2"])
+        .endpoint("http://127.0.0.1:9")
+        .env("ALLSTACKS_OUTBOX", &queue)
+        .env("ALLSTACKS_GITHUB_SECRET", "s3cret-for-the-test")
+        .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!(
+            "{} is a symbolic link: refusing to write through it",
+            seen.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "");
+}
+
+#[test]
 fn flush_strict_fails_when_reports_cannot_be_claimed() {
     require_root("a read-only tmpfs in a private mount namespace");
     let dir = tempfile::tempdir().expect("tmp");

@@ -721,3 +721,27 @@ pub fn flush(args: &[&str], base: &str) -> Tool {
         ("ALLSTACKS_COMPANY_ID", "42"),
     ])
 }
+
+impl Tool {
+    /// Runs the binary as the leader of a process group of its own, as CI runners and
+    /// supervisors start a step: `kill(-pid, sig)` then reaches it and its children at once.
+    #[cfg(unix)]
+    pub fn own_group(mut self) -> Tool {
+        use std::os::unix::process::CommandExt;
+        self.cmd.process_group(0);
+        self
+    }
+}
+
+/// Sends `sig` to process `pid` (a negative `pid`: its process group).
+#[cfg(unix)]
+pub fn signal(pid: i32, sig: i32) {
+    // SAFETY: `kill` has no memory-safety preconditions; the tests signal only their own children.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(
+        rc,
+        0,
+        "kill({pid}, {sig}): {}",
+        std::io::Error::last_os_error()
+    );
+}

@@ -428,3 +428,36 @@ fn https_to_a_plain_http_port_is_explained_and_not_retried() {
     // The server saw a TLS hello, never a request with the payload.
     assert!(hangs_up.received().iter().all(|r| r.body.is_empty()));
 }
+
+#[test]
+fn check_meets_the_certificate_a_report_would_meet() {
+    let pki = Pki::new();
+    let server = TlsServer::start(&pki);
+    let url = server.url("127.0.0.1");
+    let out = with_conn(tool(&["check"]), &url).with_job("j").run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let http = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("FAIL  tls+http"))
+        .unwrap_or_else(|| panic!("no failed TLS line:\n{}", out.stderr));
+    assert!(http.contains("TLS failed"), "{http}");
+    assert!(http.contains("pass its PEM with --ca-cert"), "{http}");
+    // With the CA, as a report would be: the GET gets through, without the token.
+    let ca = pki.ca_pem.to_str().expect("utf-8 path");
+    let out = with_conn(tool(&["check"]), &url)
+        .with_job("j")
+        .env("ALLSTACKS_CA_CERT", ca)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with("ok    tls+http") && l.contains("answered HTTP 201")),
+        "{}",
+        out.stderr
+    );
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0], (String::new(), None), "a GET: no body, no token");
+}

@@ -515,18 +515,27 @@ impl Checkpoints {
     }
 
     /// The checkpoints saved in `dir`; none (each hook read back to the platform's window) when
-    /// there is no file, or one that is not ours (said on `ui`).
-    // TODO(lead): open through the safe-open function of issue 21 (branch `security`, used by
-    // seen.rs) once it is on main, like the other files of the queue directory.
+    /// there is no file, or one that is not ours (said on `ui`). The file is opened like the
+    /// other files of the queue directory ([`crate::files::open_private`]: never through a
+    /// symlink, owner-only).
     fn load(dir: &Path, ui: &Ui) -> Checkpoints {
+        use std::io::Read;
         let path = Checkpoints::path(dir);
-        let read = std::fs::symlink_metadata(&path).and_then(|m| {
-            if !m.is_file() || m.len() > MAX_CHECKPOINTS {
-                return Err(std::io::Error::other("not a checkpoint file"));
+        let read = crate::files::open_private(&path).and_then(|f| {
+            let mut bytes = Vec::new();
+            f.take(MAX_CHECKPOINTS + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            if bytes.len() as u64 > MAX_CHECKPOINTS {
+                return Err(format!(
+                    "{} is too large for a checkpoint file",
+                    path.display()
+                ));
             }
-            std::fs::read(&path)
+            Ok(bytes)
         });
         match read {
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Checkpoints::default(),
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 ui.warn(&format!(
                     "catch-up: {} is not a checkpoint file ({e}); every hook is read back to \
@@ -535,9 +544,10 @@ impl Checkpoints {
                 ));
                 Checkpoints::default()
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Checkpoints::default(),
             Err(e) => {
-                ui.warn(&format!("catch-up: cannot read {}: {e}", path.display()));
+                ui.warn(&format!(
+                    "catch-up: {e}; every hook is read back to its platform's window"
+                ));
                 Checkpoints::default()
             }
         }

@@ -129,6 +129,15 @@ pub fn workflow_run(status: &str, conclusion: &str, name: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// `optional` with typed fields after the string ones.
+fn with_typed(mut optional: Value, typed: &[(&str, Value, &str)]) -> Value {
+    let list = optional.as_array_mut().expect("a list");
+    for (key, value, ty) in typed {
+        list.push(json!({"key": key, "value": value, "type": ty}));
+    }
+    optional
+}
+
 fn optional(pairs: &[(&str, &str)]) -> Value {
     Value::Array(
         pairs
@@ -240,7 +249,7 @@ fn relay_gitlab_deployments_and_pipelines() {
                 ("ci_provider", "gitlab-ci"), ("environment", "production"),
                 ("environment_tier", "production"), ("environment_url", "https://web.acme.dev"),
                 ("job_url", "https://gitlab.example.com/acme/web/-/jobs/796"),
-                ("branch", "main"), ("trigger_event", "deployment"),
+                ("branch", "main"), ("trigger_event", "deployment"), ("deployment_id", "15"),
             ])
         })
     );
@@ -250,12 +259,14 @@ fn relay_gitlab_deployments_and_pipelines() {
         json!({
             "job_id": "31", "status": "Succeeded", "commit_sha": SHA, "triggered_by": "alice",
             "repo_id": "30", "repo_name": "acme/web", "service_id": 7,
-            "job_start_time": t0(), "job_duration": 200,
-            "optional": optional(&[
+            // Started when it left the queue (created_at + queued_duration), for GitLab's
+            // duration.
+            "job_start_time": t0() + 2, "job_duration": 200,
+            "optional": with_typed(optional(&[
                 ("ci_provider", "gitlab-ci"),
                 ("pipeline_url", "https://gitlab.example.com/acme/web/-/pipelines/31"),
                 ("branch", "main"), ("workflow", "Deploy web"), ("trigger_event", "push"),
-            ])
+            ]), &[("queued_seconds", json!(2), "duration")])
         })
     );
 }
@@ -314,7 +325,8 @@ fn relay_argocd_syncs() {
     assert_eq!(status, 202);
     assert_eq!(
         answer["ignored"],
-        "status is skipped (from webhook phase \"Running\"): nothing is sent"
+        "status is skipped (from webhook phase \"Running\" (the sync has not ended)): nothing is \
+         sent"
     );
     let got = wait_for(&server, 1, Duration::from_secs(10));
     assert_eq!(
@@ -326,6 +338,7 @@ fn relay_argocd_syncs() {
             "optional": optional(&[
                 ("ci_provider", "argo-cd"), ("argocd_app", "web"), ("argocd_project", "default"),
                 ("destination", "https://kubernetes.default.svc/web-prod"),
+                ("initiated_by", "alice"),
             ])
         })
     );
@@ -372,7 +385,15 @@ fn relay_flux_reconciliations() {
         })
     };
     assert!(jobs.contains(&expected("Succeeded")), "{jobs:?}");
-    assert!(jobs.contains(&expected("Failed")), "{jobs:?}");
+    let mut failed = expected("Failed");
+    failed["optional"]
+        .as_array_mut()
+        .expect("a list")
+        .push(json!({
+            "key": "failure_reason", "type": "string",
+            "value": "HealthCheckFailed: Reconciliation finished in 1.1s, next run in 10m0s"
+        }));
+    assert!(jobs.contains(&failed), "{jobs:?}");
 }
 
 fn hex_sha256(body: &[u8]) -> String {
