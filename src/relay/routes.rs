@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Source;
-use super::catch_up;
+use super::catch_up::hooks;
 use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 use crate::resolve::{self, Plan};
@@ -48,7 +48,7 @@ struct File {
     /// The hooks whose delivery logs are read back (`catch_up`, not routes: they share the
     /// file).
     #[serde(default)]
-    catch_up: Vec<catch_up::Spec>,
+    catch_up: Vec<hooks::Spec>,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -112,7 +112,7 @@ impl Routes {
         path: &Path,
         text: &str,
         base: &JobSettings,
-    ) -> Result<(Routes, Vec<catch_up::Entry>), Vec<String>> {
+    ) -> Result<(Routes, Vec<hooks::Entry>), Vec<String>> {
         let shown = path.display();
         let file: File = toml::from_str(text).map_err(|e| {
             let line = e
@@ -121,7 +121,7 @@ impl Routes {
                 .unwrap_or_default();
             vec![format!("{shown}{line}: {}", e.message().trim())]
         })?;
-        let hooks = catch_up::entries(file.catch_up, &shown.to_string());
+        let hooks = hooks::entries(file.catch_up, &shown.to_string());
         if file.route.is_empty() {
             return match hooks {
                 Ok(hooks) if !hooks.is_empty() => Ok((Routes::single(base.clone())?, hooks)),

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use hyper::HeaderMap;
 use serde::Deserialize;
 
-use super::{Body, Entry, Found, Missed, PassWatch, Step, read_log};
+use super::hooks::Entry;
+use super::log::{Body, Found, Missed, PassWatch, Step, read_log};
 use crate::api::{ApiError, Client};
 use crate::relay::Source;
 use crate::relay::intake::{self, Intake};
