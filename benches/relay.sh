@@ -10,10 +10,13 @@
 #   RUNS=3          runs of each case
 #   N=2000, C=50    deliveries and concurrency
 #   DOWN=1          also run with Allstacks down the whole time (the answer path alone)
+#   ATTACK=0        skip the run under attack (300 idle reconnecting sockets and 50 trickled
+#                   bodies from other loopback addresses: spec/relay-production.md)
 #   FRESH_EXT4=1    also run with the queue on a new, empty ext4 file system (a 2 GiB image on
 #                   a loop device, like a new PersistentVolume); needs root and mkfs.ext4
 #
-# Only 127.0.0.1 is used, and every run stops by itself within about a minute.
+# Only loopback addresses are used (127.0.0.1; the attackers 127.0.0.2 to .11), and every run
+# stops by itself within about a minute.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,6 +41,9 @@ run() {
 }
 
 run "queue in $(dirname "$(mktemp -u)")" DOWN=0
+if [[ ${ATTACK:-1} == 1 ]]; then
+    run "under attack, queue in $(dirname "$(mktemp -u)")" DOWN=0 ATTACK=1
+fi
 if [[ ${DOWN:-0} == 1 ]]; then
     run "Allstacks down" DOWN=1
 fi

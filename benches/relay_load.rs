@@ -8,8 +8,12 @@
 //!
 //! Knobs (environment): RELAY_BIN (default target/release/allstacks-cd), N (2000), C (50),
 //! QUEUE_DIR (where the run's queue directory is made, default the temporary directory: put it
-//! on the disk you mean to measure), DOWN=1 (Allstacks down for the whole run).
-//! Everything talks to 127.0.0.1 only, and the run stops by itself (60 s at most).
+//! on the disk you mean to measure), DOWN=1 (Allstacks down for the whole run), ATTACK=1 (the
+//! load under attack, spec relay-production.md: 300 sockets from other loopback addresses that
+//! connect, send nothing and reconnect as soon as they are cut, and 50 connections that trickle
+//! chunked bodies with no end, 16 KiB every 50 ms, reconnecting when refused).
+//! Everything talks over loopback only (127.0.0.1; the attackers from 127.0.0.2 to .11), and the
+//! run stops by itself (60 s at most).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -53,6 +57,9 @@ fn main() {
         })
         .collect();
     let body_size = deliveries[0].0.len();
+    let attack = std::env::var("ATTACK")
+        .is_ok_and(|v| v == "1")
+        .then(|| Attack::start(addr));
     let started = Instant::now();
     let (latencies, statuses) = load(addr, &deliveries, c);
     let answered = started.elapsed();
@@ -61,6 +68,7 @@ fn main() {
     } else {
         receiver.wait_for(n, started)
     };
+    let attacked = attack.map(Attack::stop);
     let hwm = peak_rss_kib(pid);
     let cpu = cpu_time(pid);
     // SAFETY: kill(2) on the relay we started.
@@ -69,6 +77,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&scratch);
     let (distinct, total) = receiver.counts();
     report(Report {
+        attacked,
         down,
         n,
         c,
@@ -111,8 +120,15 @@ fn sign(body: &[u8]) -> String {
 }
 
 /// A `deployment_status` delivery the size of a real one (~7 KB: GitHub sends the whole
-/// repository object, with its ~45 API URLs).
+/// repository object, with its ~45 API URLs), from an hour ago (a record older than the relay's
+/// 7-day replay window would be ignored).
 fn deployment_status(id: u64) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let at = |ago: i64| allstacks_cd::timefmt::format_rfc3339(now - ago);
+    let (created, finished) = (at(3600), at(3400));
     let mut repository = serde_json::json!({
         "id": 1_296_269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": "web",
         "full_name": "acme/web", "private": true, "fork": false, "size": 1080,
@@ -181,7 +197,7 @@ fn deployment_status(id: u64) -> Vec<u8> {
             "target_url": "https://vercel.com/acme/web/abc",
             "log_url": "https://vercel.com/acme/web/abc/logs",
             "environment_url": "https://web.acme.dev",
-            "created_at": "2026-05-01T10:03:20Z", "updated_at": "2026-05-01T10:03:20Z",
+            "created_at": finished, "updated_at": finished,
             "url": format!("https://api.github.com/repos/acme/web/deployments/{id}/statuses/1"),
             "repository_url": "https://api.github.com/repos/acme/web"
         },
@@ -190,7 +206,7 @@ fn deployment_status(id: u64) -> Vec<u8> {
             "payload": {}, "original_environment": "production", "environment": "production",
             "description": null, "transient_environment": false, "production_environment": true,
             "creator": {"login": "vercel[bot]", "id": 35_613_825, "type": "Bot"},
-            "created_at": "2026-05-01T10:00:00Z", "updated_at": "2026-05-01T10:03:20Z",
+            "created_at": created, "updated_at": finished,
             "url": format!("https://api.github.com/repos/acme/web/deployments/{id}"),
             "statuses_url": format!("https://api.github.com/repos/acme/web/deployments/{id}/statuses"),
             "performed_via_github_app": {"id": 8329, "slug": "vercel", "name": "Vercel"}
@@ -452,6 +468,8 @@ fn wait_exit(child: &mut std::process::Child) -> Option<i32> {
 }
 
 struct Report {
+    /// Under attack: the idle sockets' reconnections and the trickled bodies refused.
+    attacked: Option<(usize, usize)>,
     down: bool,
     n: usize,
     c: usize,
@@ -483,13 +501,20 @@ fn report(mut r: Report) {
         "| deliveries, concurrency, body | {} signed `deployment_status`, {} at a time, {} bytes each | |",
         r.n, r.c, r.body_size
     );
+    if let Some((reconnects, refused)) = r.attacked {
+        println!(
+            "| under attack | 300 idle sockets ({reconnects} reconnections after being cut), 50 \
+             trickled bodies ({refused} refused or cut) | |"
+        );
+    }
     println!("| answers | {} | all 202 |", statuses.join(", "));
     println!(
-        "| answer latency p50 / p90 / p99 / max | {:.1} / {:.1} / {:.1} / {:.1} ms | p99 < 50 ms |",
+        "| answer latency p50 / p90 / p99 / max | {:.1} / {:.1} / {:.1} / {:.1} ms | p99 < {} ms |",
         pct(0.5),
         pct(0.9),
         pct(0.99),
-        pct(1.0)
+        pct(1.0),
+        if r.attacked.is_some() { 100 } else { 50 }
     );
     println!(
         "| all answered after | {:.0} ms ({:.0} deliveries/s) | |",
@@ -517,12 +542,14 @@ fn report(mut r: Report) {
         "| jobs received, distinct | {} received, {} distinct | exactly once |",
         r.total, r.distinct
     );
+    let rss_goal = if r.attacked.is_some() { 96 } else { 60 };
     match r.hwm {
         Some(kib) => println!(
-            "| relay peak RSS (VmHWM) | {:.1} MB | < 60 MB |",
-            kib as f64 / 1024.0
+            "| relay peak RSS (VmHWM) | {:.1} MiB ({:.1} MB) | < {rss_goal} MB |",
+            kib as f64 / 1024.0,
+            kib as f64 * 1024.0 / 1e6
         ),
-        None => println!("| relay peak RSS | not measured | < 60 MB |"),
+        None => println!("| relay peak RSS | not measured | < {rss_goal} MB |"),
     }
     if let Some(cpu) = r.cpu {
         println!(
@@ -532,4 +559,155 @@ fn report(mut r: Report) {
         );
     }
     println!("| exit after SIGTERM | {:?} | 0 |", r.exit);
+}
+
+/// The attackers of ATTACK=1, each on a thread of its own until stopped.
+struct Attack {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    reconnects: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl Attack {
+    fn start(relay: SocketAddr) -> Attack {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (reconnects, refused) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let mut threads = Vec::new();
+        // 300 idle sockets, 60 from each of 127.0.0.2 to 127.0.0.6 (under the per-peer cap).
+        for n in 0..300 {
+            let (stop, count) = (stop.clone(), reconnects.clone());
+            let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (n / 60) as u8);
+            threads.push(std::thread::spawn(move || idle(from, relay, &stop, &count)));
+        }
+        // 50 trickled bodies, 25 from each of 127.0.0.10 and 127.0.0.11.
+        for n in 0..50 {
+            let (stop, count) = (stop.clone(), refused.clone());
+            let from = std::net::Ipv4Addr::new(127, 0, 0, 10 + (n / 25) as u8);
+            threads.push(std::thread::spawn(move || {
+                trickle(from, relay, &stop, &count)
+            }));
+        }
+        // Let the sockets pile up and the trickled bodies fill the budget (16 MB/s in all)
+        // before the load starts.
+        std::thread::sleep(Duration::from_secs(5));
+        Attack {
+            stop,
+            threads,
+            reconnects,
+            refused,
+        }
+    }
+
+    /// Stops the attackers; how often the idle sockets were cut, and the bodies refused.
+    fn stop(self) -> (usize, usize) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads {
+            let _ = t.join();
+        }
+        (
+            self.reconnects.load(Ordering::SeqCst),
+            self.refused.load(Ordering::SeqCst),
+        )
+    }
+}
+
+/// Connects from `from`, sends nothing, and connects again as soon as the relay cuts it.
+fn idle(
+    from: std::net::Ipv4Addr,
+    relay: SocketAddr,
+    stop: &std::sync::atomic::AtomicBool,
+    count: &AtomicUsize,
+) {
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(mut s) = connect_from(from, relay) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        // Woken once a second to look at `stop`: the attackers share the machine with the relay
+        // and the load, and should cost it no more than real ones would.
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0u8; 256];
+        while !stop.load(Ordering::SeqCst) {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => break,
+            }
+        }
+        count.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Posts a chunked body that never ends, 16 KiB every 50 ms, with a wrong signature; connects
+/// again when the relay refuses it (503 past the budget, 413 past 25 MiB, 408 past the body
+/// timeout).
+fn trickle(
+    from: std::net::Ipv4Addr,
+    relay: SocketAddr,
+    stop: &std::sync::atomic::AtomicBool,
+    count: &AtomicUsize,
+) {
+    let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(mut s) = connect_from(from, relay) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        let head = "POST /github HTTP/1.1\r\nHost: relay\r\nX-GitHub-Event: deployment_status\r\n\
+                    X-Hub-Signature-256: sha256=00\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let mut sent = s.write_all(head.as_bytes()).is_ok();
+        while sent && !stop.load(Ordering::SeqCst) {
+            sent = s.write_all(chunk.as_bytes()).is_ok();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !sent {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A TCP connection to `to` from the loopback address `from`.
+fn connect_from(from: std::net::Ipv4Addr, to: SocketAddr) -> std::io::Result<TcpStream> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let SocketAddr::V4(to) = to else {
+        return Err(std::io::Error::other("IPv4 only"));
+    };
+    let addr = |ip: std::net::Ipv4Addr, port: u16| {
+        // SAFETY: plain old data; all zeroes is valid.
+        let mut a: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        a.sin_family = libc::AF_INET as libc::sa_family_t;
+        a.sin_addr.s_addr = u32::from(ip).to_be();
+        a.sin_port = port.to_be();
+        a
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: socket, bind and connect on a descriptor we own, with initialised addresses.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fd = OwnedFd::from_raw_fd(fd);
+        let (src, dst) = (addr(from, 0), addr(*to.ip(), to.port()));
+        if libc::bind(
+            fd.as_raw_fd(),
+            &src as *const _ as *const libc::sockaddr,
+            len,
+        ) != 0
+            || libc::connect(
+                fd.as_raw_fd(),
+                &dst as *const _ as *const libc::sockaddr,
+                len,
+            ) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(TcpStream::from(fd))
+    }
 }

@@ -480,8 +480,9 @@ pub struct ServeArgs {
     /// Address and port to listen on [env: ALLSTACKS_LISTEN] [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Routes (TOML): which service id, job type and fields each deployment gets
-    /// [env: ALLSTACKS_CONFIG] [default: every deployment to ALLSTACKS_SERVICE_ID]
+    /// Routes (TOML): which service id, job type and fields each deployment gets, and the
+    /// [[catch_up]] hooks whose delivery logs are read back [env: ALLSTACKS_CONFIG]
+    /// [default: every deployment to ALLSTACKS_SERVICE_ID]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// One line per request on stderr, as text or JSON [env: ALLSTACKS_LOG_FORMAT]
@@ -496,6 +497,10 @@ pub struct ServeArgs {
     /// [default: $XDG_STATE_HOME/allstacks-cd/relay]
     #[arg(long, value_name = "DIR", help_heading = "Delivery")]
     pub outbox: Option<PathBuf>,
+    /// Read the delivery logs of the [[catch_up]] hooks in --config once, queue what was
+    /// missed, and exit (1 when a log could not be read), without listening
+    #[arg(long)]
+    pub catch_up_once: bool,
 }
 
 /// The settings of `report` that hold for every job made from a record (`backfill`, `serve`):

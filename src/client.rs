@@ -169,6 +169,11 @@ pub struct Sent {
     pub http_status: Option<u16>,
     /// `Ok(response body)` on a 2xx.
     pub result: Result<String, Failure>,
+    /// The last attempt could not reach the server at all (no connection: refused, DNS, a
+    /// connect timeout; or a TLS failure), as opposed to a server that answered or timed out.
+    pub unreachable: bool,
+    /// The last answer's `Retry-After`, when it gave one.
+    pub retry_after: Option<Duration>,
 }
 
 /// Options for the client.
@@ -290,6 +295,8 @@ impl Sender {
             attempts: 0,
             http_status: None,
             result: Err(Failure::GaveUp(String::new())),
+            unreachable: false,
+            retry_after: None,
         };
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -306,6 +313,7 @@ impl Sender {
             let (why, retry_after) = match self.attempt(url, body, ui, (n, allowed), remaining) {
                 Attempt::Final(status, result) => {
                     sent.http_status = status.or(sent.http_status);
+                    sent.unreachable = matches!(result, Err(Failure::Tls(_)));
                     sent.result = result;
                     return sent;
                 }
@@ -313,8 +321,11 @@ impl Sender {
                     status,
                     why,
                     retry_after,
+                    unreachable,
                 } => {
                     sent.http_status = status.or(sent.http_status);
+                    sent.unreachable = unreachable;
+                    sent.retry_after = retry_after;
                     (why, retry_after)
                 }
             };
@@ -395,6 +406,7 @@ impl Sender {
             status: Some(status),
             why: format!("HTTP {status}{}", short(&text)),
             retry_after,
+            unreachable: false,
         }
     }
 }
@@ -406,6 +418,8 @@ enum Attempt {
         status: Option<u16>,
         why: String,
         retry_after: Option<Duration>,
+        /// No connection was made.
+        unreachable: bool,
     },
 }
 
@@ -435,6 +449,7 @@ fn transport_failure(e: &reqwest::Error, chain: String) -> Attempt {
         status: None,
         why,
         retry_after: None,
+        unreachable: e.is_connect(),
     }
 }
 

@@ -161,8 +161,6 @@ impl Delivery {
                 deadline: Some(Instant::now() + self.timeout / 2),
                 url: &self.url,
                 warn_elsewhere: false,
-                stop: None,
-                delivered: None,
             };
             if let Err(e) = flush_saved(dir, &self.sender, ui, &plan) {
                 ui.warn(&format!(
@@ -206,6 +204,7 @@ impl Delivery {
             last_error: ui.redact(failure.message()),
             payload: serde_json::to_value(job).unwrap_or_default(),
             rejected: None,
+            retry: None,
         };
         match outbox::save(dir, &saved) {
             Ok(path) => Kept::Saved(path),
@@ -257,11 +256,6 @@ pub struct FlushPlan<'a> {
     /// Warn about reports saved for another endpoint (`flush`), or only mention them at `-v`
     /// (before every report, where they would repeat).
     pub warn_elsewhere: bool,
-    /// No send starts once this is set (`serve` shutting down).
-    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
-    /// What becomes of a delivered report's file: deleted, unless this takes it (`serve`
-    /// keeps the files to write new jobs into).
-    pub delivered: Option<&'a dyn Fn(Claim) -> std::io::Result<()>>,
 }
 
 /// What happened to one saved report.
@@ -311,10 +305,7 @@ fn flush_dir(
     let total = found.files.len();
     let mut elsewhere = Vec::new();
     for (i, path) in found.files.iter().enumerate() {
-        let stopped = plan
-            .stop
-            .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst));
-        if stopped || plan.deadline.is_some_and(|d| Instant::now() >= d) {
+        if plan.deadline.is_some_and(|d| Instant::now() >= d) {
             ui.verbose(&format!(
                 "no time left to flush {}: {} saved report(s) wait for the next run",
                 dir.display(),
@@ -393,11 +384,7 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: b
     match result.result {
         Ok(_) => {
             ui.info(&format!("delivered saved report {}", path.display()));
-            let done = match plan.delivered {
-                Some(keep) => keep(claim),
-                None => claim.delivered(),
-            };
-            if let Err(e) = done {
+            if let Err(e) = claim.delivered() {
                 ui.warn(&format!(
                     "delivered, but could not delete {}: {e}",
                     path.display()

@@ -70,7 +70,3 @@ pub fn run(args: impl IntoIterator<Item = OsString>, env: &Env, cwd: &Path) -> i
         Command::Man(a) => commands::man(a),
     }
 }
-
-/// Now, in epoch seconds: [`timefmt::now_epoch`], which every module below uses. This path
-/// stays for `relay/queue.rs` until the relay's rewrite (branch `relay`) switches it over.
-pub use timefmt::now_epoch;

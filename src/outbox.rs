@@ -40,6 +40,18 @@ pub struct Saved {
     /// Set on files moved to `rejected/`: the server's final answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
+    /// The relay's queue: the attempts made so far and when the next may be, so that each job
+    /// backs off on its own, across restarts too. `flush` sends regardless.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+}
+
+/// When a job of the relay's queue may be tried again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retry {
+    pub attempts: u32,
+    /// Epoch seconds.
+    pub next_attempt_at: i64,
 }
 
 /// `$XDG_STATE_HOME/allstacks-cd/outbox`, else `~/.local/state/allstacks-cd/outbox`, else
@@ -593,22 +605,50 @@ impl Claim {
 
     /// Not ours to send now (saved for another endpoint): put it back untouched.
     pub fn leave(self) -> std::io::Result<()> {
+        self.put_back()
+    }
+
+    /// Puts it back under its own name, as it is; on `Err` it stays claimed, and the caller
+    /// keeps the claim to try again.
+    pub fn put_back(&self) -> std::io::Result<()> {
         fs::rename(&self.claimed, &self.original)
+    }
+
+    /// Rewrites the claimed report with `change` made to it, in place (through a temporary file
+    /// and a rename): on `Err` (a full disk) it is as it was, and still claimed.
+    pub fn update(&self, change: impl FnOnce(&mut Saved)) -> std::io::Result<()> {
+        let mut saved = self.read().map_err(std::io::Error::other)?;
+        change(&mut saved);
+        replace(&self.claimed, &serde_json::to_vec_pretty(&saved)?)
     }
 
     /// The server rejected it for good: move it to `rejected/` with the server's answer, so it
     /// is kept for inspection but not retried forever.
     pub fn reject(self, message: &str) -> std::io::Result<PathBuf> {
+        self.set_aside("rejected", |saved| {
+            saved.rejected = Some(message.to_string())
+        })
+    }
+
+    /// Moves it to the folder `folder` beside it (`rejected/`, the relay's `dead/`), with
+    /// `change` made to it: kept for inspection or a later `flush --outbox DIR/folder`, never
+    /// sent again from here.
+    /// On `Err` it is still claimed, as it was.
+    pub fn set_aside(
+        &self,
+        folder: &str,
+        change: impl FnOnce(&mut Saved),
+    ) -> std::io::Result<PathBuf> {
         let dir = self
             .original
             .parent()
             .unwrap_or(Path::new("."))
-            .join("rejected");
+            .join(folder);
         ensure_private_dir(&dir).map_err(std::io::Error::other)?;
         let target = dir.join(self.original.file_name().unwrap_or_default());
         match self.read() {
             Ok(mut saved) => {
-                saved.rejected = Some(message.to_string());
+                change(&mut saved);
                 replace(&target, &serde_json::to_vec_pretty(&saved)?)?;
                 fs::remove_file(&self.claimed)?;
             }
@@ -630,6 +670,7 @@ mod tests {
             last_error: "refused".into(),
             payload: serde_json::json!({"job_id": n.to_string()}),
             rejected: None,
+            retry: None,
         }
     }
 

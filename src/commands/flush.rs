@@ -86,8 +86,6 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui, adopt: bool) -> Result<Flu
         deadline: None,
         url: delivery.url(),
         warn_elsewhere: true,
-        stop: None,
-        delivered: None,
     };
     let flush = if adopt {
         delivery::flush_adopting

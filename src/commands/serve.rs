@@ -4,6 +4,7 @@
 use crate::cli::ServeArgs;
 use crate::delivery::{self, Delivery};
 use crate::env::Env;
+use crate::relay::catch_up::{self, CatchUp};
 use crate::relay::{self, Config, Routes, config::Flags};
 use crate::settings::{self, JobSettings};
 use crate::ui::Ui;
@@ -32,13 +33,24 @@ pub fn serve(args: ServeArgs, env: &Env) -> i32 {
     if let Some(t) = &d.token {
         ui.add_secret(t);
     }
-    if let Some(api) = &config.gitlab_api {
+    for api in [&config.gitlab_api, &config.github_api]
+        .into_iter()
+        .flatten()
+    {
         ui.add_secret(&api.token);
     }
     let conn = delivery::check_connection(&d);
     errors.extend(conn.invalid.iter().cloned());
     errors.extend(conn.missing());
-    let routes = routes(&config, job, &mut errors);
+    let (routes, hooks) = routes(&config, job, &mut errors).unzip();
+    let catch_up = CatchUp::new(hooks.unwrap_or_default(), &config, &mut errors);
+    if args.catch_up_once && catch_up.is_none() && errors.is_empty() {
+        errors.push(
+            "--catch-up-once reads the delivery logs of the [[catch_up]] hooks in --config, and \
+             there are none"
+                .into(),
+        );
+    }
     let (Some(url), Some(token), Some(routes), true) =
         (conn.url, d.token.as_deref(), routes, errors.is_empty())
     else {
@@ -55,15 +67,25 @@ pub fn serve(args: ServeArgs, env: &Env) -> i32 {
             return 2;
         }
     };
-    relay::run(config, routes, delivery, ui)
+    match catch_up {
+        Some(catch_up) if args.catch_up_once => {
+            relay::catch_up_once(config, routes, &delivery, catch_up, ui)
+        }
+        catch_up => relay::run(config, routes, delivery, catch_up, ui),
+    }
 }
 
-/// The routes: `--config`'s file, else one route with the job settings.
-fn routes(config: &Config, job: JobSettings, errors: &mut Vec<String>) -> Option<Routes> {
+/// The routes and the `[[catch_up]]` hooks: `--config`'s file, else one route with the job
+/// settings and no hooks.
+fn routes(
+    config: &Config,
+    job: JobSettings,
+    errors: &mut Vec<String>,
+) -> Option<(Routes, Vec<catch_up::Entry>)> {
     let parsed = match &config.config_file {
-        None => Routes::single(job),
+        None => Routes::single(job).map(|r| (r, Vec::new())),
         Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Routes::parse(path, &text, &job),
+            Ok(text) => Routes::parse_file(path, &text, &job),
             Err(e) => Err(vec![format!(
                 "cannot read the config {}: {e}",
                 path.display()

@@ -18,7 +18,9 @@ pub struct Config {
     pub secrets: Secrets,
     pub github: GithubEvents,
     pub gitlab: GitlabEvents,
-    pub gitlab_api: Option<GitlabApi>,
+    pub gitlab_api: Option<ApiAccess>,
+    /// With `GITHUB_TOKEN`: for `[[catch_up]]` of GitHub hooks.
+    pub github_api: Option<ApiAccess>,
     pub queue_dir: PathBuf,
     pub limits: Limits,
 }
@@ -75,17 +77,21 @@ pub struct GitlabEvents {
     pub pipeline: bool,
 }
 
-/// Where the relay reads a GitLab deployment's job for its start time.
+/// A platform's API and the token for it: GitLab's, where the relay reads a deployment's job
+/// for its start time and a group's or project's hook events (catch-up); GitHub's, where it
+/// reads a hook's deliveries (catch-up).
 #[derive(Clone)]
-pub struct GitlabApi {
+pub struct ApiAccess {
     /// `https://gitlab.example.com/api/v4`, without a trailing `/`.
     pub base: String,
+    /// The variable the base came from, for messages.
+    pub var: &'static str,
     pub token: String,
 }
 
-impl std::fmt::Debug for GitlabApi {
+impl std::fmt::Debug for ApiAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "GitlabApi({})", self.base)
+        write!(f, "ApiAccess({})", self.base)
     }
 }
 
@@ -93,32 +99,51 @@ impl std::fmt::Debug for GitlabApi {
 /// the tests fast).
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// A request's headers must arrive within this (`ALLSTACKS_RELAY_HEADER_TIMEOUT`, 10 s).
+    /// A request's headers must arrive within this (`ALLSTACKS_RELAY_HEADER_TIMEOUT`, 5 s); it
+    /// also ends idle connections.
     pub header_timeout: Duration,
     /// Its body within this (`ALLSTACKS_RELAY_BODY_TIMEOUT`, 30 s).
     pub body_timeout: Duration,
-    /// Open connections at most (`ALLSTACKS_RELAY_MAX_CONNECTIONS`, 256); more wait to be
+    /// Open connections at most (`ALLSTACKS_RELAY_MAX_CONNECTIONS`, 1,024); more wait to be
     /// accepted.
     pub max_connections: usize,
+    /// Open connections from one peer address at most (`ALLSTACKS_RELAY_PER_IP`, 64); 0: no cap
+    /// (a relay behind a proxy sees one address).
+    pub per_peer: usize,
+    /// The bytes of request bodies held in memory by all connections together at most
+    /// (`ALLSTACKS_RELAY_BODY_BUDGET`, 64 MiB); past it a request is answered 503.
+    pub body_budget: usize,
     /// How long requests in flight may finish after SIGTERM (`ALLSTACKS_RELAY_SHUTDOWN_GRACE`,
     /// 10 s).
     pub shutdown_grace: Duration,
-    /// The longest wait between delivery rounds while Allstacks is down
-    /// (`ALLSTACKS_RELAY_MAX_BACKOFF`, 300 s).
+    /// The longest wait between delivery rounds while Allstacks is down, and between two
+    /// attempts of one job (`ALLSTACKS_RELAY_MAX_BACKOFF`, 300 s).
     pub max_backoff: Duration,
+    /// A job still undeliverable this long after it was queued moves to `dead/`
+    /// (`ALLSTACKS_RELAY_MAX_AGE`, 7 days).
+    pub max_age: Duration,
+    /// How often the senders' delivery logs are read (`ALLSTACKS_RELAY_CATCH_UP_EVERY`, 300 s).
+    pub catch_up_every: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            header_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(30),
-            max_connections: 256,
+            max_connections: 1024,
+            per_peer: 64,
+            body_budget: 64 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(10),
             max_backoff: Duration::from_secs(300),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            catch_up_every: Duration::from_secs(300),
         }
     }
 }
+
+/// The shortest secret accepted: a shorter one can be guessed, and with it any deployment forged.
+pub const MIN_SECRET: usize = 16;
 
 /// A request body is read up to this size (GitHub's own cap on webhook payloads); larger is 413.
 pub const MAX_BODY: usize = crate::client::MAX_JSON as usize;
@@ -153,7 +178,11 @@ impl Config {
             secrets,
             github: github_events(env, errors),
             gitlab: gitlab_events(env, errors),
-            gitlab_api: gitlab_api(env, errors),
+            gitlab_api: {
+                api_urls(env, errors);
+                gitlab_api(env, errors)
+            },
+            github_api: github_api(env, errors),
             queue_dir: queue_dir(flags.outbox, env, errors),
             limits: limits(env, errors),
         }
@@ -223,6 +252,15 @@ fn secrets(env: &Env, errors: &mut Vec<String>) -> Secrets {
             errors.push(format!(
                 "the secret from {source} is blank or has line breaks or control characters \
                  inside; it is not shown. A secret is one line"
+            ));
+            return None;
+        }
+        if line.len() < MIN_SECRET {
+            errors.push(format!(
+                "the secret from {source} is {} bytes long; it is not shown. A secret must be at \
+                 least {MIN_SECRET} bytes (anyone can guess a short one): make one with \
+                 `openssl rand -hex 32` and set it in the sender too",
+                line.len()
             ));
             return None;
         }
@@ -309,33 +347,91 @@ fn gitlab_events(env: &Env, errors: &mut Vec<String>) -> GitlabEvents {
 
 /// With `GITLAB_TOKEN`, the API a deployment's job is read from: `GITLAB_API_URL`, else
 /// `CI_API_V4_URL`, else `{CI_SERVER_URL}/api/v4`. Never a URL from a webhook body: the token
-/// goes only where the operator said.
-fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<GitlabApi> {
-    let token = env.get("GITLAB_TOKEN")?;
+/// goes only where the operator said, and only through the API client's guards (https or this
+/// machine, no credentials in the URL), checked now rather than at the first deployment.
+fn gitlab_api(env: &Env, errors: &mut Vec<String>) -> Option<ApiAccess> {
+    let token = api_token("GITLAB_TOKEN", env, errors)?;
     let base = env
         .get("GITLAB_API_URL")
-        .or_else(|| env.get("CI_API_V4_URL"))
-        .map(str::to_string)
+        .map(|u| (u.to_string(), "GITLAB_API_URL"))
         .or_else(|| {
-            env.get("CI_SERVER_URL")
-                .map(|s| format!("{}/api/v4", s.trim_end_matches('/')))
+            env.get("CI_API_V4_URL")
+                .map(|u| (u.to_string(), "CI_API_V4_URL"))
+        })
+        .or_else(|| {
+            env.get("CI_SERVER_URL").map(|s| {
+                let base = format!("{}/api/v4", s.trim_end_matches('/'));
+                (base, "CI_SERVER_URL")
+            })
         });
-    let Some(base) = base else {
+    let Some((base, var)) = base else {
         errors.push(
-            "GITLAB_TOKEN is set (to read deployments' start times), but no GitLab API URL: set \
-             GITLAB_API_URL, e.g. https://gitlab.example.com/api/v4"
+            "GITLAB_TOKEN is set (to read deployments' start times and hook events), but no \
+             GitLab API URL: set GITLAB_API_URL, e.g. https://gitlab.example.com/api/v4"
                 .into(),
         );
         return None;
     };
-    match crate::settings::one_line_token(token) {
-        Ok(token) => Some(GitlabApi {
-            base: base.trim().trim_end_matches('/').to_string(),
-            token,
-        }),
+    if var != "GITLAB_API_URL" {
+        // GITLAB_API_URL itself is checked by `api_urls`.
+        if let Err(e) = crate::client::Api::new(&base, var, &[]) {
+            errors.push(e);
+            return None;
+        }
+    }
+    Some(ApiAccess {
+        base: base.trim().trim_end_matches('/').to_string(),
+        var,
+        token,
+    })
+}
+
+/// With `GITHUB_TOKEN`, the GitHub API: `GITHUB_API_URL`, else `https://api.github.com`.
+fn github_api(env: &Env, errors: &mut Vec<String>) -> Option<ApiAccess> {
+    let token = api_token("GITHUB_TOKEN", env, errors)?;
+    let (base, var) = match env.get("GITHUB_API_URL") {
+        Some(url) => (
+            url.trim().trim_end_matches('/').to_string(),
+            "GITHUB_API_URL",
+        ),
+        None => ("https://api.github.com".to_string(), "GITHUB_API_URL"),
+    };
+    Some(ApiAccess { base, var, token })
+}
+
+/// A platform token: the variable `var`, else the file `{var}_FILE` names. One line of visible
+/// characters; nothing of a refused one is shown.
+fn api_token(var: &str, env: &Env, errors: &mut Vec<String>) -> Option<String> {
+    let file_var = format!("{var}_FILE");
+    let (raw, source) = match (env.get(var), env.get(&file_var)) {
+        (Some(v), _) => (v.to_string(), var.to_string()),
+        (None, Some(path)) => match read_secret_file(path) {
+            Ok(text) => (text, format!("{file_var} ({path})")),
+            Err(e) => {
+                errors.push(format!("{file_var}: cannot read the token in {path}: {e}"));
+                return None;
+            }
+        },
+        (None, None) => return None,
+    };
+    match crate::settings::one_line_token(&raw) {
+        Ok(token) => Some(token),
         Err(why) => {
-            errors.push(format!("GITLAB_TOKEN {why}; it is not shown"));
+            errors.push(format!("the token from {source} {why}; it is not shown"));
             None
+        }
+    }
+}
+
+/// `GITHUB_API_URL` and `GITLAB_API_URL`, when set, must pass the API client's guards (https or
+/// this machine, no user name or password inside): a URL that would leak a token stops `serve`
+/// at start, whether or not a token is set yet.
+fn api_urls(env: &Env, errors: &mut Vec<String>) {
+    for var in ["GITHUB_API_URL", "GITLAB_API_URL"] {
+        if let Some(url) = env.get(var) {
+            if let Err(e) = crate::client::Api::new(url, var, &[]) {
+                errors.push(e);
+            }
         }
     }
 }
@@ -358,36 +454,76 @@ fn queue_dir(flag: Option<PathBuf>, env: &Env, errors: &mut Vec<String>) -> Path
 }
 
 fn limits(env: &Env, errors: &mut Vec<String>) -> Limits {
-    let mut secs = |var: &str, default: Duration| match env.get(var) {
+    let mut secs_up_to = |var: &str, default: Duration, max: f64| match env.get(var) {
         None => default,
         Some(v) => match v.trim().parse::<f64>() {
-            Ok(s) if s > 0.0 && s <= 86_400.0 => Duration::from_secs_f64(s),
+            Ok(s) if s > 0.0 && s <= max => Duration::from_secs_f64(s),
             _ => {
                 errors.push(format!(
-                    "{var} must be a number of seconds between 0 and 86400, got {v:?}"
+                    "{var} must be a number of seconds between 0 and {max}, got {v:?}"
                 ));
                 default
             }
         },
     };
+    let mut secs = |var: &str, default: Duration| secs_up_to(var, default, 86_400.0);
     let d = Limits::default();
     let mut limits = Limits {
         header_timeout: secs("ALLSTACKS_RELAY_HEADER_TIMEOUT", d.header_timeout),
         body_timeout: secs("ALLSTACKS_RELAY_BODY_TIMEOUT", d.body_timeout),
         shutdown_grace: secs("ALLSTACKS_RELAY_SHUTDOWN_GRACE", d.shutdown_grace),
         max_backoff: secs("ALLSTACKS_RELAY_MAX_BACKOFF", d.max_backoff),
+        catch_up_every: secs("ALLSTACKS_RELAY_CATCH_UP_EVERY", d.catch_up_every),
+        max_age: secs_up_to("ALLSTACKS_RELAY_MAX_AGE", d.max_age, 366.0 * 86_400.0),
         max_connections: d.max_connections,
+        per_peer: d.per_peer,
+        body_budget: d.body_budget,
     };
-    if let Some(v) = env.get("ALLSTACKS_RELAY_MAX_CONNECTIONS") {
+    let mut count = |var: &str, range: std::ops::RangeInclusive<usize>, into: &mut usize| {
+        let Some(v) = env.get(var) else { return };
         match v.trim().parse::<usize>() {
-            Ok(n) if (1..=100_000).contains(&n) => limits.max_connections = n,
+            Ok(n) if range.contains(&n) => *into = n,
             _ => errors.push(format!(
-                "ALLSTACKS_RELAY_MAX_CONNECTIONS must be a whole number from 1 to 100000, got \
-                 {v:?}"
+                "{var} must be a whole number from {} to {}, got {v:?}",
+                range.start(),
+                range.end()
+            )),
+        }
+    };
+    count(
+        "ALLSTACKS_RELAY_MAX_CONNECTIONS",
+        1..=100_000,
+        &mut limits.max_connections,
+    );
+    count("ALLSTACKS_RELAY_PER_IP", 0..=100_000, &mut limits.per_peer);
+    if let Some(v) = env.get("ALLSTACKS_RELAY_BODY_BUDGET") {
+        match size(v) {
+            Some(n) if (MIN_BUDGET..=MAX_BUDGET).contains(&n) => limits.body_budget = n,
+            _ => errors.push(format!(
+                "ALLSTACKS_RELAY_BODY_BUDGET must be a size from 1 MiB to 4 GiB, in bytes or with \
+                 a unit (64MiB, 512KiB, 1GiB), got {v:?}"
             )),
         }
     }
     limits
+}
+
+const MIN_BUDGET: usize = 1024 * 1024;
+const MAX_BUDGET: usize = 4 * 1024 * 1024 * 1024;
+
+/// A size in bytes: `67108864`, `64MiB`, `64 MiB`, `512KiB`, `1GiB` (`K`, `M`, `G` too).
+fn size(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: usize = t[..digits].parse().ok()?;
+    let unit = match t[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1024,
+        "m" | "mib" => 1024 * 1024,
+        "g" | "gib" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(unit)
 }
 
 #[cfg(test)]
@@ -406,7 +542,10 @@ mod tests {
     #[test]
     fn defaults_and_refusals() {
         let mut errors = Vec::new();
-        let env = Env::from_pairs([("HOME", "/h"), ("ALLSTACKS_FLUX_SECRET", "s3cret-value\n")]);
+        let env = Env::from_pairs([
+            ("HOME", "/h"),
+            ("ALLSTACKS_FLUX_SECRET", "s3cret-value-0123456\n"),
+        ]);
         let c = Config::read(flags(), &env, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
@@ -414,7 +553,10 @@ mod tests {
             c.queue_dir,
             PathBuf::from("/h/.local/state/allstacks-cd/relay")
         );
-        assert_eq!(c.secrets.flux.as_deref(), Some("s3cret-value"));
+        assert_eq!(c.secrets.flux.as_deref(), Some("s3cret-value-0123456"));
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!((c.limits.max_connections, c.limits.per_peer), (1024, 64));
+        assert_eq!(c.limits.body_budget, 64 * 1024 * 1024);
         assert!(c.github.deployment_status && !c.github.workflow_run);
         assert!(c.gitlab.deployment && !c.gitlab.pipeline);
         assert_eq!(format!("{:?}", c.secrets), "Secrets(flux)");
@@ -425,6 +567,8 @@ mod tests {
             ("ALLSTACKS_GITHUB_EVENTS", "workflow_run,push"),
             ("ALLSTACKS_LISTEN", "localhost"),
             ("GITLAB_TOKEN", "glpat-x"),
+            ("ALLSTACKS_RELAY_BODY_BUDGET", "12 parsecs"),
+            ("ALLSTACKS_RELAY_PER_IP", "-1"),
         ]);
         Config::read(flags(), &env, &mut errors);
         let all = errors.join("\n");
@@ -434,8 +578,20 @@ mod tests {
             "set ALLSTACKS_WORKFLOWS",
             "listen must be ADDRESS:PORT",
             "set GITLAB_API_URL",
+            "ALLSTACKS_RELAY_BODY_BUDGET must be a size from 1 MiB to 4 GiB",
+            "ALLSTACKS_RELAY_PER_IP must be a whole number from 0 to 100000, got \"-1\"",
         ] {
             assert!(all.contains(needle), "{needle}: {all}");
         }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size("67108864"), Some(64 * 1024 * 1024));
+        assert_eq!(size("64MiB"), Some(64 * 1024 * 1024));
+        assert_eq!(size(" 512 KiB "), Some(512 * 1024));
+        assert_eq!(size("1g"), Some(1024 * 1024 * 1024));
+        assert_eq!(size("1.5MiB"), None);
+        assert_eq!(size("MiB"), None);
     }
 }

@@ -1,19 +1,27 @@
 //! The answer to one webhook request, as a plain function of its source, headers and body:
-//! authenticate, find its delivery id, parse and map it (`sources`, `events`), route it and plan
-//! the job (`resolve::plan_record`: the same precedence, filters and contract as `report`).
-//! The result is a final answer, or jobs to queue; the server does the network and the queue
-//! the disk.
+//! authenticate, find its delivery id, parse and map it (`sources`, `events`), keep it out when
+//! it is older than the replay window, route it and plan the job (`resolve::plan_record`: the
+//! same precedence, filters and contract as `report`), and name the record, so that the same
+//! deployment sent again under another delivery id is reported once. The result is a final
+//! answer, or jobs to queue under the delivery's and the record's keys; the server does the
+//! network and the queue the disk. A delivery read back from the sender's own API (catch-up)
+//! takes the same way in, past the authentication.
+
+use std::time::Instant;
 
 use hyper::HeaderMap;
 use serde_json::json;
 
-use super::config::{Config, GithubEvents, GitlabApi, GitlabEvents, Secrets};
+use super::config::{ApiAccess, Config, GithubEvents, GitlabEvents, Secrets};
+use super::queue::Submitted;
 use super::routes::Routes;
+use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
 use super::{Source, auth};
 use crate::context::CiContext;
 use crate::job::Job;
 use crate::resolve::{self, Plan};
+use crate::ui::Ui;
 
 /// What became of a request, for the answer, the metrics and the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +100,62 @@ impl Reply {
     pub fn duplicate(delivery: &Delivery) -> Reply {
         Reply::new(202, Verdict::Duplicate, json!({ "duplicate": delivery.id }))
     }
+
+    /// The answer once the queue has had `jobs` (their ids `ids`) of `delivery` and `record`.
+    pub fn queued(
+        submitted: Submitted,
+        delivery: &Delivery,
+        record: &RecordKey,
+        ids: Vec<String>,
+    ) -> Reply {
+        match submitted {
+            Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
+            Submitted::Duplicate(0) => Reply::duplicate(delivery),
+            Submitted::Duplicate(_) => Reply::duplicate_record(delivery, record),
+            Submitted::Failed(e) => Reply {
+                reason: Some(e),
+                ..Reply::new(
+                    503,
+                    Verdict::Invalid,
+                    json!({"error": "the job could not be queued; try again later"}),
+                )
+            },
+        }
+    }
+
+    /// A new delivery of a record queued before (a replay, or a sender's second copy).
+    pub fn duplicate_record(delivery: &Delivery, record: &RecordKey) -> Reply {
+        Reply {
+            reason: Some(format!("the record {} was queued before", record.text)),
+            ..Reply::new(
+                202,
+                Verdict::Duplicate,
+                json!({ "duplicate": delivery.id, "record": record.text }),
+            )
+        }
+    }
 }
+
+/// What the de-duplication store keeps of a record (`github deployment_status 9005`), beside
+/// the delivery id: a record sent again under a new delivery id is queued once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKey {
+    pub text: String,
+    pub key: u128,
+}
+
+impl RecordKey {
+    fn new(text: String) -> RecordKey {
+        RecordKey {
+            key: auth::key_of(&format!("record {text}")),
+            text,
+        }
+    }
+}
+
+/// Why a record is not taken in: older than the window in which its delivery id and record key
+/// are remembered, it could come back as new (backfill is the tool for history).
+pub const TOO_OLD: &str = "older than the 7-day replay window";
 
 /// A request's delivery id: the sender's (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`) when it
 /// gives a plausible one, else the SHA-256 of the body.
@@ -108,11 +171,21 @@ pub struct Delivery {
 #[derive(Debug)]
 pub enum Answer {
     Reply(Reply),
-    /// Queue `jobs`, remember `delivery`, then answer 202 `{"queued": [...]}`.
+    /// Queue `jobs`, remember `delivery` and `record`, then answer 202 `{"queued": [...]}`.
     Queue {
         delivery: Delivery,
+        record: RecordKey,
         jobs: Vec<Job>,
     },
+}
+
+/// A delivery whose sender is known, as [`Intake::take_in`] takes it.
+pub struct Arrived<'a> {
+    pub source: Source,
+    /// GitHub's `X-GitHub-Event` (the event of a delivery read from the API).
+    pub event: Option<&'a str>,
+    pub delivery: Delivery,
+    pub body: &'a [u8],
 }
 
 /// Everything the answers depend on besides the request.
@@ -120,7 +193,7 @@ pub struct Intake {
     secrets: Secrets,
     github: GithubEvents,
     gitlab: GitlabEvents,
-    gitlab_api: Option<GitlabApi>,
+    gitlab_api: Option<ApiAccess>,
     routes: Routes,
 }
 
@@ -133,6 +206,16 @@ impl Intake {
             gitlab_api: config.gitlab_api.clone(),
             routes,
         }
+    }
+
+    /// Which GitHub events are reported.
+    pub fn github_events(&self) -> &GithubEvents {
+        &self.github
+    }
+
+    /// Which GitLab events are reported.
+    pub fn gitlab_events(&self) -> &GitlabEvents {
+        &self.gitlab
     }
 
     /// Whether `source`'s endpoint exists (its secret is set).
@@ -164,6 +247,26 @@ impl Intake {
         })
     }
 
+    /// The answer to a delivery that its headers decide, so that its body is never read: an
+    /// event that is not reported (`202 ignored`, whoever sent it: nothing is done), or a GitHub
+    /// delivery without `X-GitHub-Event` (400). `None`: the body is needed.
+    pub fn answered_by_headers(&self, source: Source, headers: &HeaderMap) -> Option<Reply> {
+        let why = match source {
+            Source::GitHub => match header(headers, "x-github-event") {
+                Some(event) => sources::github_unread(&self.github, event)?,
+                None => {
+                    let why = "no X-GitHub-Event header".to_string();
+                    return Some(Reply::error(400, Verdict::Invalid, why));
+                }
+            },
+            Source::GitLab => {
+                sources::gitlab_unread(&self.gitlab, header(headers, "x-gitlab-event")?)?
+            }
+            Source::ArgoCd | Source::Flux => return None,
+        };
+        Some(Reply::ignored(why))
+    }
+
     /// The answer to one request. `accepted` says whether a delivery was accepted before;
     /// `warnings` collects what was skipped or guessed, for the log.
     pub fn handle(
@@ -179,11 +282,39 @@ impl Intake {
             return Answer::Reply(reply);
         }
         let delivery = delivery(source, headers, body);
+        let event = match source {
+            Source::GitHub => header(headers, "x-github-event"),
+            Source::GitLab | Source::ArgoCd | Source::Flux => None,
+        };
+        let arrived = Arrived {
+            source,
+            event,
+            delivery,
+            body,
+        };
+        self.take_in(arrived, accepted, now, warnings)
+    }
+
+    /// The answer to a delivery whose sender is known: authenticated, or read back from the
+    /// sender's own API.
+    pub fn take_in(
+        &self,
+        arrived: Arrived<'_>,
+        accepted: &dyn Fn(&Delivery) -> bool,
+        now: i64,
+        warnings: &mut Vec<String>,
+    ) -> Answer {
+        let Arrived {
+            source,
+            event,
+            delivery,
+            body,
+        } = arrived;
         if accepted(&delivery) {
             return Answer::Reply(Reply::duplicate(&delivery));
         }
         let parsed = match source {
-            Source::GitHub => match header(headers, "x-github-event") {
+            Source::GitHub => match event {
                 Some(event) => sources::github(&self.github, event, body),
                 None => Err(Invalid("no X-GitHub-Event header".into())),
             },
@@ -193,19 +324,28 @@ impl Intake {
             Source::ArgoCd => sources::argocd(body),
             Source::Flux => sources::flux(body),
         };
-        let ctx = match parsed {
-            Ok(Parsed::Record(ctx)) => ctx,
+        let record = match parsed {
+            Ok(Parsed::Record(record)) => record,
             Ok(Parsed::Ignored(why)) => return Answer::Reply(Reply::ignored(why)),
             Ok(Parsed::Ping) => {
                 return Answer::Reply(Reply::new(200, Verdict::Ignored, json!({"pong": true})));
             }
             Err(Invalid(why)) => return Answer::Reply(Reply::error(400, Verdict::Invalid, why)),
         };
-        match self.plan(source, &ctx, now, warnings) {
-            Ok(job) => Answer::Queue {
-                delivery,
-                jobs: vec![job],
-            },
+        if record.at.is_some_and(|at| at < now - KEEP_SECS) {
+            return Answer::Reply(Reply::ignored(TOO_OLD.into()));
+        }
+        match self.plan(source, &record.ctx, now, warnings) {
+            Ok(job) => {
+                let text = record.key.unwrap_or_else(|| {
+                    format!("{} {} {}", source.name(), job.job_id(), job.status())
+                });
+                Answer::Queue {
+                    delivery,
+                    record: RecordKey::new(text),
+                    jobs: vec![job],
+                }
+            }
             Err(reply) => Answer::Reply(reply),
         }
     }
@@ -260,6 +400,65 @@ impl Intake {
             Err(errors) => Err(Reply::error(422, Verdict::Rejected, errors.join("; "))),
         }
     }
+}
+
+/// One line per webhook request (`via` "", or "catch-up " for a delivery read back from the
+/// sender's API): sender, delivery id, answer, jobs, why, time taken.
+pub fn log(
+    ui: &Ui,
+    via: &str,
+    source: Source,
+    delivery: Option<&str>,
+    reply: &Reply,
+    jobs: &[String],
+    started: Instant,
+) {
+    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let mut text = format!(
+        "{via}{} {} {}",
+        source.name(),
+        reply.status,
+        reply.verdict.name()
+    );
+    if let Some(d) = delivery {
+        text.push_str(&format!(" delivery={d}"));
+    }
+    if !jobs.is_empty() {
+        text.push_str(&format!(" jobs={}", jobs.join(",")));
+    }
+    if let Some(why) = &reply.reason {
+        text.push_str(&format!(" ({})", cut(why)));
+    }
+    text.push_str(&format!(" {ms:.1}ms"));
+    let mut fields = vec![
+        ("source", json!(source.name())),
+        (
+            "via",
+            json!(if via.is_empty() {
+                "webhook"
+            } else {
+                "catch-up"
+            }),
+        ),
+        ("delivery", json!(delivery)),
+        ("status", json!(reply.status)),
+        ("result", json!(reply.verdict.name())),
+        ("jobs", json!(jobs)),
+    ];
+    if let Some(why) = &reply.reason {
+        fields.push(("reason", json!(cut(why))));
+    }
+    fields.push(("ms", json!(ms)));
+    ui.event(&text, &fields);
+}
+
+/// At most 500 characters of `text` (a reason can quote a job's values).
+pub fn cut(text: &str) -> String {
+    let mut out: String = text.chars().take(500).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
 
 /// Why a record that names no repository cannot be a job, and where to give one.

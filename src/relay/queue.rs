@@ -1,5 +1,5 @@
 //! The queue: a 202 is sent only once the job is fsync'd into the queue directory, and its
-//! delivery id with it.
+//! delivery id and record key with it.
 //!
 //! Handlers hand their jobs to one committer thread and wait. The committer takes everything
 //! that has arrived meanwhile as one batch (group commit): it writes the batch's job files,
@@ -18,23 +18,21 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+use super::handoff::{Spares, Wake};
 use super::seen::{KEEP_SECS, Seen, SeenFile};
-use super::worker::Wake;
 use crate::job::Job;
-use crate::outbox::{self, Claim, Saved};
+use crate::outbox::{self, Saved};
 use crate::ui::Ui;
 
 /// Requests committed together at most.
 const MAX_BATCH: usize = 512;
-/// Spare files kept at most, and made at start.
-const MAX_SPARES: usize = 512;
-const FIRST_SPARES: usize = 256;
 /// How often expired ids are dropped from `seen`.
 const COMPACT_EVERY: i64 = 24 * 3600;
 
 /// One request's jobs, waiting for the committer.
 struct Entry {
-    key: u128,
+    /// Its delivery id's and record's keys.
+    keys: Vec<u128>,
     jobs: Vec<Saved>,
     done: oneshot::Sender<Result<(), String>>,
 }
@@ -43,66 +41,11 @@ struct Entry {
 #[derive(Debug)]
 pub enum Submitted {
     Queued,
-    /// The delivery id was accepted before, or is being committed by another request.
-    Duplicate,
+    /// The key at this index (of those submitted) was accepted before, or is being committed
+    /// by another request.
+    Duplicate(usize),
     /// Not written (disk full, directory gone): nothing was promised.
     Failed(String),
-}
-
-/// Files of delivered jobs, kept to write new jobs into (`outbox::save_batch`) rather than
-/// deleted and created again: the worker offers them, the committer takes them. On a file
-/// system where a new file is costly (an ext4 without a journal, after many deletions), this
-/// keeps the answer time flat.
-#[derive(Debug, Default)]
-pub struct Spares(Mutex<Vec<PathBuf>>);
-
-impl Spares {
-    /// The spares a previous run left in `dir`.
-    pub fn open(dir: &Path) -> Spares {
-        Spares(Mutex::new(outbox::leftover_spares(dir)))
-    }
-
-    /// Keeps a delivered job's file as a spare while there is room, else deletes it.
-    pub fn offer(&self, claim: Claim) -> std::io::Result<()> {
-        let Ok(mut spares) = self.0.lock() else {
-            return claim.delivered();
-        };
-        if spares.len() >= MAX_SPARES {
-            return claim.delivered();
-        }
-        spares.push(claim.keep_as_spare()?);
-        Ok(())
-    }
-
-    /// Makes spares in `dir` up to the number kept at start.
-    pub fn fill(&self, dir: &Path) {
-        while self.len() < FIRST_SPARES {
-            let Ok(spare) = outbox::new_spare(dir) else {
-                return;
-            };
-            if let Ok(mut spares) = self.0.lock() {
-                spares.push(spare);
-            }
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().map(|s| s.len()).unwrap_or(MAX_SPARES)
-    }
-
-    fn take(&self, n: usize) -> Vec<PathBuf> {
-        let Ok(mut spares) = self.0.lock() else {
-            return Vec::new();
-        };
-        let keep = spares.len().saturating_sub(n);
-        spares.split_off(keep)
-    }
-
-    fn give_back(&self, mut unused: Vec<PathBuf>) {
-        if let Ok(mut spares) = self.0.lock() {
-            spares.append(&mut unused);
-        }
-    }
 }
 
 /// The handlers' side of the queue.
@@ -135,7 +78,7 @@ impl Queue {
         ui: &Ui,
     ) -> Result<(Queue, Committer), String> {
         outbox::ensure_private_dir(dir).map_err(|e| format!("the queue directory: {e}"))?;
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         let (file, seen) = SeenFile::open(dir, now)?;
         ui.verbose(&format!(
             "{} delivery id(s) of the last 7 days remembered",
@@ -166,17 +109,51 @@ impl Queue {
         self.seen.lock().map(|s| s.contains(key)).unwrap_or(false)
     }
 
-    /// Queues `jobs` under the delivery `key`, and returns once they are durable.
-    pub async fn submit(&self, key: u128, jobs: &[Job]) -> Submitted {
+    /// Queues `jobs` under `keys` (the delivery's, the record's), and returns once they are
+    /// durable; a duplicate when any key was accepted before.
+    pub async fn submit(&self, keys: &[u128], jobs: &[Job]) -> Submitted {
+        match self.enqueue(keys, jobs) {
+            Ok(wait) => {
+                let done = wait.await;
+                self.settle(
+                    keys,
+                    done.unwrap_or_else(|_| Err("the queue stopped".into())),
+                )
+            }
+            Err(submitted) => submitted,
+        }
+    }
+
+    /// [`Queue::submit`] from a thread of its own (catch-up), never from the server's runtime.
+    pub fn submit_blocking(&self, keys: &[u128], jobs: &[Job]) -> Submitted {
+        match self.enqueue(keys, jobs) {
+            Ok(wait) => {
+                let done = wait.blocking_recv();
+                self.settle(
+                    keys,
+                    done.unwrap_or_else(|_| Err("the queue stopped".into())),
+                )
+            }
+            Err(submitted) => submitted,
+        }
+    }
+
+    /// Reserves `keys` and hands the jobs to the committer; what to wait on, or the answer
+    /// already (a duplicate, a closed queue).
+    fn enqueue(
+        &self,
+        keys: &[u128],
+        jobs: &[Job],
+    ) -> Result<oneshot::Receiver<Result<(), String>>, Submitted> {
         let reserved = self
             .seen
             .lock()
-            .map(|mut s| s.reserve(key))
-            .unwrap_or(false);
-        if !reserved {
-            return Submitted::Duplicate;
+            .map(|mut s| s.reserve_all(keys))
+            .unwrap_or(Err(0));
+        if let Err(known) = reserved {
+            return Err(Submitted::Duplicate(known));
         }
-        let saved_at = crate::now_epoch();
+        let saved_at = crate::timefmt::now_epoch();
         let jobs = jobs
             .iter()
             .map(|job| Saved {
@@ -186,26 +163,31 @@ impl Queue {
                 last_error: "queued by serve".into(),
                 payload: serde_json::to_value(job).unwrap_or_default(),
                 rejected: None,
+                retry: None,
             })
             .collect();
         let (done, wait) = oneshot::channel();
         let sent = match self.tx.lock() {
-            Ok(tx) => tx
-                .as_ref()
-                .is_some_and(|tx| tx.send(Entry { key, jobs, done }).is_ok()),
+            Ok(tx) => tx.as_ref().is_some_and(|tx| {
+                let keys = keys.to_vec();
+                tx.send(Entry { keys, jobs, done }).is_ok()
+            }),
             Err(_) => false,
         };
-        let result = if sent {
-            wait.await
-                .unwrap_or_else(|_| Err("the queue stopped".into()))
+        if sent {
+            Ok(wait)
         } else {
-            Err("the queue is closed (shutting down)".into())
-        };
+            Err(self.settle(keys, Err("the queue is closed (shutting down)".into())))
+        }
+    }
+
+    /// The answer once the committer is done with `keys`: on failure they are given back.
+    fn settle(&self, keys: &[u128], result: Result<(), String>) -> Submitted {
         match result {
             Ok(()) => Submitted::Queued,
             Err(e) => {
                 if let Ok(mut s) = self.seen.lock() {
-                    s.release(key);
+                    keys.iter().for_each(|k| s.release(*k));
                 }
                 Submitted::Failed(e)
             }
@@ -249,8 +231,8 @@ impl Committer {
             }
             return;
         }
-        let now = crate::now_epoch();
-        let keys: Vec<u128> = batch.iter().map(|e| e.key).collect();
+        let now = crate::timefmt::now_epoch();
+        let keys: Vec<u128> = batch.iter().flat_map(|e| e.keys.iter().copied()).collect();
         if let Err(e) = self.file.append(&keys, now) {
             // The jobs are safe and will be delivered; only a redelivery after a restart
             // could now be reported twice.
@@ -268,7 +250,7 @@ impl Committer {
     }
 
     fn compact_now_and_then(&mut self) {
-        let now = crate::now_epoch();
+        let now = crate::timefmt::now_epoch();
         if now - self.compacted_at < COMPACT_EVERY {
             return;
         }

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::Source;
+use super::catch_up::hooks;
 use crate::context::{CiContext, Provider};
 use crate::env::Sourced;
 use crate::resolve::{self, Plan};
@@ -44,6 +45,10 @@ fn any() -> String {
 struct File {
     #[serde(default)]
     route: Vec<RouteSpec>,
+    /// The hooks whose delivery logs are read back (`catch_up`, not routes: they share the
+    /// file).
+    #[serde(default)]
+    catch_up: Vec<hooks::Spec>,
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -98,6 +103,16 @@ impl Routes {
     /// `job_type` and `fields`, when given, replace the ones of `base`. `Err` names the file,
     /// the line and what is wrong.
     pub fn parse(path: &Path, text: &str, base: &JobSettings) -> Result<Routes, Vec<String>> {
+        Routes::parse_file(path, text, base).map(|(routes, _)| routes)
+    }
+
+    /// The routes and the `[[catch_up]]` hooks of the `--config` file. A file with hooks and
+    /// no route sends every deployment with `base` (as without `--config`).
+    pub fn parse_file(
+        path: &Path,
+        text: &str,
+        base: &JobSettings,
+    ) -> Result<(Routes, Vec<hooks::Entry>), Vec<String>> {
         let shown = path.display();
         let file: File = toml::from_str(text).map_err(|e| {
             let line = e
@@ -106,13 +121,18 @@ impl Routes {
                 .unwrap_or_default();
             vec![format!("{shown}{line}: {}", e.message().trim())]
         })?;
+        let hooks = hooks::entries(file.catch_up, &shown.to_string());
         if file.route.is_empty() {
-            return Err(vec![format!(
-                "{shown} has no [[route]]: every deployment would be ignored"
-            )]);
+            return match hooks {
+                Ok(hooks) if !hooks.is_empty() => Ok((Routes::single(base.clone())?, hooks)),
+                Ok(_) => Err(vec![format!(
+                    "{shown} has no [[route]]: every deployment would be ignored"
+                )]),
+                Err(e) => Err(e),
+            };
         }
         let mut routes = Vec::new();
-        let mut errors = Vec::new();
+        let mut errors = hooks.as_ref().err().cloned().unwrap_or_default();
         for (i, spec) in file.route.into_iter().enumerate() {
             let label = format!("{shown} route {}", i + 1);
             match route(spec, base, &label) {
@@ -121,7 +141,7 @@ impl Routes {
             }
         }
         if errors.is_empty() {
-            Ok(Routes(routes))
+            Ok((Routes(routes), hooks.unwrap_or_default()))
         } else {
             Err(errors)
         }

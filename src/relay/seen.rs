@@ -1,9 +1,10 @@
-//! The delivery ids accepted in the last 7 days, so that a redelivered webhook is answered
-//! `duplicate` instead of being reported twice, across restarts too.
+//! The delivery ids and record keys accepted in the last 7 days, so that a redelivered webhook,
+//! or the same record under a new delivery id, is answered `duplicate` instead of being
+//! reported twice, across restarts too.
 //!
-//! On disk: `seen` in the queue directory, one line per accepted delivery, `{epoch} {key}`,
-//! where the key is the first 128 bits of SHA-256 of `{source}:{delivery id}` in hex (the file
-//! never holds a sender's text). It is appended by the group commit right after the jobs of the
+//! On disk: `seen` in the queue directory, one line per accepted key, `{epoch} {key}`, where
+//! the key is the first 128 bits of SHA-256 of `{source}:{delivery id}` or of
+//! `record {record key}` in hex (the file never holds a sender's text). It is appended by the group commit right after the jobs of the
 //! same batch are durable, and rewritten without the expired lines at start and once a day.
 
 use std::collections::{HashMap, HashSet};
@@ -27,9 +28,20 @@ impl Seen {
         self.accepted.contains_key(&key) || self.pending.contains(&key)
     }
 
-    /// Takes `key` for a commit; `false` when it is already taken or accepted (a duplicate).
-    pub fn reserve(&mut self, key: u128) -> bool {
-        !self.accepted.contains_key(&key) && self.pending.insert(key)
+    /// Takes every one of `keys` for a commit, or none: `Err` with the index of one already
+    /// taken or accepted.
+    pub fn reserve_all(&mut self, keys: &[u128]) -> Result<(), usize> {
+        if let Some(known) = keys.iter().position(|k| self.contains(*k)) {
+            return Err(known);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if !self.pending.insert(*k) {
+                // The same key twice in `keys`: give back what was taken.
+                keys[..i].iter().for_each(|k| self.release(*k));
+                return Err(i);
+            }
+        }
+        Ok(())
     }
 
     /// The commit of `key` is durable.
@@ -138,15 +150,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let now = 2_000_000_000;
         let (mut file, mut seen) = SeenFile::open(dir.path(), now).unwrap();
-        assert!(seen.reserve(1));
-        assert!(!seen.reserve(1), "a second reservation is a duplicate");
+        assert_eq!(seen.reserve_all(&[1]), Ok(()));
+        assert_eq!(
+            seen.reserve_all(&[1]),
+            Err(0),
+            "a second reservation is a duplicate"
+        );
         assert!(seen.contains(1));
         seen.confirm(1, now - KEEP_SECS - 1);
-        assert!(seen.reserve(2));
+        assert_eq!(seen.reserve_all(&[2]), Ok(()));
         seen.confirm(2, now);
-        assert!(seen.reserve(3));
+        assert_eq!(seen.reserve_all(&[3]), Ok(()));
         seen.release(3);
         assert!(!seen.contains(3));
+        assert_eq!(seen.reserve_all(&[4, 2]), Err(1), "2 was accepted");
+        assert!(!seen.contains(4), "nothing is taken when one is known");
+        assert_eq!(seen.reserve_all(&[4, 5]), Ok(()));
+        assert!(seen.contains(4) && seen.contains(5));
         file.append(&[1], now - KEEP_SECS - 1).unwrap();
         file.append(&[2], now).unwrap();
         let mut raw = fs::OpenOptions::new()

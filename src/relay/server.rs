@@ -1,40 +1,96 @@
 //! The HTTP edge, and the only async code of the tool: hyper's HTTP/1 server on a
 //! single-threaded tokio runtime (the one reqwest brings). It enforces the limits (25 MiB
-//! bodies, headers within 10 s, bodies within 30 s, a cap on open connections), answers the
-//! probes and `/metrics`, hands each webhook to `intake` on the blocking pool and its jobs to
-//! the queue, logs one line per request, and on SIGTERM or SIGINT stops accepting and lets the
-//! requests in flight finish (10 s at most).
+//! bodies, one budget for the bodies of all connections together, headers within 5 s, bodies
+//! within 30 s, a cap on open connections and on those of one peer), answers the deliveries of
+//! events that are not reported from their headers alone, answers the probes and `/metrics`,
+//! hands each webhook to `intake` on the blocking pool and its jobs to the queue, logs one line
+//! per request, and on SIGTERM or SIGINT stops accepting and lets the requests in flight finish
+//! (10 s at most).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::json;
 use tokio::sync::{Semaphore, watch};
 
 use super::Source;
+use super::body::{self, Budget, Refused};
 use super::config::{Limits, MAX_BODY};
+use super::handoff::Health;
 use super::intake::{self, Answer, Intake, Reply, Verdict};
-use super::metrics::Metrics;
-use super::queue::{Queue, Submitted};
+use super::metrics::{Metrics, Shed};
+use super::queue::Queue;
 use crate::ui::Ui;
 
 /// What every request handler shares.
 pub struct Shared {
-    pub intake: Intake,
-    pub queue: Queue,
+    pub intake: Arc<Intake>,
+    pub queue: Arc<Queue>,
     pub metrics: Arc<Metrics>,
     pub ui: Ui,
     pub dir: PathBuf,
     pub limits: Limits,
+    /// The bytes of request bodies all connections may hold together.
+    pub budget: Budget,
+    pub peers: Peers,
+    /// Why the relay was last not ready, to log the path once when it changes.
+    pub unready: Mutex<Option<String>>,
+    /// Why the worker has paused delivery, if it has.
+    pub health: Arc<Health>,
+}
+
+/// Open connections per peer address, for `ALLSTACKS_RELAY_PER_IP`.
+#[derive(Debug, Default)]
+pub struct Peers(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One connection's place among its peer's; given back when dropped.
+struct PeerSlot {
+    peers: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Peers {
+    /// A place for one more connection from `ip`, `None` when it has `cap` open already. A cap
+    /// of 0 counts nothing.
+    fn enter(&self, ip: IpAddr, cap: usize) -> Option<Option<PeerSlot>> {
+        if cap == 0 {
+            return Some(None);
+        }
+        let ip = ip.to_canonical();
+        let mut open = self.0.lock().ok()?;
+        let n = open.entry(ip).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(Some(PeerSlot {
+            peers: self.0.clone(),
+            ip,
+        }))
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.peers.lock() {
+            if let Some(n) = open.get_mut(&self.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    open.remove(&self.ip);
+                }
+            }
+        }
+    }
 }
 
 /// Serves `listener` until SIGTERM or SIGINT; the exit code.
@@ -93,7 +149,7 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
                 break;
             }
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, a connection reset before accept: wait a moment.
                     shared.ui.warn(&format!("accept failed: {e}"));
@@ -102,9 +158,18 @@ async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) -> i32 {
                 }
             },
         };
+        let (stream, peer) = stream;
+        let Some(peer_slot) = shared.peers.enter(peer.ip(), shared.limits.per_peer) else {
+            // One address holds its share of the places already: closed at once, so that it
+            // cannot keep the others waiting.
+            shared.metrics.shed(Shed::PerPeer);
+            drop(stream);
+            continue;
+        };
         let (shared, stop) = (shared.clone(), stop_rx.clone());
         tokio::spawn(async move {
             connection(stream, shared, stop).await;
+            drop(peer_slot);
             drop(slot);
         });
     }
@@ -173,9 +238,12 @@ async fn connection(
         async move { Ok::<_, Infallible>(route(req, shared).await) }
     });
     let mut builder = http1::Builder::new();
+    // The read buffer holds a request's headers and each piece of its body: 16 KiB is ample
+    // for webhook headers, and keeps what 1,024 connections hold in hyper's buffers to 16 MiB.
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
+        .max_buf_size(16 * 1024)
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     let mut conn = std::pin::pin!(conn);
@@ -205,7 +273,7 @@ async fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Answered {
     let Some(source) = source else {
         shared
             .ui
-            .verbose(&format!("{} {} → 404", req.method(), cut(&path)));
+            .verbose(&format!("{} {} → 404", req.method(), intake::cut(&path)));
         return respond(
             &Reply::error(404, Verdict::Invalid, "not found".into()),
             false,
@@ -223,8 +291,9 @@ async fn route(req: Request<Incoming>, shared: Arc<Shared>) -> Answered {
     let id = logged_id(source, req.headers());
     let (reply, delivery, jobs, close) = webhook(req, source, &shared).await;
     shared.metrics.event(source, reply.verdict);
-    log(
+    intake::log(
         &shared.ui,
+        "",
         source,
         delivery.or(id).as_deref(),
         &reply,
@@ -245,7 +314,10 @@ async fn webhook(
     if let Some(refused) = shared.intake.token_refused(source, &parts.headers) {
         return (refused, None, Vec::new(), true);
     }
-    let body = match read_body(body, &parts.headers, &shared.limits).await {
+    if let Some(answer) = shared.intake.answered_by_headers(source, &parts.headers) {
+        return (answer, None, Vec::new(), true);
+    }
+    let body = match read_body(body, &parts.headers, shared).await {
         Ok(body) => body,
         Err(reply) => return (reply, None, Vec::new(), true),
     };
@@ -255,9 +327,11 @@ async fn webhook(
         let mut warnings = Vec::new();
         let accepted = |d: &intake::Delivery| handler.queue.accepted(d.key);
         let now = crate::timefmt::now_epoch();
-        let answer = handler
-            .intake
-            .handle(source, &headers, &body, &accepted, now, &mut warnings);
+        let answer =
+            handler
+                .intake
+                .handle(source, &headers, &body.bytes, &accepted, now, &mut warnings);
+        drop(body);
         for w in &warnings {
             handler.ui.warn(&format!("{}: {w}", source.name()));
         }
@@ -278,114 +352,69 @@ async fn webhook(
     };
     match answer {
         Answer::Reply(reply) => (reply, None, Vec::new(), false),
-        Answer::Queue { delivery, jobs } => {
+        Answer::Queue {
+            delivery,
+            record,
+            jobs,
+        } => {
             let ids: Vec<String> = jobs.iter().map(|j| j.job_id().to_string()).collect();
-            let reply = match shared.queue.submit(delivery.key, &jobs).await {
-                Submitted::Queued => Reply::new(202, Verdict::Queued, json!({ "queued": ids })),
-                Submitted::Duplicate => Reply::duplicate(&delivery),
-                Submitted::Failed(e) => Reply {
-                    reason: Some(e),
-                    ..Reply::new(
-                        503,
-                        Verdict::Invalid,
-                        json!({"error": "the job could not be queued; try again later"}),
-                    )
-                },
-            };
+            let keys = [delivery.key, record.key];
+            let submitted = shared.queue.submit(&keys, &jobs).await;
+            let reply = Reply::queued(submitted, &delivery, &record, ids.clone());
             (reply, Some(delivery.id), ids, false)
         }
     }
 }
 
-/// The body, read up to 25 MiB within the body timeout.
-async fn read_body(body: Incoming, headers: &HeaderMap, limits: &Limits) -> Result<Bytes, Reply> {
-    let too_large = || {
-        Reply::error(
-            413,
-            Verdict::Invalid,
-            format!("the body is larger than {} MiB", MAX_BODY / (1024 * 1024)),
-        )
-    };
+/// The body, read up to 25 MiB within the body timeout and the budget of all bodies.
+async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    shared: &Shared,
+) -> Result<body::Body, Reply> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_large());
-    }
-    let read = Limited::new(body, MAX_BODY).collect();
-    match tokio::time::timeout(limits.body_timeout, read).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(too_large()),
-        Ok(Err(_)) => Err(Reply::error(
-            400,
+    let timeout = shared.limits.body_timeout;
+    let refused = match body::read(body, declared, &shared.budget, timeout).await {
+        Ok(body) => return Ok(body),
+        Err(refused) => refused,
+    };
+    Err(match refused {
+        Refused::TooLarge => Reply::error(
+            413,
             Verdict::Invalid,
-            "the body could not be read".into(),
-        )),
-        Err(_) => Err(Reply::error(
+            format!("the body is larger than {} MiB", MAX_BODY / (1024 * 1024)),
+        ),
+        Refused::Busy => {
+            shared.metrics.shed(Shed::BodyBudget);
+            Reply::error(
+                503,
+                Verdict::Invalid,
+                "the relay holds as many request bodies as it may \
+                 (ALLSTACKS_RELAY_BODY_BUDGET); try again shortly"
+                    .into(),
+            )
+        }
+        Refused::Unreadable => {
+            Reply::error(400, Verdict::Invalid, "the body could not be read".into())
+        }
+        Refused::TooSlow => Reply::error(
             408,
             Verdict::Invalid,
             format!(
                 "the body did not arrive within {:.0}s",
-                limits.body_timeout.as_secs_f64()
+                timeout.as_secs_f64()
             ),
-        )),
-    }
+        ),
+    })
 }
 
 /// The sender's delivery id for the log, when it gives a plausible one.
 fn logged_id(source: Source, headers: &HeaderMap) -> Option<String> {
     let d = intake::delivery(source, headers, b"");
     (!d.id.starts_with("sha256:")).then_some(d.id)
-}
-
-/// One line per webhook request: sender, delivery id, answer, jobs, why, time taken.
-fn log(
-    ui: &Ui,
-    source: Source,
-    delivery: Option<&str>,
-    reply: &Reply,
-    jobs: &[String],
-    started: Instant,
-) {
-    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let mut text = format!(
-        "{} {} {}",
-        source.name(),
-        reply.status,
-        reply.verdict.name()
-    );
-    if let Some(d) = delivery {
-        text.push_str(&format!(" delivery={d}"));
-    }
-    if !jobs.is_empty() {
-        text.push_str(&format!(" jobs={}", jobs.join(",")));
-    }
-    if let Some(why) = &reply.reason {
-        text.push_str(&format!(" ({})", cut(why)));
-    }
-    text.push_str(&format!(" {ms:.1}ms"));
-    let mut fields = vec![
-        ("source", json!(source.name())),
-        ("delivery", json!(delivery)),
-        ("status", json!(reply.status)),
-        ("result", json!(reply.verdict.name())),
-        ("jobs", json!(jobs)),
-    ];
-    if let Some(why) = &reply.reason {
-        fields.push(("reason", json!(cut(why))));
-    }
-    fields.push(("ms", json!(ms)));
-    ui.event(&text, &fields);
-}
-
-/// At most 500 characters of `text` (a reason can quote a job's values).
-fn cut(text: &str) -> String {
-    let mut out: String = text.chars().take(500).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
 }
 
 fn respond(reply: &Reply, close: bool) -> Answered {
@@ -398,6 +427,11 @@ fn respond(reply: &Reply, close: bool) -> Answered {
     if close {
         r.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    if reply.status == 503 {
+        // Nothing was promised: a sender that retries may come back soon.
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("5"));
     }
     r
 }
@@ -412,29 +446,48 @@ fn text(status: u16, body: impl Into<Bytes>) -> Answered {
     r
 }
 
-/// 200 while a file can be created in the queue directory, else 503 with why.
+/// 200 while the queue directory can take a new job and delivery is not paused (the server
+/// refusing the token), else 503 with why. The answer names no path (it is for anyone who can reach the port); the log says which directory, once each time
+/// the reason changes.
 async fn ready(shared: &Arc<Shared>) -> Answered {
     let dir = shared.dir.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        let probe = dir.join(format!(".tmp-ready-{}", crate::outbox::random_hex()));
-        let made = std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(&probe);
-        let _ = std::fs::remove_file(&probe);
-        made.map(|_| ()).map_err(|e| {
-            format!(
-                "the queue directory {} is not writable: {e}\n",
-                dir.display()
-            )
-        })
-    })
-    .await;
-    match checked {
-        Ok(Ok(())) => text(200, "ready\n"),
-        Ok(Err(why)) => text(503, why),
-        Err(e) => text(503, format!("{e}\n")),
+    let checked = tokio::task::spawn_blocking(move || probe(&dir))
+        .await
+        .unwrap_or_else(|e| Err(format!("the check failed: {e}")));
+    let queue = checked
+        .err()
+        .map(|e| format!("the queue directory cannot take a new job: {e}"));
+    if let Ok(mut last) = shared.unready.lock() {
+        if *last != queue {
+            match &queue {
+                Some(why) => shared
+                    .ui
+                    .warn(&format!("not ready: {why} ({})", shared.dir.display())),
+                None => shared.ui.info("the queue directory takes new jobs again"),
+            }
+            last.clone_from(&queue);
+        }
     }
+    // The worker logs its own pauses.
+    let why = queue.or_else(|| shared.health.paused());
+    match why {
+        None => text(200, "ready\n"),
+        Some(why) => text(503, format!("{why}\n")),
+    }
+}
+
+/// Writes a job-sized probe file into `dir` and removes it: a full disk fails the write, not
+/// only the creation. The error names no path.
+fn probe(dir: &std::path::Path) -> Result<(), String> {
+    use std::io::Write;
+    let probe = dir.join(format!(".tmp-ready-{}", crate::outbox::random_hex()));
+    let written = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| f.write_all(&[b' '; 4096]));
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| e.to_string())
 }
 
 async fn metrics(shared: &Arc<Shared>) -> Answered {

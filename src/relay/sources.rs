@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::config::{GithubEvents, GitlabApi, GitlabEvents};
+use super::config::{ApiAccess, GithubEvents, GitlabEvents};
 use crate::client::Api;
 use crate::context::{CiContext, EnvironmentJob};
 use crate::events::{argocd, flux, github, gitlab};
@@ -17,11 +17,31 @@ const ORIGIN: &str = "webhook";
 #[derive(Debug)]
 pub enum Parsed {
     /// A record to route and plan.
-    Record(Box<CiContext>),
+    Record(Box<Record>),
     /// Valid, but not a deployment we report; why.
     Ignored(String),
     /// GitHub's `ping` when a webhook is created: answered 200.
     Ping,
+}
+
+/// A deployment, mapped, with what tells it apart from every other whatever delivery carries it.
+#[derive(Debug)]
+pub struct Record {
+    pub ctx: CiContext,
+    /// The record's own key (`github deployment_status 9005`): a record sent again under a new
+    /// delivery id is the same record. `None` for Argo CD and Flux, whose key is the job's id
+    /// and status (known once the job is planned).
+    pub key: Option<String>,
+    /// When it happened by its own account (epoch seconds), for the 7-day replay window; `None`
+    /// when it does not say (Argo CD, Flux).
+    pub at: Option<i64>,
+}
+
+impl Record {
+    fn parsed(ctx: CiContext, key: Option<String>, at: Option<&str>) -> Parsed {
+        let at = at.and_then(|t| crate::timefmt::parse_timestamp(t).ok());
+        Parsed::Record(Box::new(Record { ctx, key, at }))
+    }
 }
 
 /// A body that is not JSON, or not of a shape the sender sends (400).
@@ -47,6 +67,28 @@ fn shown(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
+/// What identifies a GitHub record, read beside [`GithubHook`]: the status' own id and time,
+/// the run's id, attempt and time.
+#[derive(Debug, Default, Deserialize)]
+struct GithubKeys {
+    deployment_status: Option<StatusKey>,
+    workflow_run: Option<RunKey>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusKey {
+    id: Option<u64>,
+    updated_at: Option<String>,
+    created_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RunKey {
+    id: u64,
+    run_attempt: Option<u64>,
+    updated_at: Option<String>,
+}
+
 /// A GitHub webhook body: the event payload, plus its `action`.
 #[derive(Debug, Deserialize)]
 struct GithubHook {
@@ -59,35 +101,76 @@ struct GithubHook {
     sender: Option<github::Login>,
 }
 
-/// A GitHub delivery of event `event` (`X-GitHub-Event`).
-pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed, Invalid> {
-    let reported = match event {
+/// Why a GitHub delivery of event `event` (`X-GitHub-Event`) is not read: `None` for the
+/// reported events and `ping`, which need their body.
+pub fn github_unread(events: &GithubEvents, event: &str) -> Option<String> {
+    let needed = match event {
         "deployment_status" => events.deployment_status,
         "workflow_run" => events.workflow_run,
+        "ping" => true,
         _ => false,
     };
-    if !reported {
-        parse::<serde::de::IgnoredAny>(body, "an event")?;
-        if event == "ping" {
-            return Ok(Parsed::Ping);
-        }
-        return Ok(Parsed::Ignored(format!(
+    (!needed).then(|| {
+        format!(
             "GitHub event {:?} is not reported (ALLSTACKS_GITHUB_EVENTS)",
             shown(event)
-        )));
+        )
+    })
+}
+
+/// Why a GitLab delivery whose `X-Gitlab-Event` is `event` is not read: `None` for the events
+/// reported (`Deployment Hook`, `Pipeline Hook` when enabled).
+pub fn gitlab_unread(events: &GitlabEvents, event: &str) -> Option<String> {
+    let reported = match event {
+        "Deployment Hook" => events.deployment,
+        "Pipeline Hook" => events.pipeline,
+        _ => false,
+    };
+    (!reported).then(|| {
+        format!(
+            "GitLab {:?} events are not reported (ALLSTACKS_GITLAB_EVENTS)",
+            shown(event)
+        )
+    })
+}
+
+/// A GitHub delivery of event `event` (`X-GitHub-Event`).
+pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed, Invalid> {
+    if let Some(why) = github_unread(events, event) {
+        return Ok(Parsed::Ignored(why));
+    }
+    if event == "ping" {
+        parse::<serde::de::IgnoredAny>(body, "an event")?;
+        return Ok(Parsed::Ping);
     }
     let what = format!("a GitHub {event} event");
     let hook: GithubHook = parse(body, &what)?;
+    let keys: GithubKeys = parse(body, &what)?;
     let shape = || Invalid(format!("the body is JSON, but not {what}"));
     let repo = hook.repository.ok_or_else(shape)?;
     if event == "deployment_status" {
-        let (Some(d), Some(s)) = (hook.deployment, hook.deployment_status) else {
+        let (Some(d), Some(s), Some(k)) = (
+            hook.deployment,
+            hook.deployment_status,
+            keys.deployment_status,
+        ) else {
             return Err(shape());
         };
         let ctx = github::deployment(&repo, &d, &s, hook.sender.as_ref(), ORIGIN);
-        return Ok(Parsed::Record(Box::new(ctx)));
+        // A status without an id (never seen) is told apart by its deployment and time.
+        let key = match k.id {
+            Some(id) => format!("github deployment_status {id}"),
+            None => format!(
+                "github deployment {} status at {}",
+                d.id,
+                shown(k.created_at.as_deref().unwrap_or(""))
+            ),
+        };
+        let at = k.updated_at.as_deref().or(k.created_at.as_deref());
+        return Ok(Record::parsed(ctx, Some(key), at));
     }
     let run = hook.workflow_run.ok_or_else(shape)?;
+    let k = keys.workflow_run.ok_or_else(shape)?;
     let action = hook.action.unwrap_or_default();
     if action != "completed" {
         return Ok(Parsed::Ignored(format!(
@@ -104,9 +187,13 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
             events.workflows.join(",")
         )));
     }
-    Ok(Parsed::Record(Box::new(github::workflow_run(
-        &repo, &run, workflow, ORIGIN,
-    ))))
+    let key = format!(
+        "github workflow_run {} attempt {}",
+        k.id,
+        k.run_attempt.unwrap_or(1)
+    );
+    let ctx = github::workflow_run(&repo, &run, workflow, ORIGIN);
+    Ok(Record::parsed(ctx, Some(key), k.updated_at.as_deref()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,7 +292,7 @@ struct PipelineAttributes {
 /// API (a failure is a warning, and the deployment starts at its end).
 pub fn gitlab(
     events: &GitlabEvents,
-    api: Option<&GitlabApi>,
+    api: Option<&ApiAccess>,
     body: &[u8],
     warnings: &mut Vec<String>,
 ) -> Result<Parsed, Invalid> {
@@ -216,10 +303,18 @@ pub fn gitlab(
         "deployment" if events.deployment => gitlab_deployment(api, body, warnings),
         "pipeline" if events.pipeline => {
             let hook: PipelineHook = parse(body, "a GitLab pipeline event")?;
-            Ok(Parsed::Record(Box::new(gitlab::pipeline(
-                &pipeline(hook),
-                ORIGIN,
-            ))))
+            let p = pipeline(hook);
+            let key = format!(
+                "gitlab pipeline {} {}",
+                p.id,
+                shown(p.status.as_deref().unwrap_or(""))
+            );
+            let at = p.finished_at.clone().or_else(|| p.created_at.clone());
+            Ok(Record::parsed(
+                gitlab::pipeline(&p, ORIGIN),
+                Some(key),
+                at.as_deref(),
+            ))
         }
         _ => Ok(Parsed::Ignored(format!(
             "GitLab {:?} events are not reported (ALLSTACKS_GITLAB_EVENTS)",
@@ -229,7 +324,7 @@ pub fn gitlab(
 }
 
 fn gitlab_deployment(
-    api: Option<&GitlabApi>,
+    api: Option<&ApiAccess>,
     body: &[u8],
     warnings: &mut Vec<String>,
 ) -> Result<Parsed, Invalid> {
@@ -247,6 +342,12 @@ fn gitlab_deployment(
         (Some(api), Some(project)) if finished => job_times(api, project, deployable_id, warnings),
         _ => Job::default(),
     };
+    // Older GitLab versions send no deployment_id: the deploying job stands for it.
+    let key = match hook.deployment_id {
+        Some(id) => format!("gitlab deployment {id}"),
+        None => format!("gitlab deployment of job {deployable_id}"),
+    };
+    let key = format!("{key} {}", shown(hook.status.as_deref().unwrap_or("")));
     let d = gitlab::Deployment {
         deployable_id,
         deployment_id: hook.deployment_id,
@@ -270,7 +371,12 @@ fn gitlab_deployment(
         pipeline_url: None,
         branch: hook.git_ref,
     };
-    Ok(Parsed::Record(Box::new(gitlab::deployment(&d, ORIGIN))))
+    let at = d.finished_at.clone();
+    Ok(Record::parsed(
+        gitlab::deployment(&d, ORIGIN),
+        Some(key),
+        at.as_deref(),
+    ))
 }
 
 fn pipeline(hook: PipelineHook) -> gitlab::Pipeline {
@@ -346,7 +452,7 @@ struct Job {
 
 /// The deploying job's `started_at` and `created_at`, from `/projects/{id}/jobs/{job}`
 /// (5 seconds at most).
-fn job_times(api: &GitlabApi, project: u64, job: u64, warnings: &mut Vec<String>) -> Job {
+fn job_times(api: &ApiAccess, project: u64, job: u64, warnings: &mut Vec<String>) -> Job {
     let url = format!("{}/projects/{project}/jobs/{job}", api.base);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     match get_job(api, &url, deadline) {
@@ -362,7 +468,7 @@ fn job_times(api: &GitlabApi, project: u64, job: u64, warnings: &mut Vec<String>
 }
 
 /// One GET of a GitLab job through the shared API client and its guards.
-fn get_job(api: &GitlabApi, url: &str, deadline: std::time::Instant) -> Result<Job, String> {
+fn get_job(api: &ApiAccess, url: &str, deadline: std::time::Instant) -> Result<Job, String> {
     let bearer = format!("Bearer {}", api.token);
     let client = Api::new(
         &api.base,
@@ -379,15 +485,17 @@ fn get_job(api: &GitlabApi, url: &str, deadline: std::time::Instant) -> Result<J
 /// An Argo CD delivery (the body of the Notifications template).
 pub fn argocd(body: &[u8]) -> Result<Parsed, Invalid> {
     let sync: argocd::Sync = parse(body, "the Argo CD notification body")?;
-    Ok(Parsed::Record(Box::new(argocd::sync(&sync, ORIGIN))))
+    Ok(Record::parsed(argocd::sync(&sync, ORIGIN), None, None))
 }
 
 /// A Flux delivery (a notification-controller event).
 pub fn flux(body: &[u8]) -> Result<Parsed, Invalid> {
     let event: flux::Event = parse(body, "a Flux event")?;
-    Ok(Parsed::Record(Box::new(flux::reconciliation(
-        &event, ORIGIN,
-    ))))
+    Ok(Record::parsed(
+        flux::reconciliation(&event, ORIGIN),
+        None,
+        None,
+    ))
 }
 
 #[cfg(test)]
@@ -414,6 +522,57 @@ mod tests {
         }
     }
 
+    fn key(parsed: Result<Parsed, Invalid>) -> (Option<String>, Option<i64>) {
+        match parsed {
+            Ok(Parsed::Record(r)) => (r.key, r.at),
+            other => panic!("not a record: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn records_are_named_and_dated_by_themselves() {
+        let events = GithubEvents {
+            deployment_status: true,
+            workflow_run: true,
+            workflows: vec!["*".into()],
+        };
+        let run = br#"{"action": "completed", "repository": {"full_name": "a/b"},
+            "workflow_run": {"id": 6001, "run_attempt": 2, "name": "Deploy",
+            "updated_at": "2026-05-01T10:03:20Z"}}"#;
+        assert_eq!(
+            key(github(&events, "workflow_run", run)),
+            (
+                Some("github workflow_run 6001 attempt 2".into()),
+                Some(1_777_629_800)
+            )
+        );
+        let gitlab_events = GitlabEvents {
+            deployment: true,
+            pipeline: true,
+        };
+        let pipeline = br#"{"object_kind": "pipeline", "object_attributes": {"id": 31,
+            "status": "failed", "created_at": "2026-05-01 10:00:00 UTC"}}"#;
+        assert_eq!(
+            key(gitlab(&gitlab_events, None, pipeline, &mut Vec::new())),
+            (
+                Some("gitlab pipeline 31 failed".into()),
+                Some(1_777_629_600)
+            ),
+            "a pipeline without finished_at is dated by its creation"
+        );
+        let deployment = br#"{"object_kind": "deployment", "deployable_id": 796,
+            "status": "success", "status_changed_at": "2026-05-01 12:03:20 +0200"}"#;
+        assert_eq!(
+            key(gitlab(&gitlab_events, None, deployment, &mut Vec::new())),
+            (
+                Some("gitlab deployment of job 796 success".into()),
+                Some(1_777_629_800)
+            )
+        );
+        let flux_event = br#"{"involvedObject": {"kind": "Kustomization"}, "reason": "x"}"#;
+        assert_eq!(key(flux(flux_event)), (None, None));
+    }
+
     #[test]
     fn bad_bodies_are_described_not_quoted() {
         let Err(Invalid(e)) = argocd(b"{\"app\": \"web\", ") else {
@@ -437,7 +596,7 @@ mod tests {
 
     fn record(parsed: Result<Parsed, Invalid>) -> CiContext {
         match parsed {
-            Ok(Parsed::Record(ctx)) => *ctx,
+            Ok(Parsed::Record(record)) => record.ctx,
             other => panic!("not a record: {other:?}"),
         }
     }

@@ -5,10 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// `relay/queue.rs` still calls `crate::now_epoch` (re-exported by `lib.rs`), as the doc says,
-/// until branch `relay` rewrites it: the one import allowed to run up. Drop it, here and in the
-/// doc, once the file calls `timefmt::now_epoch`.
-const RUNS_UP: &[(&str, &str)] = &[("relay/queue.rs", "lib")];
+/// Imports allowed to run up, as `(file, module)`: none.
+const RUNS_UP: &[(&str, &str)] = &[];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -16,8 +16,11 @@ use sha2::Sha256;
 
 use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 
+mod attack;
+mod catch_up;
 mod faults;
 mod senders;
+mod worker;
 
 pub const GITHUB_SECRET: &str = "gh-secret-9c1e5f77";
 pub const GITLAB_SECRET: &str = "gl-secret-2b8d4a10";
@@ -36,11 +39,14 @@ pub struct Relay {
 }
 
 /// What `serve` is started with.
+#[derive(Clone)]
 pub struct Setup {
     pub env: Vec<(String, String)>,
     pub args: Vec<String>,
     pub home: Arc<tempfile::TempDir>,
     pub queue: PathBuf,
+    /// A command the binary runs under (`unshare`, `sh -c ... exec "$@"`), keeping its pid.
+    pub wrapper: Vec<String>,
 }
 
 impl Setup {
@@ -69,6 +75,7 @@ impl Setup {
             args: vec!["--listen".into(), "127.0.0.1:0".into()],
             home,
             queue,
+            wrapper: Vec::new(),
         }
     }
 
@@ -88,8 +95,21 @@ impl Setup {
         self
     }
 
+    /// Runs the binary under `wrapper` (which must `exec` it, so that the pid is the relay's).
+    pub fn under(mut self, wrapper: &[&str]) -> Setup {
+        self.wrapper = wrapper.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     fn command(&self) -> Command {
-        let mut cmd = Command::new(binary());
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut cmd = Command::new(program);
+                cmd.args(args).arg(binary());
+                cmd
+            }
+            None => Command::new(binary()),
+        };
         cmd.arg("serve")
             .args(&self.args)
             .arg("--outbox")
@@ -103,6 +123,34 @@ impl Setup {
             cmd.env(k, v);
         }
         cmd
+    }
+
+    /// Runs `serve` with `extra` arguments to its end (`--catch-up-once`), 30 s at most; the
+    /// exit code and stderr.
+    pub fn run_once(&self, extra: &[&str]) -> (i32, String) {
+        let mut cmd = self.command();
+        cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn serve");
+        let mut stderr = child.stderr.take().expect("stderr");
+        let reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let until = Instant::now() + Duration::from_secs(30);
+        let code = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() > until {
+                let _ = child.kill();
+                panic!("serve {extra:?} did not end within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stderr = reader.join().expect("stderr");
+        assert!(!stderr.contains(TOKEN), "the token leaked:\n{stderr}");
+        (code, stderr)
     }
 
     /// Starts `serve` and waits (10 s at most) until it listens.
@@ -174,6 +222,10 @@ impl Relay {
         let status = resp.status().as_u16();
         let text = resp.text().unwrap_or_default();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
@@ -276,6 +328,18 @@ impl Drop for Relay {
     }
 }
 
+/// When the records of the fixtures happened: 10:00 UTC yesterday, inside the 7-day replay
+/// window (one value for the whole run).
+pub fn t0() -> i64 {
+    static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| (crate::now() / 86_400 - 1) * 86_400 + 36_000)
+}
+
+/// `t0() + secs` as RFC 3339 (`2026-05-01T10:03:20Z`).
+pub fn at(secs: i64) -> String {
+    allstacks_cd::timefmt::format_rfc3339(t0() + secs)
+}
+
 /// `sha256=<hex>` of `body` with `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
@@ -309,14 +373,14 @@ pub fn deployment_status(id: u64, state: &str, environment: &str, sha: &str) -> 
             "target_url": "https://vercel.com/acme/web/abc",
             "log_url": "https://vercel.com/acme/web/abc/logs",
             "environment_url": "https://web.acme.dev",
-            "created_at": "2026-05-01T10:03:20Z", "updated_at": "2026-05-01T10:03:20Z"
+            "created_at": at(200), "updated_at": at(200)
         },
         "deployment": {
             "id": id, "node_id": "DE_kwDOA", "sha": sha, "ref": "main", "task": "deploy",
             "payload": {}, "original_environment": environment, "environment": environment,
             "description": null, "transient_environment": false, "production_environment": true,
             "creator": {"login": "vercel[bot]", "id": 35_613_825, "type": "Bot"},
-            "created_at": "2026-05-01T10:00:00Z", "updated_at": "2026-05-01T10:03:20Z",
+            "created_at": at(0), "updated_at": at(200),
             "performed_via_github_app": {"id": 8329, "slug": "vercel", "name": "Vercel"}
         },
         "repository": {
@@ -342,7 +406,7 @@ pub fn deployment_job(id: u64) -> Value {
         "repo_id": "1296269",
         "repo_name": "acme/web",
         "service_id": 7,
-        "job_start_time": 1_777_629_600,
+        "job_start_time": t0(),
         "job_duration": 200,
         "optional": [
             {"key": "ci_provider", "value": "github-actions", "type": "string"},
@@ -510,41 +574,170 @@ fn relay_signatures_are_checked() {
     assert_eq!(wait_for(&server, 1, Duration::from_secs(10)).len(), 1);
 }
 
+/// `body` (JSON) with the value at `path` (keys, from the top) replaced by `value`.
+pub fn with(body: &[u8], path: &[&str], value: Value) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(body).expect("JSON fixture");
+    let mut at = &mut v;
+    for key in path {
+        at = &mut at[*key];
+    }
+    *at = value;
+    v.to_string().into_bytes()
+}
+
 #[test]
-fn relay_replayed_delivery_is_a_duplicate_across_restarts() {
+fn relay_a_deployment_is_reported_once_however_often_it_is_sent() {
     let server = Server::start(vec![Reply::status(201)]);
     let setup = Setup::new(&server.url());
     let mut relay = setup.start();
     assert_eq!(post_deployment(&relay, 5).0, 202);
     assert_eq!(
         post_deployment(&relay, 5),
-        (202, json!({"duplicate": "d-5"}))
+        (202, json!({"duplicate": "d-5"})),
+        "the same delivery again"
     );
-    wait_for(&server, 1, Duration::from_secs(10));
+    // GitHub does not sign X-GitHub-Delivery: the signed body replayed under new ids.
+    let body = deployment_status(5, "success", "production", SHA);
+    let replay = |relay: &Relay, id: &str| {
+        relay.post(
+            "/github",
+            &github_headers("deployment_status", id, &body),
+            &body,
+        )
+    };
+    for id in ["d-5b", "d-5c"] {
+        assert_eq!(
+            replay(&relay, id),
+            (
+                202,
+                json!({"duplicate": id, "record": "github deployment_status 9005"})
+            )
+        );
+    }
+    let gitlab = senders::gitlab_deployment("success");
+    let headers = |uuid: &str| senders::gitlab_headers(uuid);
+    assert_eq!(relay.post("/gitlab", &headers("u-1"), &gitlab).0, 202);
+    assert_eq!(
+        relay.post("/gitlab", &headers("u-2"), &gitlab),
+        (
+            202,
+            json!({"duplicate": "u-2", "record": "gitlab deployment 15 success"})
+        )
+    );
+    wait_for(&server, 2, Duration::from_secs(10));
     relay.signal(libc::SIGTERM);
     assert_eq!(relay.wait(Duration::from_secs(15)), Some(0));
+    // Remembered across a restart, under either key.
     let relay = setup.start();
     assert_eq!(
         post_deployment(&relay, 5),
         (202, json!({"duplicate": "d-5"}))
     );
-    // The same deployment under a new delivery id is a new delivery (GitHub's "redeliver"
-    // keeps the id; a new status event has a new one).
-    let body = deployment_status(5, "success", "production", SHA);
-    let (status, _) = relay.post(
-        "/github",
-        &github_headers("deployment_status", "d-5b", &body),
-        &body,
+    assert_eq!(
+        replay(&relay, "d-5d").1["record"],
+        "github deployment_status 9005"
     );
-    assert_eq!(status, 202);
+    // A new status of the same deployment is a new record.
+    let failed = with(
+        &deployment_status(5, "failure", "production", SHA),
+        &["deployment_status", "id"],
+        json!(9_105),
+    );
+    let (status, answer) = relay.post(
+        "/github",
+        &github_headers("deployment_status", "d-5e", &failed),
+        &failed,
+    );
+    assert_eq!((status, answer), (202, json!({"queued": ["deployment-5"]})));
     assert_eq!(
         relay.metric("allstacks_relay_events_total{source=\"github\",result=\"duplicate\"}"),
-        1.0
+        2.0
     );
-    let got = wait_for(&server, 2, Duration::from_secs(10));
+    let got = wait_for(&server, 3, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    let statuses: Vec<(String, String)> = server
+        .received()
+        .iter()
+        .map(|r| {
+            let j = r.json();
+            (
+                j["job_id"].as_str().unwrap_or("").into(),
+                j["status"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 3, "{statuses:?}");
     assert_eq!(
-        job_counts(&got),
-        BTreeMap::from([("deployment-5".to_string(), 2)])
+        statuses
+            .iter()
+            .filter(|(id, _)| id == "deployment-5")
+            .count(),
+        2,
+        "once as Succeeded, once as Failed: {statuses:?}"
+    );
+}
+
+#[test]
+fn relay_a_record_older_than_the_replay_window_is_ignored() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let relay = Setup::new(&server.url())
+        .env("ALLSTACKS_GITLAB_EVENTS", "deployment,pipeline")
+        .start();
+    let old = |days: i64| at(-days * 86_400);
+    let github = with(
+        &deployment_status(7, "success", "production", SHA),
+        &["deployment_status", "updated_at"],
+        json!(old(8)),
+    );
+    let gitlab = with(
+        &senders::gitlab_deployment("success"),
+        &["status_changed_at"],
+        json!(senders::hook_time(-8 * 86_400, " UTC")),
+    );
+    let pipeline = with(
+        &senders::gitlab_pipeline("success"),
+        &["object_attributes", "finished_at"],
+        json!(senders::hook_time(-8 * 86_400, " UTC")),
+    );
+    let ignored = json!({"ignored": "older than the 7-day replay window"});
+    assert_eq!(
+        relay.post(
+            "/github",
+            &github_headers("deployment_status", "o-1", &github),
+            &github
+        ),
+        (202, ignored.clone())
+    );
+    assert_eq!(
+        relay.post("/gitlab", &senders::gitlab_headers("o-2"), &gitlab),
+        (202, ignored.clone())
+    );
+    assert_eq!(
+        relay.post("/gitlab", &senders::gitlab_headers("o-3"), &pipeline),
+        (202, ignored)
+    );
+    // Six days old is still inside the window.
+    let recent = with(
+        &deployment_status(8, "success", "production", SHA),
+        &["deployment_status", "updated_at"],
+        json!(old(6)),
+    );
+    assert_eq!(
+        relay
+            .post(
+                "/github",
+                &github_headers("deployment_status", "o-4", &recent),
+                &recent
+            )
+            .0,
+        202
+    );
+    let got = wait_for(&server, 1, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        job_counts(&server.received()),
+        BTreeMap::from([("deployment-8".to_string(), 1)])
     );
 }
 
@@ -813,6 +1006,42 @@ fn relay_refuses_to_start_without_what_it_needs() {
 }
 
 #[test]
+fn relay_refuses_short_secrets_and_leaking_api_urls() {
+    let out = tool(&["serve", "--listen", "127.0.0.1:0"])
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_SERVICE_ID", "7"),
+            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
+            ("ALLSTACKS_FLUX_SECRET", "short-secret"),
+            ("GITLAB_TOKEN", "glpat-0123456789abcdef"),
+            (
+                "GITLAB_API_URL",
+                "https://bot:hunter2@gitlab.example.com/api/v4",
+            ),
+            ("GITHUB_API_URL", "http://github.example.com/api/v3"),
+        ])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    for needle in [
+        "the secret from ALLSTACKS_FLUX_SECRET is 12 bytes long; it is not shown. A secret must be at least 16 bytes",
+        "GITLAB_API_URL \"https://***@gitlab.example.com/api/v4\" (from GITLAB_API_URL) contains a user name or password",
+        "GITHUB_API_URL \"http://github.example.com/api/v3\" must be https://",
+        "serve did not start",
+    ] {
+        assert!(out.stderr.contains(needle), "{needle}:\n{}", out.stderr);
+    }
+    for leaked in ["short-secret", "hunter2", "glpat-0123456789abcdef"] {
+        assert!(
+            !out.stderr.contains(leaked),
+            "{leaked} shown:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn relay_one_queue_one_relay() {
     let server = Server::start(vec![Reply::status(201)]);
     let setup = Setup::new(&server.url());
@@ -945,8 +1174,23 @@ fn relay_readiness_follows_the_queue_directory() {
     );
     std::fs::remove_dir_all(&relay.queue).expect("remove the queue");
     let (status, why) = relay.get("/readyz");
-    assert_eq!(status, 503);
-    assert!(why.contains("is not writable"), "{why}");
+    assert_eq!(
+        (status, why.as_str()),
+        (
+            503,
+            "the queue directory cannot take a new job: No such file or directory (os error 2)\n"
+        ),
+        "why, without the path"
+    );
+    let queue = relay.queue.display().to_string();
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("not ready")));
+    assert!(
+        log.iter().any(
+            |l| l.contains("not ready: the queue directory cannot take a new job")
+                && l.contains(&queue)
+        ),
+        "the path goes to the log: {log:?}"
+    );
     assert_eq!(relay.get("/healthz").0, 200, "alive all the same");
     // A webhook that cannot be queued is not acknowledged.
     let (status, answer) = post_deployment(&relay, 41);

@@ -686,6 +686,7 @@ pub fn save_report(dir: &Path, url: &str, job_id: &str) -> PathBuf {
             last_error: "could not connect".into(),
             payload: job_payload(job_id),
             rejected: None,
+            retry: None,
         },
     )
     .expect("save")

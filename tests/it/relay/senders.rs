@@ -5,16 +5,23 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    ARGOCD_SECRET, FLUX_SECRET, GITLAB_SECRET, Setup, github_headers, job_counts, sign, wait_for,
+    ARGOCD_SECRET, FLUX_SECRET, GITLAB_SECRET, Setup, at, github_headers, job_counts, sign, t0,
+    wait_for,
 };
 use crate::support::{Reply, SHA, Server};
+
+/// `t0() + secs` the way GitLab hooks write times: `2026-05-01 12:03:20 +0200` (`secs` then
+/// includes the zone's two hours) or `2026-05-01 10:03:20 UTC`.
+pub fn hook_time(secs: i64, zone: &str) -> String {
+    at(secs).replace('T', " ").replace('Z', zone)
+}
 
 /// A GitLab deployment hook (the fields GitLab documents for deployment events).
 pub fn gitlab_deployment(status: &str) -> Vec<u8> {
     json!({
         "object_kind": "deployment",
         "status": status,
-        "status_changed_at": "2026-05-01 12:03:20 +0200",
+        "status_changed_at": hook_time(200 + 7200, " +0200"),
         "deployment_id": 15,
         "deployable_id": 796,
         "deployable_url": "https://gitlab.example.com/acme/web/-/jobs/796",
@@ -54,8 +61,8 @@ pub fn gitlab_pipeline(status: &str) -> Vec<u8> {
             "id": 31, "iid": 3, "name": "Deploy web", "ref": "main", "tag": false,
             "sha": SHA, "before_sha": "0000000000000000000000000000000000000000",
             "source": "push", "status": status, "detailed_status": "passed",
-            "stages": ["build", "deploy"], "created_at": "2026-05-01 10:00:00 UTC",
-            "finished_at": "2026-05-01 10:03:20 UTC", "duration": 200, "queued_duration": 2,
+            "stages": ["build", "deploy"], "created_at": hook_time(0, " UTC"),
+            "finished_at": hook_time(200, " UTC"), "duration": 200, "queued_duration": 2,
             "variables": [], "url": "https://gitlab.example.com/acme/web/-/pipelines/31"
         },
         "merge_request": null,
@@ -112,7 +119,7 @@ pub fn workflow_run(status: &str, conclusion: &str, name: &str) -> Vec<u8> {
             "id": 6_001, "name": name, "head_branch": "main", "head_sha": SHA,
             "run_attempt": 2, "event": "push", "status": status, "conclusion": conclusion,
             "html_url": "https://github.com/acme/web/actions/runs/6001",
-            "run_started_at": "2026-05-01T10:00:00Z", "updated_at": "2026-05-01T10:03:20Z",
+            "run_started_at": at(0), "updated_at": at(200),
             "actor": {"login": "alice"}, "triggering_actor": {"login": "bob"}
         },
         "workflow": {"id": 7, "name": name},
@@ -182,7 +189,7 @@ fn relay_github_workflow_run() {
         json!({
             "job_id": "6001-2", "status": "Failed", "commit_sha": SHA, "triggered_by": "bob",
             "repo_id": "1296269", "repo_name": "acme/web", "service_id": 7,
-            "job_start_time": 1_777_629_600, "job_duration": 200,
+            "job_start_time": t0(), "job_duration": 200,
             "optional": optional(&[
                 ("ci_provider", "github-actions"), ("workflow", "Deploy web"),
                 ("pipeline_url", "https://github.com/acme/web/actions/runs/6001"),
@@ -237,7 +244,7 @@ fn relay_gitlab_deployments_and_pipelines() {
         json!({
             "job_id": "796", "status": "Succeeded", "commit_sha": SHA,
             "triggered_by": "alice@example.com", "repo_id": "30", "repo_name": "acme/web",
-            "service_id": 7, "job_start_time": 1_777_629_800, "job_duration": 0,
+            "service_id": 7, "job_start_time": t0() + 200, "job_duration": 0,
             "optional": optional(&[
                 ("ci_provider", "gitlab-ci"), ("environment", "production"),
                 ("environment_tier", "production"), ("environment_url", "https://web.acme.dev"),
@@ -254,7 +261,7 @@ fn relay_gitlab_deployments_and_pipelines() {
             "repo_id": "30", "repo_name": "acme/web", "service_id": 7,
             // Started when it left the queue (created_at + queued_duration), for GitLab's
             // duration.
-            "job_start_time": 1_777_629_602, "job_duration": 200,
+            "job_start_time": t0() + 2, "job_duration": 200,
             "optional": with_typed(optional(&[
                 ("ci_provider", "gitlab-ci"),
                 ("pipeline_url", "https://gitlab.example.com/acme/web/-/pipelines/31"),
@@ -267,8 +274,9 @@ fn relay_gitlab_deployments_and_pipelines() {
 #[test]
 fn relay_gitlab_start_time_from_the_api() {
     let server = Server::start(vec![Reply::status(201)]);
+    let started = at(0).replace('Z', ".123Z");
     let api = Server::start(vec![
-        Reply::status(200).body(r#"{"id": 796, "started_at": "2026-05-01T10:00:00.123Z"}"#),
+        Reply::status(200).body(format!(r#"{{"id": 796, "started_at": "{started}"}}"#)),
     ]);
     let relay = Setup::new(&server.url())
         .env("GITLAB_TOKEN", "glpat-relay-test-token")
@@ -285,7 +293,7 @@ fn relay_gitlab_start_time_from_the_api() {
     let job = wait_for(&server, 1, Duration::from_secs(10))[0].json();
     assert_eq!(
         (&job["status"], &job["job_start_time"], &job["job_duration"]),
-        (&json!("Failed"), &json!(1_777_629_600), &json!(200))
+        (&json!("Failed"), &json!(t0()), &json!(200))
     );
     assert!(!relay.log().join("\n").contains("glpat-relay-test-token"));
 }
