@@ -28,6 +28,8 @@ use crate::ui::Ui;
 pub enum Verdict {
     Queued,
     Ignored,
+    /// GitHub's `ping`, when a webhook is created or tested (200).
+    Ping,
     Duplicate,
     /// A deployment that cannot become a valid job (422).
     Rejected,
@@ -37,9 +39,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Queued,
         Verdict::Ignored,
+        Verdict::Ping,
         Verdict::Duplicate,
         Verdict::Rejected,
         Verdict::Unauthorized,
@@ -50,6 +53,7 @@ impl Verdict {
         match self {
             Verdict::Queued => "queued",
             Verdict::Ignored => "ignored",
+            Verdict::Ping => "ping",
             Verdict::Duplicate => "duplicate",
             Verdict::Rejected => "rejected",
             Verdict::Unauthorized => "unauthorized",
@@ -94,6 +98,15 @@ impl Reply {
             verdict: Verdict::Ignored,
             body: json!({ "ignored": why }),
             reason: Some(why),
+        }
+    }
+
+    /// The answer to GitHub's `ping`: the hook reaches the relay, and (past the authentication)
+    /// signs with the right secret.
+    pub fn ping() -> Reply {
+        Reply {
+            reason: Some("the webhook reaches the relay, signed with its secret".into()),
+            ..Reply::new(200, Verdict::Ping, json!({"pong": true}))
         }
     }
 
@@ -327,9 +340,7 @@ impl Intake {
         let record = match parsed {
             Ok(Parsed::Record(record)) => record,
             Ok(Parsed::Ignored(why)) => return Answer::Reply(Reply::ignored(why)),
-            Ok(Parsed::Ping) => {
-                return Answer::Reply(Reply::new(200, Verdict::Ignored, json!({"pong": true})));
-            }
+            Ok(Parsed::Ping) => return Answer::Reply(Reply::ping()),
             Err(Invalid(why)) => return Answer::Reply(Reply::error(400, Verdict::Invalid, why)),
         };
         if record.at.is_some_and(|at| at < now - KEEP_SECS) {

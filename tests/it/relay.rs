@@ -909,7 +909,21 @@ fn relay_ignores_what_is_not_a_reported_deployment() {
     );
     assert_eq!(
         relay.metric("allstacks_relay_events_total{source=\"github\",result=\"ignored\"}"),
-        5.0
+        4.0
+    );
+    // A ping is a ping, not an ignored event: counted and logged as one.
+    assert_eq!(
+        relay.metric("allstacks_relay_events_total{source=\"github\",result=\"ping\"}"),
+        1.0
+    );
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("delivery=p-1")));
+    let ping = log
+        .iter()
+        .find(|l| l.contains("delivery=p-1"))
+        .expect("the ping's line");
+    assert!(
+        ping.contains("github 200 ping delivery=p-1 (the webhook reaches the relay"),
+        "{ping}"
     );
     // An ignored delivery is not remembered: the same id can come back as a real one.
     let ok = deployment_status(3, "success", "production", SHA);
