@@ -1,6 +1,6 @@
 //! The manual's links: every relative link and `#anchor` in README.md, the other top-level
 //! Markdown files and docs/*.md must resolve (a moved section breaks a link here, not for a
-//! reader).
+//! reader); and the relay's address inside the cluster is the one the manifests make.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -180,4 +180,57 @@ fn anchors_follow_github() {
     .map(String::from)
     .collect();
     assert_eq!(got, want);
+}
+
+/// The namespace `deploy/kubernetes/kustomization.yaml` puts the relay in.
+fn manifest_namespace() -> String {
+    let path = root().join("deploy/kubernetes/kustomization.yaml");
+    let text = std::fs::read_to_string(path).expect("kustomization.yaml");
+    text.lines()
+        .find_map(|l| l.strip_prefix("namespace:"))
+        .map(|ns| ns.trim().trim_matches('"').to_string())
+        .expect("a namespace: line")
+}
+
+/// The namespaces in `http://allstacks-cd-relay.NAMESPACE.svc` addresses of `text`.
+fn service_namespaces(text: &str) -> Vec<String> {
+    let host = "allstacks-cd-relay.";
+    text.match_indices(host)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + host.len()..];
+            let (ns, after) = rest.split_once('.')?;
+            after.starts_with("svc").then(|| ns.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_relay_s_address_in_the_cluster_uses_the_manifests_namespace() {
+    let namespace = manifest_namespace();
+    assert_eq!(
+        service_namespaces(
+            "http://allstacks-cd-relay.other.svc/flux and allstacks-cd-relay.service"
+        ),
+        ["other"]
+    );
+    let mut seen = 0;
+    let mut wrong = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("read page");
+        for ns in service_namespaces(&text) {
+            seen += 1;
+            if ns != namespace {
+                wrong.push(format!("{}: allstacks-cd-relay.{ns}.svc", page.display()));
+            }
+        }
+    }
+    assert!(
+        seen >= 4,
+        "only {seen} addresses found: the search is broken"
+    );
+    assert!(
+        wrong.is_empty(),
+        "the Service is in namespace {namespace:?} (deploy/kubernetes/kustomization.yaml):\n{}",
+        wrong.join("\n")
+    );
 }
