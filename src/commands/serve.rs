@@ -5,7 +5,7 @@ use crate::cli::ServeArgs;
 use crate::delivery::{self, Delivery};
 use crate::env::Env;
 use crate::relay::catch_up::{self, CatchUp};
-use crate::relay::{self, Config, Routes, config::Flags};
+use crate::relay::{self, Config, Routes, Taken, config::Flags};
 use crate::settings::{self, JobSettings};
 use crate::ui::Ui;
 
@@ -85,7 +85,9 @@ fn routes(
     let parsed = match &config.config_file {
         None => Routes::single(job).map(|r| (r, Vec::new())),
         Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Routes::parse_file(path, &text, &job),
+            Ok(text) => {
+                Routes::parse_file(path, &text, &job, Taken::of(&config.github, &config.gitlab))
+            }
             Err(e) => Err(vec![format!(
                 "cannot read the config {}: {e}",
                 path.display()

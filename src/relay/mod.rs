@@ -14,6 +14,7 @@
 //! | `sources` | each sender's body parsed into a record (`events`) or a reason to ignore it |
 //! | `intake` | the answer to one request: authenticate, de-duplicate, map, route, plan |
 //! | `routes` | `--config`: which service id, job type and fields a deployment gets |
+//! | `kinds` | what each kind of record can carry that a route matches on (checked at start) |
 //! | `queue` | the group commit: job files and delivery ids fsync'd before the 202 |
 //! | `handoff` | what the committer and the worker hand each other: the wake-up and the spare files |
 //! | `seen` | delivery ids accepted in the last 7 days, persisted |
@@ -27,6 +28,7 @@ pub mod catch_up;
 pub mod config;
 mod handoff;
 mod intake;
+mod kinds;
 mod metrics;
 mod queue;
 mod routes;
@@ -40,6 +42,7 @@ use std::sync::atomic::AtomicBool;
 
 pub use catch_up::CatchUp;
 pub use config::Config;
+pub use kinds::Taken;
 pub use routes::Routes;
 
 use crate::delivery::Delivery;

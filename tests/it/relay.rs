@@ -1020,6 +1020,46 @@ fn relay_refuses_to_start_without_what_it_needs() {
 }
 
 #[test]
+fn relay_a_route_key_its_source_never_carries_stops_the_start() {
+    let home = tempfile::tempdir().expect("temp");
+    let config = home.path().join("routes.toml");
+    // The example docs/relay.md used to show: a deployment_status has no workflow.
+    std::fs::write(
+        &config,
+        "[[route]]\nsource = \"github\"\nrepo = \"acme/*\"\nworkflow = \"Deploy*\"\nservice_id = 7\n\n[[route]]\nsource = \"*\"\nservice_id = 8\n",
+    )
+    .expect("write");
+    let path = config.to_str().expect("utf-8");
+    let out = tool(&["serve", "--listen", "127.0.0.1:0", "--config", path])
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
+        ])
+        .run();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "routes.toml line 4: route 1: workflow = \"Deploy*\" can never match: the records \
+             source \"github\" takes (deployment_status deliveries, per ALLSTACKS_GITHUB_EVENTS) \
+             have no workflow; add workflow_run to ALLSTACKS_GITHUB_EVENTS"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("serve did not start"), "{}", out.stderr);
+    // With workflow runs reported, the same route can match one: the relay starts.
+    let relay = Setup::new("https://allstacks.example.com")
+        .env("ALLSTACKS_GITHUB_EVENTS", "deployment_status,workflow_run")
+        .env("ALLSTACKS_WORKFLOWS", "Deploy*")
+        .arg("--config")
+        .arg(path)
+        .start();
+    assert_eq!(relay.get("/healthz").0, 200);
+}
+
+#[test]
 fn relay_refuses_short_secrets_and_leaking_api_urls() {
     let out = tool(&["serve", "--listen", "127.0.0.1:0"])
         .envs(&[
