@@ -21,11 +21,13 @@
 //! | `worker` | delivery from the queue directory: each job on its own backoff, pauses, `dead/` |
 //! | `catch_up` | `[[catch_up]]`: the deliveries missed, read back from GitHub's and GitLab's logs |
 //! | `metrics` | the Prometheus counters and gauges |
+//! | `explain` | `serve --explain`: one body through the same intake and routes, nothing queued |
 
 mod auth;
 mod body;
 pub mod catch_up;
 pub mod config;
+pub mod explain;
 mod handoff;
 mod intake;
 mod kinds;

@@ -18,8 +18,9 @@ use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 
 mod attack;
 mod catch_up;
+pub mod explain;
 mod faults;
-mod senders;
+pub mod senders;
 mod worker;
 
 pub const GITHUB_SECRET: &str = "gh-secret-9c1e5f77";
