@@ -207,9 +207,23 @@ impl Routes {
         (None, passed)
     }
 
-    /// How many routes there are (1 without `--config`).
-    pub fn count(&self) -> usize {
-        self.0.len()
+    /// What the routes are, in a line: `3 routes from relay.toml`, or without `--config`
+    /// (`file` `None`) the service every deployment goes to.
+    pub fn summary(&self, file: Option<&Path>) -> String {
+        match (file, self.0.as_slice()) {
+            (None, [only]) => match &only.settings.service_id {
+                Some(id) => format!(
+                    "no --config: every deployment to service {} (from {})",
+                    id.value, id.source
+                ),
+                None => "no --config".into(),
+            },
+            (_, routes) => {
+                let s = if routes.len() == 1 { "" } else { "s" };
+                let from = file.map_or(String::new(), |f| format!(" from {}", f.display()));
+                format!("{} route{s}{from}", routes.len())
+            }
+        }
     }
 }
 

@@ -1179,6 +1179,74 @@ service_id = 12
 }
 
 #[test]
+fn relay_says_at_start_what_it_serves() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let api = Server::route(|_| Reply::status(200).body("[]"));
+    // A path before /webhook is the operator's: only the scheme, host, port and company show.
+    let base = format!("{}/private-prefix", server.url());
+    let setup = Setup::new(&base)
+        .env("ALLSTACKS_GITHUB_EVENTS", "deployment_status,workflow_run")
+        .env("ALLSTACKS_WORKFLOWS", "Deploy*,Release")
+        .env("ALLSTACKS_GITLAB_EVENTS", "deployment,pipeline")
+        .env("GITHUB_TOKEN", "ghp-start-lines-0123456789")
+        .env("GITHUB_API_URL", &api.url());
+    let config = setup.home.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        "[[route]]\nsource = \"github\"\nservice_id = 11\n\n[[route]]\nservice_id = 12\n\n\
+         [[catch_up]]\ngithub_org = \"acme\"\nhook_id = 123456\n",
+    )
+    .expect("write config");
+    let path = config.to_str().expect("utf-8");
+    let relay = setup.clone().arg("--config").arg(path).start();
+    let start: Vec<String> = relay
+        .log()
+        .into_iter()
+        .take_while(|l| !l.contains("listening on"))
+        .collect();
+    let port = server.addr().port();
+    assert_eq!(
+        start,
+        [
+            "allstacks-cd: serve: POST /github: deployment_status, workflow_run (workflows Deploy*,Release)".to_string(),
+            "allstacks-cd: serve: POST /gitlab: deployment, pipeline".into(),
+            "allstacks-cd: serve: POST /argocd".into(),
+            "allstacks-cd: serve: POST /flux".into(),
+            format!("allstacks-cd: serve: routes: 2 routes from {path}"),
+            format!("allstacks-cd: serve: queue: {}", setup.queue.display()),
+            format!("allstacks-cd: serve: delivering to http://127.0.0.1:{port}, company 42"),
+            "allstacks-cd: serve: catch-up: github_org acme hook 123456 (every 300 s)".into(),
+        ]
+    );
+    drop(relay);
+    // Only the senders with a secret; without --config, the one service.
+    let relay = Setup::new(&server.url())
+        .without("ALLSTACKS_GITLAB_SECRET")
+        .without("ALLSTACKS_ARGOCD_SECRET")
+        .start();
+    let start: Vec<String> = relay
+        .log()
+        .into_iter()
+        .take_while(|l| !l.contains("listening on"))
+        .collect();
+    assert_eq!(
+        start[..2],
+        [
+            "allstacks-cd: serve: POST /github: deployment_status",
+            "allstacks-cd: serve: POST /flux",
+        ]
+    );
+    assert_eq!(
+        start[2],
+        "allstacks-cd: serve: routes: no --config: every deployment to service 7 (from ALLSTACKS_SERVICE_ID)"
+    );
+    assert_eq!(
+        start.last().map(String::as_str),
+        Some("allstacks-cd: serve: catch-up: none (no [[catch_up]] in --config)")
+    );
+}
+
+#[test]
 fn relay_json_logs_one_object_per_line() {
     let server = Server::start(vec![Reply::status(201)]);
     let relay = Setup::new(&server.url())
