@@ -91,7 +91,7 @@ GITLAB_API_URL (GitLab start times, catch-up) and GITHUB_TOKEN with GITHUB_API_U
 the ALLSTACKS_RELAY_* knobs (docs/relay.md). --explain needs no secret and no connection setting.
 
 Examples:
-  ALLSTACKS_GITHUB_SECRET=$(openssl rand -hex 32) allstacks-cd serve --listen 0.0.0.0:8080
+  ALLSTACKS_GITHUB_SECRET_FILE=/run/secrets/github allstacks-cd serve --listen 0.0.0.0:8080
   allstacks-cd serve --config relay.toml --log-format json
   allstacks-cd serve --config relay.toml --explain delivery.json --source github
   allstacks-cd serve --config relay.toml --explain - --source argocd < sync.json";

@@ -157,7 +157,15 @@ impl Taken {
         }
     }
 
-    /// Every kind (tests, and a check that depends on nothing set).
+    /// What is taken when `ALLSTACKS_GITHUB_EVENTS` and `ALLSTACKS_GITLAB_EVENTS` are unset.
+    pub const DEFAULT: Taken = Taken {
+        deployment_status: true,
+        workflow_run: false,
+        gitlab_deployment: true,
+        pipeline: false,
+    };
+
+    /// Every kind.
     pub const ALL: Taken = Taken {
         deployment_status: true,
         workflow_run: true,
@@ -256,18 +264,11 @@ pub fn lacking(source: Source, ctx: &CiContext, key: Key) -> String {
 mod tests {
     use super::*;
 
-    const DEFAULTS: Taken = Taken {
-        deployment_status: true,
-        workflow_run: false,
-        gitlab_deployment: true,
-        pipeline: false,
-    };
-
     #[test]
     fn keys_no_record_of_the_source_carries() {
         let never = |source, key, taken| never(source, key, taken);
         // The documented mistake: a workflow on GitHub under the default events.
-        let github_workflow = never(Some(Source::GitHub), Key::Workflow, DEFAULTS).unwrap();
+        let github_workflow = never(Some(Source::GitHub), Key::Workflow, Taken::DEFAULT).unwrap();
         assert_eq!(
             github_workflow,
             "can never match: the records source \"github\" takes (deployment_status deliveries, \
@@ -279,7 +280,7 @@ mod tests {
         let runs_only = Taken {
             deployment_status: false,
             workflow_run: true,
-            ..DEFAULTS
+            ..Taken::DEFAULT
         };
         assert!(
             never(Some(Source::GitHub), Key::Environment, runs_only)
@@ -287,18 +288,18 @@ mod tests {
                 .contains("(workflow_run deliveries, per ALLSTACKS_GITHUB_EVENTS) have no environment; add deployment_status to ALLSTACKS_GITHUB_EVENTS")
         );
         assert_eq!(
-            never(Some(Source::GitHub), Key::Environment, DEFAULTS),
+            never(Some(Source::GitHub), Key::Environment, Taken::DEFAULT),
             None
         );
         // A GitLab pipeline's name is its workflow; a deployment has none.
         assert!(
-            never(Some(Source::GitLab), Key::Workflow, DEFAULTS)
+            never(Some(Source::GitLab), Key::Workflow, Taken::DEFAULT)
                 .unwrap()
                 .contains("add pipeline to ALLSTACKS_GITLAB_EVENTS")
         );
         assert_eq!(never(Some(Source::GitLab), Key::Workflow, Taken::ALL), None);
         assert_eq!(
-            never(Some(Source::GitLab), Key::Environment, DEFAULTS),
+            never(Some(Source::GitLab), Key::Environment, Taken::DEFAULT),
             None
         );
         // Argo CD: no environment, no workflow, whatever the events.
@@ -316,15 +317,15 @@ mod tests {
         );
         assert!(never(Some(Source::Flux), Key::Workflow, Taken::ALL).is_some());
         // "*": only when no source carries it.
-        let any_workflow = never(None, Key::Workflow, DEFAULTS).unwrap();
+        let any_workflow = never(None, Key::Workflow, Taken::DEFAULT).unwrap();
         assert!(
             any_workflow.contains("add workflow_run to ALLSTACKS_GITHUB_EVENTS (with ALLSTACKS_WORKFLOWS) or pipeline to ALLSTACKS_GITLAB_EVENTS"),
             "{any_workflow}"
         );
         assert_eq!(never(None, Key::Workflow, Taken::ALL), None);
-        assert_eq!(never(None, Key::Environment, DEFAULTS), None);
+        assert_eq!(never(None, Key::Environment, Taken::DEFAULT), None);
         for source in Source::ALL {
-            assert_eq!(never(Some(source), Key::Repo, DEFAULTS), None);
+            assert_eq!(never(Some(source), Key::Repo, Taken::DEFAULT), None);
         }
     }
 
@@ -336,7 +337,7 @@ mod tests {
             assert!(why.contains("always name their repository"), "{why}");
         }
         for source in [Some(Source::ArgoCd), Some(Source::Flux), None] {
-            assert_eq!(never(source, Key::RepoName, DEFAULTS), None);
+            assert_eq!(never(source, Key::RepoName, Taken::DEFAULT), None);
         }
     }
 }

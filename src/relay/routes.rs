@@ -437,6 +437,11 @@ fn check(settings: &JobSettings) -> Result<(), Vec<String>> {
 mod tests {
     use super::*;
 
+    /// The routes of `text`, as the file `r.toml`, when the relay takes `taken`.
+    fn parsed(text: &str, taken: Taken) -> Result<Routes, Vec<String>> {
+        Routes::parse(Path::new("r.toml"), text, &JobSettings::default(), taken)
+    }
+
     fn ctx(repo: &str, env: Option<&str>, workflow: Option<&str>) -> CiContext {
         let mut c = CiContext::new(Provider::GitHub);
         c.repo_name = Some(Sourced::new(repo.to_string(), "t"));
@@ -470,13 +475,7 @@ service_id = 9
 
     #[test]
     fn first_match_wins() {
-        let routes = Routes::parse(
-            Path::new("r.toml"),
-            FILE,
-            &JobSettings::default(),
-            Taken::ALL,
-        )
-        .unwrap();
+        let routes = parsed(FILE, Taken::ALL).unwrap();
         let pick = |source, c: &CiContext| service(routes.pick(source, c));
         assert_eq!(
             pick(Source::GitHub, &ctx("acme/web", Some("Production"), None)).as_deref(),
@@ -507,13 +506,7 @@ service_id = 9
     #[test]
     fn no_match_is_none() {
         let text = "[[route]]\nsource = \"gitlab\"\nservice_id = 3\n";
-        let routes = Routes::parse(
-            Path::new("r.toml"),
-            text,
-            &JobSettings::default(),
-            Taken::ALL,
-        )
-        .unwrap();
+        let routes = parsed(text, Taken::ALL).unwrap();
         assert!(
             routes
                 .pick(Source::GitHub, &ctx("a/b", None, None))
@@ -523,16 +516,7 @@ service_id = 9
 
     #[test]
     fn mistakes_stop_the_start_with_the_line() {
-        let e = |text: &str| {
-            Routes::parse(
-                Path::new("r.toml"),
-                text,
-                &JobSettings::default(),
-                Taken::ALL,
-            )
-            .unwrap_err()
-            .join("\n")
-        };
+        let e = |text: &str| parsed(text, Taken::ALL).unwrap_err().join("\n");
         let unknown = e("[[route]]\nservice_id = 1\ncolour = \"red\"\n");
         assert!(
             unknown.starts_with("r.toml line 3: unknown field `colour`"),
@@ -567,13 +551,6 @@ service_id = 9
         );
     }
 
-    const DEFAULTS: Taken = Taken {
-        deployment_status: true,
-        workflow_run: false,
-        gitlab_deployment: true,
-        pipeline: false,
-    };
-
     #[test]
     fn keys_no_record_of_the_source_carries_stop_the_start_with_their_line() {
         let text = r#"# routes
@@ -596,8 +573,7 @@ service_id = 9
 workflow = "Deploy*"
 service_id = 10
 "#;
-        let errors = Routes::parse(Path::new("r.toml"), text, &JobSettings::default(), DEFAULTS)
-            .unwrap_err();
+        let errors = parsed(text, Taken::DEFAULT).unwrap_err();
         let starts: Vec<&str> = errors
             .iter()
             .map(|e| e.split(" can never").next().unwrap_or(e))
@@ -624,13 +600,7 @@ service_id = 10
         );
         // With workflow runs and pipelines taken, the workflows can match; Argo CD's environment
         // and GitLab's repo_name still cannot.
-        let errors = Routes::parse(
-            Path::new("r.toml"),
-            text,
-            &JobSettings::default(),
-            Taken::ALL,
-        )
-        .unwrap_err();
+        let errors = parsed(text, Taken::ALL).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert!(errors[0].starts_with("r.toml line 9: route 2: environment"));
         assert!(errors[1].starts_with("r.toml line 14: route 3: repo_name"));
@@ -651,13 +621,7 @@ service_id = 10
     #[test]
     fn the_trail_says_why_each_route_passed_a_record_by() {
         let text = "[[route]]\nsource = \"gitlab\"\nservice_id = 1\n\n[[route]]\nworkflow = \"Deploy*\"\nservice_id = 2\n\n[[route]]\nrepo = \"acme/*\"\nenvironment = \"prod*\"\nservice_id = 3\n\n[[route]]\nservice_id = 4\n";
-        let routes = Routes::parse(
-            Path::new("r.toml"),
-            text,
-            &JobSettings::default(),
-            Taken::ALL,
-        )
-        .unwrap();
+        let routes = parsed(text, Taken::ALL).unwrap();
         let staging = record("deployment_status", "acme/web", Some("staging"), None);
         let (route, passed) = routes.trail(Source::GitHub, &staging);
         assert_eq!(route.unwrap().label, "route 4 (r.toml line 14)");

@@ -987,6 +987,19 @@ fn relay_a_job_the_server_rejects_moves_to_rejected() {
     assert_eq!(server.received().len(), 1, "not retried");
 }
 
+/// `serve --config path` with the connection settings and a GitHub secret, to its end (a
+/// config it refuses ends it at once).
+fn serve_with_config(path: &str) -> crate::support::Output {
+    tool(&["serve", "--listen", "127.0.0.1:0", "--config", path])
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
+        ])
+        .run()
+}
+
 #[test]
 fn relay_refuses_to_start_without_what_it_needs() {
     let out = tool(&["serve", "--listen", "127.0.0.1:0"]).run();
@@ -1003,14 +1016,7 @@ fn relay_refuses_to_start_without_what_it_needs() {
     let home = tempfile::tempdir().expect("temp");
     let config = home.path().join("routes.toml");
     std::fs::write(&config, "[[route]]\nservice_id = 7\nteam = \"web\"\n").expect("write");
-    let out = tool(&["serve", "--config", config.to_str().expect("utf-8")])
-        .envs(&[
-            ("ALLSTACKS_URL", "https://allstacks.example.com"),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
-        ])
-        .run();
+    let out = serve_with_config(config.to_str().expect("utf-8"));
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
@@ -1031,14 +1037,7 @@ fn relay_a_route_key_its_source_never_carries_stops_the_start() {
     )
     .expect("write");
     let path = config.to_str().expect("utf-8");
-    let out = tool(&["serve", "--listen", "127.0.0.1:0", "--config", path])
-        .envs(&[
-            ("ALLSTACKS_URL", "https://allstacks.example.com"),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
-        ])
-        .run();
+    let out = serve_with_config(path);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains(

@@ -238,60 +238,46 @@ fn explain_says_why_a_body_is_ignored() {
     );
 }
 
+/// `out` is exit 2, printed no job, and says each of `needles` on stderr.
+fn refused(out: &Output, needles: &[&str]) {
+    assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{}", out.stderr);
+    for needle in needles {
+        assert!(out.stderr.contains(needle), "{needle}:\n{}", out.stderr);
+    }
+}
+
 #[test]
 fn explain_refuses_an_invalid_body_or_config_with_exit_2() {
-    let out = explain(Some(ROUTES), "argocd", b"{\"app\": \"web\", ", &[], BOTH);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(
-            "error: explain: the body is not JSON (at line 1, column 15); the relay answers 400"
-        ),
-        "{}",
-        out.stderr
+    let truncated = b"{\"app\": \"web\", ";
+    refused(
+        &explain(Some(ROUTES), "argocd", truncated, &[], BOTH),
+        &["error: explain: the body is not JSON (at line 1, column 15); the relay answers 400"],
     );
     let chart = argocd_body("Succeeded", "1.4.2");
-    let out = explain(Some(ROUTES), "argocd", &chart, &[], BOTH);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("commit_sha must be a full 40- or 64-character hex SHA, got \"1.4.2\" (from webhook revision): an application from a Helm repository"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("; the relay answers 422"),
-        "{}",
-        out.stderr
+    refused(
+        &explain(Some(ROUTES), "argocd", &chart, &[], BOTH),
+        &[
+            "commit_sha must be a full 40- or 64-character hex SHA, got \"1.4.2\" (from webhook revision): an application from a Helm repository",
+            "; the relay answers 422",
+        ],
     );
     // The routes are checked as at start: the workflow route needs workflow_run.
     let body = deployment_status(42, "success", "production", SHA);
-    let out = explain(Some(ROUTES), "github", &body, &[], &[]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("relay.toml line 11: route 2: workflow = \"Deploy*\" can never match"),
-        "{}",
-        out.stderr
+    refused(
+        &explain(Some(ROUTES), "github", &body, &[], &[]),
+        &["relay.toml line 11: route 2: workflow = \"Deploy*\" can never match"],
     );
-    assert_eq!(out.stdout, "");
-    let out = explain(
-        None,
-        "flux",
-        &body,
-        &["--event", "x"],
-        &[("ALLSTACKS_SERVICE_ID", "7")],
-    );
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("--event is the X-GitHub-Event or X-Gitlab-Event header; flux sends none"),
-        "{}",
-        out.stderr
+    let service = [("ALLSTACKS_SERVICE_ID", "7")];
+    refused(
+        &explain(None, "flux", &body, &["--event", "x"], &service),
+        &["--event is the X-GitHub-Event or X-Gitlab-Event header; flux sends none"],
     );
     // A body over the relay's limit is refused as the relay would (413).
     let big = vec![b' '; 25 * 1024 * 1024 + 1];
-    let out = explain(None, "github", &big, &[], &[("ALLSTACKS_SERVICE_ID", "7")]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("is over 25 MiB"), "{}", out.stderr);
+    refused(
+        &explain(None, "github", &big, &[], &service),
+        &["is over 25 MiB"],
+    );
 }
 
 #[test]
