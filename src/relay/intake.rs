@@ -337,8 +337,11 @@ impl Intake {
         }
         match self.plan(source, &record.ctx, now, warnings) {
             Ok((job, _)) => {
-                let text = record.key.unwrap_or_else(|| {
-                    format!("{} {} {}", source.name(), job.job_id(), job.status())
+                let text = record.key.unwrap_or_else(|| match source {
+                    // One sync operation is one job, reported once with its settled outcome:
+                    // a Degraded that follows a reported Healthy is the same operation.
+                    Source::ArgoCd => format!("{} {}", source.name(), job.job_id()),
+                    _ => format!("{} {} {}", source.name(), job.job_id(), job.status()),
                 });
                 Answer::Queue {
                     delivery,
