@@ -60,6 +60,10 @@ pub enum Command {
     /// Which events count: ALLSTACKS_GITHUB_EVENTS (deployment_status, workflow_run) with
     /// ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS (deployment, pipeline). GET /healthz,
     /// /readyz and /metrics need none. See docs/relay.md.
+    ///
+    /// With --explain FILE it only reads one webhook body and says what the relay would do with
+    /// it: the job (as --dry-run prints one) and the route that takes it, or why it is ignored.
+    #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
     /// Check everything a first report can get wrong, without reporting anything.
     ///
@@ -78,6 +82,19 @@ pub enum Command {
     #[command(after_help = MAN_EXAMPLES)]
     Man(ManArgs),
 }
+
+const SERVE_HELP: &str = "\
+Reads the ALLSTACKS_* variables named above; the senders' secrets (ALLSTACKS_GITHUB_SECRET,
+ALLSTACKS_GITLAB_SECRET, ALLSTACKS_ARGOCD_SECRET, ALLSTACKS_FLUX_SECRET, or *_SECRET_FILE);
+ALLSTACKS_GITHUB_EVENTS, ALLSTACKS_WORKFLOWS, ALLSTACKS_GITLAB_EVENTS; GITLAB_TOKEN with
+GITLAB_API_URL (GitLab start times, catch-up) and GITHUB_TOKEN with GITHUB_API_URL (catch-up);
+the ALLSTACKS_RELAY_* knobs (docs/relay.md). --explain needs no secret and no connection setting.
+
+Examples:
+  ALLSTACKS_GITHUB_SECRET_FILE=/run/secrets/github allstacks-cd serve --listen 0.0.0.0:8080
+  allstacks-cd serve --config relay.toml --log-format json
+  allstacks-cd serve --config relay.toml --explain delivery.json --source github
+  allstacks-cd serve --config relay.toml --explain - --source argocd < sync.json";
 
 const COMPLETIONS_EXAMPLES: &str = "\
 Examples:
@@ -501,6 +518,47 @@ pub struct ServeArgs {
     /// missed, and exit (1 when a log could not be read), without listening
     #[arg(long)]
     pub catch_up_once: bool,
+    /// Say what the relay would do with the webhook body in FILE (- reads stdin), under
+    /// --config and the ALLSTACKS_* job settings, and exit: the job it would queue (the payload
+    /// on stdout, where each value came from on stderr), the route that takes it and why each
+    /// route before it does not; or why it is ignored (exit 0), or invalid (exit 2). Nothing
+    /// is listened to, queued or sent
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "source",
+        conflicts_with = "catch_up_once",
+        help_heading = "Explain"
+    )]
+    pub explain: Option<PathBuf>,
+    /// The sender of the --explain body
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SENDER",
+        requires = "explain",
+        help_heading = "Explain"
+    )]
+    pub source: Option<Sender>,
+    /// The X-GitHub-Event or X-Gitlab-Event the --explain body came with (deployment_status,
+    /// workflow_run, ping; "Deployment Hook", "Pipeline Hook") [default: GitHub's read from the
+    /// body's keys; GitLab's from its object_kind]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "explain",
+        help_heading = "Explain"
+    )]
+    pub event: Option<String>,
+}
+
+/// The senders of `serve` (`--source` of `--explain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sender {
+    Github,
+    Gitlab,
+    Argocd,
+    Flux,
 }
 
 /// The settings of `report` that hold for every job made from a record (`backfill`, `serve`):

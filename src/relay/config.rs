@@ -154,13 +154,16 @@ pub struct Flags {
     pub config: Option<PathBuf>,
     pub log_format: Option<String>,
     pub outbox: Option<PathBuf>,
+    /// `--explain`: one body is read, nothing is listened to or sent, so no secret is needed.
+    pub explaining: bool,
 }
 
 impl Config {
     /// Reads the relay's settings from `flags` and `env`; problems go to `errors`.
     pub fn read(flags: Flags, env: &Env, errors: &mut Vec<String>) -> Config {
         let secrets = secrets(env, errors);
-        if secrets.all().next().is_none() && !errors.iter().any(|e| e.contains("secret")) {
+        let no_secret = secrets.all().next().is_none() && !flags.explaining;
+        if no_secret && !errors.iter().any(|e| e.contains("secret")) {
             errors.push(
                 "no sender is configured: set at least one of ALLSTACKS_GITHUB_SECRET, \
                  ALLSTACKS_GITLAB_SECRET, ALLSTACKS_ARGOCD_SECRET, ALLSTACKS_FLUX_SECRET (or \
@@ -536,6 +539,7 @@ mod tests {
             config: None,
             log_format: None,
             outbox: None,
+            explaining: false,
         }
     }
 

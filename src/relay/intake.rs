@@ -19,7 +19,7 @@ use super::seen::KEEP_SECS;
 use super::sources::{self, Invalid, Parsed};
 use super::{Source, auth};
 use crate::context::CiContext;
-use crate::job::Job;
+use crate::job::{Job, Provenance};
 use crate::resolve::{self, Plan};
 use crate::ui::Ui;
 
@@ -28,6 +28,8 @@ use crate::ui::Ui;
 pub enum Verdict {
     Queued,
     Ignored,
+    /// GitHub's `ping`, when a webhook is created or tested (200).
+    Ping,
     Duplicate,
     /// A deployment that cannot become a valid job (422).
     Rejected,
@@ -37,9 +39,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [
+    pub const ALL: [Verdict; 7] = [
         Verdict::Queued,
         Verdict::Ignored,
+        Verdict::Ping,
         Verdict::Duplicate,
         Verdict::Rejected,
         Verdict::Unauthorized,
@@ -50,6 +53,7 @@ impl Verdict {
         match self {
             Verdict::Queued => "queued",
             Verdict::Ignored => "ignored",
+            Verdict::Ping => "ping",
             Verdict::Duplicate => "duplicate",
             Verdict::Rejected => "rejected",
             Verdict::Unauthorized => "unauthorized",
@@ -94,6 +98,15 @@ impl Reply {
             verdict: Verdict::Ignored,
             body: json!({ "ignored": why }),
             reason: Some(why),
+        }
+    }
+
+    /// The answer to GitHub's `ping`: the hook reaches the relay, and (past the authentication)
+    /// signs with the right secret.
+    pub fn ping() -> Reply {
+        Reply {
+            reason: Some("the webhook reaches the relay, signed with its secret".into()),
+            ..Reply::new(200, Verdict::Ping, json!({"pong": true}))
         }
     }
 
@@ -313,30 +326,17 @@ impl Intake {
         if accepted(&delivery) {
             return Answer::Reply(Reply::duplicate(&delivery));
         }
-        let parsed = match source {
-            Source::GitHub => match event {
-                Some(event) => sources::github(&self.github, event, body),
-                None => Err(Invalid("no X-GitHub-Event header".into())),
-            },
-            Source::GitLab => {
-                sources::gitlab(&self.gitlab, self.gitlab_api.as_ref(), body, warnings)
-            }
-            Source::ArgoCd => sources::argocd(body),
-            Source::Flux => sources::flux(body),
-        };
-        let record = match parsed {
+        let record = match self.read(source, event, body, warnings) {
             Ok(Parsed::Record(record)) => record,
             Ok(Parsed::Ignored(why)) => return Answer::Reply(Reply::ignored(why)),
-            Ok(Parsed::Ping) => {
-                return Answer::Reply(Reply::new(200, Verdict::Ignored, json!({"pong": true})));
-            }
+            Ok(Parsed::Ping) => return Answer::Reply(Reply::ping()),
             Err(Invalid(why)) => return Answer::Reply(Reply::error(400, Verdict::Invalid, why)),
         };
         if record.at.is_some_and(|at| at < now - KEEP_SECS) {
             return Answer::Reply(Reply::ignored(TOO_OLD.into()));
         }
         match self.plan(source, &record.ctx, now, warnings) {
-            Ok(job) => {
+            Ok((job, _)) => {
                 let text = record.key.unwrap_or_else(|| match source {
                     // One sync operation is one job, reported once with its settled outcome:
                     // a Degraded that follows a reported Healthy is the same operation.
@@ -351,6 +351,32 @@ impl Intake {
             }
             Err(reply) => Answer::Reply(reply),
         }
+    }
+
+    /// A body of `source` (of GitHub's event `event`) read into a record, or why it is none.
+    pub fn read(
+        &self,
+        source: Source,
+        event: Option<&str>,
+        body: &[u8],
+        warnings: &mut Vec<String>,
+    ) -> Result<Parsed, Invalid> {
+        match source {
+            Source::GitHub => match event {
+                Some(event) => sources::github(&self.github, event, body),
+                None => Err(Invalid("no X-GitHub-Event header".into())),
+            },
+            Source::GitLab => {
+                sources::gitlab(&self.gitlab, self.gitlab_api.as_ref(), body, warnings)
+            }
+            Source::ArgoCd => sources::argocd(body),
+            Source::Flux => sources::flux(body),
+        }
+    }
+
+    /// The routes records go by.
+    pub fn routes(&self) -> &Routes {
+        &self.routes
     }
 
     fn authenticate(&self, source: Source, headers: &HeaderMap, body: &[u8]) -> Result<(), Reply> {
@@ -369,15 +395,15 @@ impl Intake {
             .map_err(|why| Reply::error(401, Verdict::Unauthorized, why))
     }
 
-    /// The job a record becomes under the first route that takes it: `Err` is the answer when
-    /// it does not become one (ignored, 422).
-    fn plan(
+    /// The job a record becomes under the first route that takes it, and where each of its
+    /// values came from: `Err` is the answer when it does not become one (ignored, 422).
+    pub fn plan(
         &self,
         source: Source,
         ctx: &CiContext,
         now: i64,
         warnings: &mut Vec<String>,
-    ) -> Result<Job, Reply> {
+    ) -> Result<(Job, Provenance), Reply> {
         // A record names its commit in full; never "resolve" a chart version through whatever
         // git repository the relay happens to run in.
         if let Some(c) = &ctx.commit_sha {
@@ -398,7 +424,7 @@ impl Intake {
             return Err(Reply::error(422, Verdict::Rejected, no_repository(source)));
         }
         match resolve::plan_record(&route.settings, ctx, now, warnings) {
-            Ok(Plan::Send { job, .. }) => Ok(*job),
+            Ok(Plan::Send { job, provenance }) => Ok((*job, provenance)),
             Ok(Plan::Skip { reason }) => Err(Reply::ignored(reason)),
             Err(errors) => Err(Reply::error(422, Verdict::Rejected, errors.join("; "))),
         }

@@ -35,7 +35,7 @@ pub struct Metrics {
     /// `[Shed]`.
     shed: [AtomicU64; 2],
     /// `[source][verdict]`.
-    events: [[AtomicU64; 6]; 4],
+    events: [[AtomicU64; Verdict::ALL.len()]; 4],
     delivered: AtomicU64,
     failed: AtomicU64,
     rejected: AtomicU64,
@@ -225,6 +225,7 @@ mod tests {
         m.event(Source::GitHub, Verdict::Queued);
         m.event(Source::GitHub, Verdict::Queued);
         m.event(Source::Flux, Verdict::Unauthorized);
+        m.event(Source::GitHub, Verdict::Ping);
         m.delivered(2, 1);
         m.failed();
         m.shed(Shed::PerPeer);
@@ -235,6 +236,8 @@ mod tests {
             "allstacks_relay_events_total{source=\"github\",result=\"queued\"} 2",
             "allstacks_relay_events_total{source=\"flux\",result=\"unauthorized\"} 1",
             "allstacks_relay_events_total{source=\"argocd\",result=\"invalid\"} 0",
+            "allstacks_relay_events_total{source=\"github\",result=\"ping\"} 1",
+            "allstacks_relay_events_total{source=\"github\",result=\"ignored\"} 0",
             "allstacks_relay_deliveries_total{result=\"delivered\"} 2",
             "allstacks_relay_deliveries_total{result=\"failed\"} 1",
             "allstacks_relay_deliveries_total{result=\"rejected\"} 1",
@@ -253,7 +256,7 @@ mod tests {
             text.lines()
                 .filter(|l| l.starts_with("allstacks_relay_events_total"))
                 .count(),
-            24
+            28
         );
     }
 }

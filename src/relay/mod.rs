@@ -14,19 +14,23 @@
 //! | `sources` | each sender's body parsed into a record (`events`) or a reason to ignore it |
 //! | `intake` | the answer to one request: authenticate, de-duplicate, map, route, plan |
 //! | `routes` | `--config`: which service id, job type and fields a deployment gets |
+//! | `kinds` | what each kind of record can carry that a route matches on (checked at start) |
 //! | `queue` | the group commit: job files and delivery ids fsync'd before the 202 |
 //! | `handoff` | what the committer and the worker hand each other: the wake-up and the spare files |
 //! | `seen` | delivery ids accepted in the last 7 days, persisted |
 //! | `worker` | delivery from the queue directory: each job on its own backoff, pauses, `dead/` |
 //! | `catch_up` | `[[catch_up]]`: the deliveries missed, read back from GitHub's and GitLab's logs |
 //! | `metrics` | the Prometheus counters and gauges |
+//! | `explain` | `serve --explain`: one body through the same intake and routes, nothing queued |
 
 mod auth;
 mod body;
 pub mod catch_up;
 pub mod config;
+pub mod explain;
 mod handoff;
 mod intake;
+mod kinds;
 mod metrics;
 mod queue;
 mod routes;
@@ -40,6 +44,7 @@ use std::sync::atomic::AtomicBool;
 
 pub use catch_up::CatchUp;
 pub use config::Config;
+pub use kinds::Taken;
 pub use routes::Routes;
 
 use crate::delivery::Delivery;
@@ -136,6 +141,7 @@ pub fn run(
             return 1;
         }
     };
+    let url = delivery.url().to_string();
     let metrics = Arc::new(metrics::Metrics::default());
     let stop = Arc::new(AtomicBool::new(false));
     let health = Arc::new(handoff::Health::default());
@@ -166,6 +172,7 @@ pub fn run(
         health,
         limits: limits.clone(),
     });
+    announce(&config, &shared.intake, &url, catch_up.as_ref(), &shared.ui);
     let catching_up = catch_up.map(|c| spawn_catch_up(c, &shared, &stop, &opened.wake));
     let code = server::run(listener, shared.clone());
     // No request is in flight any more: the last batch is committed, then the worker (and the
@@ -183,6 +190,75 @@ pub fn run(
     drop(opened.lock);
     ui.info("serve: stopped; the queue stays on disk");
     code
+}
+
+/// What the relay serves, a line each, before it listens: each sender's endpoint and what it
+/// reports, the routes, the queue directory, where jobs go (without secrets: the scheme, host,
+/// port and company) and the catch-up hooks.
+fn announce(
+    config: &Config,
+    intake: &intake::Intake,
+    url: &str,
+    catch_up: Option<&CatchUp>,
+    ui: &Ui,
+) {
+    let say = |text: String| ui.info(&format!("serve: {text}"));
+    for source in Source::ALL.into_iter().filter(|s| intake.serves(*s)) {
+        let reported = match source {
+            Source::GitHub => {
+                let e = intake.github_events();
+                let mut events = Vec::new();
+                if e.deployment_status {
+                    events.push("deployment_status".to_string());
+                }
+                if e.workflow_run {
+                    events.push(format!(
+                        "workflow_run (workflows {})",
+                        e.workflows.join(",")
+                    ));
+                }
+                format!(": {}", events.join(", "))
+            }
+            Source::GitLab => {
+                let e = intake.gitlab_events();
+                let events: Vec<&str> = [(e.deployment, "deployment"), (e.pipeline, "pipeline")]
+                    .into_iter()
+                    .filter_map(|(on, name)| on.then_some(name))
+                    .collect();
+                format!(": {}", events.join(", "))
+            }
+            Source::ArgoCd | Source::Flux => String::new(),
+        };
+        say(format!("POST /{}{reported}", source.name()));
+    }
+    let routes = intake.routes().summary(config.config_file.as_deref());
+    say(format!("routes: {routes}"));
+    say(format!("queue: {}", config.queue_dir.display()));
+    say(format!("delivering to {}", target(url)));
+    say(match catch_up {
+        Some(c) => format!(
+            "catch-up: {} (every {} s)",
+            c.hooks().join(", "),
+            c.every.as_secs()
+        ),
+        None => "catch-up: none (no [[catch_up]] in --config)".into(),
+    });
+}
+
+/// Where jobs go, without what could be secret in the URL: `https://allstacks.example.com:443,
+/// company 42`.
+fn target(url: &str) -> String {
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    let origin = match crate::client::host_and_port(url) {
+        Some((host, port)) if host.contains(':') => format!("{scheme}://[{host}]:{port}"),
+        Some((host, port)) => format!("{scheme}://{host}:{port}"),
+        None => "an unreadable URL".into(),
+    };
+    let company = url
+        .split_once("/webhook/company/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or("?");
+    format!("{origin}, company {company}")
 }
 
 /// The catch-up thread: a pass now, then every interval, until `stop`.

@@ -1,6 +1,7 @@
 //! The manual's links: every relative link and `#anchor` in README.md, the other top-level
 //! Markdown files and docs/*.md must resolve (a moved section breaks a link here, not for a
-//! reader).
+//! reader); the relay's address inside the cluster is the one the manifests make; and the
+//! routes example of docs/relay.md does what the page says, run through `serve --explain`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -180,4 +181,149 @@ fn anchors_follow_github() {
     .map(String::from)
     .collect();
     assert_eq!(got, want);
+}
+
+/// The namespace `deploy/kubernetes/kustomization.yaml` puts the relay in.
+fn manifest_namespace() -> String {
+    let path = root().join("deploy/kubernetes/kustomization.yaml");
+    let text = std::fs::read_to_string(path).expect("kustomization.yaml");
+    text.lines()
+        .find_map(|l| l.strip_prefix("namespace:"))
+        .map(|ns| ns.trim().trim_matches('"').to_string())
+        .expect("a namespace: line")
+}
+
+/// The namespaces in `http://allstacks-cd-relay.NAMESPACE.svc` addresses of `text`.
+fn service_namespaces(text: &str) -> Vec<String> {
+    let host = "allstacks-cd-relay.";
+    text.match_indices(host)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + host.len()..];
+            let (ns, after) = rest.split_once('.')?;
+            after.starts_with("svc").then(|| ns.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_relay_s_address_in_the_cluster_uses_the_manifests_namespace() {
+    let namespace = manifest_namespace();
+    assert_eq!(
+        service_namespaces(
+            "http://allstacks-cd-relay.other.svc/flux and allstacks-cd-relay.service"
+        ),
+        ["other"]
+    );
+    let mut seen = 0;
+    let mut wrong = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("read page");
+        for ns in service_namespaces(&text) {
+            seen += 1;
+            if ns != namespace {
+                wrong.push(format!("{}: allstacks-cd-relay.{ns}.svc", page.display()));
+            }
+        }
+    }
+    assert!(
+        seen >= 4,
+        "only {seen} addresses found: the search is broken"
+    );
+    assert!(
+        wrong.is_empty(),
+        "the Service is in namespace {namespace:?} (deploy/kubernetes/kustomization.yaml):\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The `n`th fenced block (0-based) of `lang` after `heading` in `text`.
+fn fenced(text: &str, heading: &str, lang: &str, n: usize) -> String {
+    let from = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?}"));
+    let open = format!("```{lang}\n");
+    let mut rest = &text[from..];
+    for _ in 0..n {
+        let at = rest.find(&open).expect("a fenced block");
+        rest = &rest[at + open.len()..];
+    }
+    let start = rest.find(&open).expect("a fenced block") + open.len();
+    let len = rest[start..].find("```").expect("the block's end");
+    rest[start..start + len].to_string()
+}
+
+#[test]
+fn the_relay_routes_example_does_what_the_page_says() {
+    use crate::relay::explain::explain;
+    use crate::relay::{deployment_status, senders};
+    use crate::support::SHA;
+    let page = std::fs::read_to_string(root().join("docs/relay.md")).expect("docs/relay.md");
+    let example = fenced(&page, "## Routing", "toml", 0);
+    assert!(example.contains("[[route]]"), "{example}");
+    let run = |source: &str, body: &[u8], env: &[(&str, &str)]| {
+        let out = explain(Some(&example), source, body, &[], env);
+        assert_eq!(out.code, 0, "{example}\n{}", out.stderr);
+        out
+    };
+    // With the default events: a production deployment to the production route...
+    let prod = run(
+        "github",
+        &deployment_status(42, "success", "production", SHA),
+        &[],
+    );
+    let job = prod.json();
+    assert_eq!(job["service_id"], 7, "{}", prod.stderr);
+    assert_eq!(job["job_type"], "Production Deploy");
+    assert_eq!(
+        job["optional"][0],
+        serde_json::json!({"key": "team", "value": "web", "type": "string"})
+    );
+    // ...another environment to the catch-all, as the page's sample output shows it.
+    let staging = run(
+        "github",
+        &deployment_status(42, "success", "staging", SHA),
+        &[],
+    );
+    assert_eq!(staging.json()["service_id"], 8, "{}", staging.stderr);
+    let sample = fenced(&page, "### Explain where a delivery goes", "", 0);
+    let shown: Vec<&str> = sample
+        .lines()
+        .filter(|l| !l.starts_with('$') && *l != "...")
+        .collect();
+    assert!(shown.len() >= 6, "{sample}");
+    for line in shown {
+        assert!(
+            staging.stderr.lines().any(|l| l == line),
+            "the page shows {line:?}; serve --explain says:\n{}",
+            staging.stderr
+        );
+    }
+    // A Flux event that names no repository: the Flux route's repo_name and service.
+    let mut flux: serde_json::Value =
+        serde_json::from_slice(&senders::flux_event("ReconciliationSucceeded", "info"))
+            .expect("json");
+    flux["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("repo_name");
+    let flux = run("flux", flux.to_string().as_bytes(), &[]);
+    assert_eq!(flux.json()["service_id"], 9, "{}", flux.stderr);
+    assert_eq!(flux.json()["repo_name"], "acme/platform");
+    // The workflow route, with workflow runs reported as its comment says.
+    let workflows = fenced(&page, "To route by workflow", "toml", 0);
+    let events = [
+        ("ALLSTACKS_GITHUB_EVENTS", "deployment_status,workflow_run"),
+        ("ALLSTACKS_WORKFLOWS", "Deploy*"),
+    ];
+    assert!(workflows.contains("ALLSTACKS_GITHUB_EVENTS=deployment_status,workflow_run"));
+    let body = senders::workflow_run("completed", "success", "Deploy web");
+    let out = explain(Some(&workflows), "github", &body, &[], &events);
+    assert_eq!(out.code, 0, "{workflows}\n{}", out.stderr);
+    assert_eq!(out.json()["service_id"], 10, "{}", out.stderr);
+    let out = explain(Some(&workflows), "github", &body, &[], &[]);
+    assert_eq!(
+        out.code, 2,
+        "without workflow_run the start stops:\n{}",
+        out.stderr
+    );
 }

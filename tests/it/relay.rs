@@ -18,8 +18,9 @@ use crate::support::{Received, Reply, SHA, Server, TOKEN, binary, tool};
 
 mod attack;
 mod catch_up;
+pub mod explain;
 mod faults;
-mod senders;
+pub mod senders;
 mod worker;
 
 pub const GITHUB_SECRET: &str = "gh-secret-9c1e5f77";
@@ -909,7 +910,21 @@ fn relay_ignores_what_is_not_a_reported_deployment() {
     );
     assert_eq!(
         relay.metric("allstacks_relay_events_total{source=\"github\",result=\"ignored\"}"),
-        5.0
+        4.0
+    );
+    // A ping is a ping, not an ignored event: counted and logged as one.
+    assert_eq!(
+        relay.metric("allstacks_relay_events_total{source=\"github\",result=\"ping\"}"),
+        1.0
+    );
+    let log = relay.log_when(|l| l.iter().any(|l| l.contains("delivery=p-1")));
+    let ping = log
+        .iter()
+        .find(|l| l.contains("delivery=p-1"))
+        .expect("the ping's line");
+    assert!(
+        ping.contains("github 200 ping delivery=p-1 (the webhook reaches the relay"),
+        "{ping}"
     );
     // An ignored delivery is not remembered: the same id can come back as a real one.
     let ok = deployment_status(3, "success", "production", SHA);
@@ -972,6 +987,19 @@ fn relay_a_job_the_server_rejects_moves_to_rejected() {
     assert_eq!(server.received().len(), 1, "not retried");
 }
 
+/// `serve --config path` with the connection settings and a GitHub secret, to its end (a
+/// config it refuses ends it at once).
+fn serve_with_config(path: &str) -> crate::support::Output {
+    tool(&["serve", "--listen", "127.0.0.1:0", "--config", path])
+        .envs(&[
+            ("ALLSTACKS_URL", "https://allstacks.example.com"),
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_TOKEN", TOKEN),
+            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
+        ])
+        .run()
+}
+
 #[test]
 fn relay_refuses_to_start_without_what_it_needs() {
     let out = tool(&["serve", "--listen", "127.0.0.1:0"]).run();
@@ -988,14 +1016,7 @@ fn relay_refuses_to_start_without_what_it_needs() {
     let home = tempfile::tempdir().expect("temp");
     let config = home.path().join("routes.toml");
     std::fs::write(&config, "[[route]]\nservice_id = 7\nteam = \"web\"\n").expect("write");
-    let out = tool(&["serve", "--config", config.to_str().expect("utf-8")])
-        .envs(&[
-            ("ALLSTACKS_URL", "https://allstacks.example.com"),
-            ("ALLSTACKS_COMPANY_ID", "42"),
-            ("ALLSTACKS_TOKEN", TOKEN),
-            ("ALLSTACKS_GITHUB_SECRET", GITHUB_SECRET),
-        ])
-        .run();
+    let out = serve_with_config(config.to_str().expect("utf-8"));
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr
@@ -1003,6 +1024,39 @@ fn relay_refuses_to_start_without_what_it_needs() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn relay_a_route_key_its_source_never_carries_stops_the_start() {
+    let home = tempfile::tempdir().expect("temp");
+    let config = home.path().join("routes.toml");
+    // The example docs/relay.md used to show: a deployment_status has no workflow.
+    std::fs::write(
+        &config,
+        "[[route]]\nsource = \"github\"\nrepo = \"acme/*\"\nworkflow = \"Deploy*\"\nservice_id = 7\n\n[[route]]\nsource = \"*\"\nservice_id = 8\n",
+    )
+    .expect("write");
+    let path = config.to_str().expect("utf-8");
+    let out = serve_with_config(path);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "routes.toml line 4: route 1: workflow = \"Deploy*\" can never match: the records \
+             source \"github\" takes (deployment_status deliveries, per ALLSTACKS_GITHUB_EVENTS) \
+             have no workflow; add workflow_run to ALLSTACKS_GITHUB_EVENTS"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("serve did not start"), "{}", out.stderr);
+    // With workflow runs reported, the same route can match one: the relay starts.
+    let relay = Setup::new("https://allstacks.example.com")
+        .env("ALLSTACKS_GITHUB_EVENTS", "deployment_status,workflow_run")
+        .env("ALLSTACKS_WORKFLOWS", "Deploy*")
+        .arg("--config")
+        .arg(path)
+        .start();
+    assert_eq!(relay.get("/healthz").0, 200);
 }
 
 #[test]
@@ -1121,6 +1175,74 @@ service_id = 12
     );
     assert_eq!(by_id["796"]["service_id"], 12);
     assert!(by_id["796"].get("job_type").is_none());
+}
+
+#[test]
+fn relay_says_at_start_what_it_serves() {
+    let server = Server::start(vec![Reply::status(201)]);
+    let api = Server::route(|_| Reply::status(200).body("[]"));
+    // A path before /webhook is the operator's: only the scheme, host, port and company show.
+    let base = format!("{}/private-prefix", server.url());
+    let setup = Setup::new(&base)
+        .env("ALLSTACKS_GITHUB_EVENTS", "deployment_status,workflow_run")
+        .env("ALLSTACKS_WORKFLOWS", "Deploy*,Release")
+        .env("ALLSTACKS_GITLAB_EVENTS", "deployment,pipeline")
+        .env("GITHUB_TOKEN", "ghp-start-lines-0123456789")
+        .env("GITHUB_API_URL", &api.url());
+    let config = setup.home.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        "[[route]]\nsource = \"github\"\nservice_id = 11\n\n[[route]]\nservice_id = 12\n\n\
+         [[catch_up]]\ngithub_org = \"acme\"\nhook_id = 123456\n",
+    )
+    .expect("write config");
+    let path = config.to_str().expect("utf-8");
+    let relay = setup.clone().arg("--config").arg(path).start();
+    let start: Vec<String> = relay
+        .log()
+        .into_iter()
+        .take_while(|l| !l.contains("listening on"))
+        .collect();
+    let port = server.addr().port();
+    assert_eq!(
+        start,
+        [
+            "allstacks-cd: serve: POST /github: deployment_status, workflow_run (workflows Deploy*,Release)".to_string(),
+            "allstacks-cd: serve: POST /gitlab: deployment, pipeline".into(),
+            "allstacks-cd: serve: POST /argocd".into(),
+            "allstacks-cd: serve: POST /flux".into(),
+            format!("allstacks-cd: serve: routes: 2 routes from {path}"),
+            format!("allstacks-cd: serve: queue: {}", setup.queue.display()),
+            format!("allstacks-cd: serve: delivering to http://127.0.0.1:{port}, company 42"),
+            "allstacks-cd: serve: catch-up: github_org acme hook 123456 (every 300 s)".into(),
+        ]
+    );
+    drop(relay);
+    // Only the senders with a secret; without --config, the one service.
+    let relay = Setup::new(&server.url())
+        .without("ALLSTACKS_GITLAB_SECRET")
+        .without("ALLSTACKS_ARGOCD_SECRET")
+        .start();
+    let start: Vec<String> = relay
+        .log()
+        .into_iter()
+        .take_while(|l| !l.contains("listening on"))
+        .collect();
+    assert_eq!(
+        start[..2],
+        [
+            "allstacks-cd: serve: POST /github: deployment_status",
+            "allstacks-cd: serve: POST /flux",
+        ]
+    );
+    assert_eq!(
+        start[2],
+        "allstacks-cd: serve: routes: no --config: every deployment to service 7 (from ALLSTACKS_SERVICE_ID)"
+    );
+    assert_eq!(
+        start.last().map(String::as_str),
+        Some("allstacks-cd: serve: catch-up: none (no [[catch_up]] in --config)")
+    );
 }
 
 #[test]

@@ -77,6 +77,21 @@ impl Tool {
         self
     }
 
+    /// Writes `contents` to `name` in the private home, the command's working directory.
+    pub fn file(self, name: &str, contents: &[u8]) -> Tool {
+        let home = self._home.as_ref().expect("a private home").path();
+        std::fs::write(home.join(name), contents).expect("write a file in the home");
+        self
+    }
+
+    /// Standard input from `name` in the private home (else it is empty).
+    pub fn stdin_from(mut self, name: &str) -> Tool {
+        let home = self._home.as_ref().expect("a private home").path();
+        let file = std::fs::File::open(home.join(name)).expect("open the input");
+        self.cmd.stdin(file);
+        self
+    }
+
     pub fn dir(mut self, dir: &Path) -> Tool {
         self.cmd.current_dir(dir);
         self

@@ -123,6 +123,11 @@ pub struct Relay<'a> {
 }
 
 impl CatchUp {
+    /// The hooks read, as logs name them (`github_org acme hook 123456`).
+    pub fn hooks(&self) -> Vec<String> {
+        self.entries.iter().map(Entry::name).collect()
+    }
+
     /// One pass over every hook; whether all of them were read. The checkpoints are saved
     /// with the queue at the end.
     pub fn pass(&mut self, relay: &Relay) -> bool {
