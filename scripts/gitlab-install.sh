@@ -79,8 +79,8 @@ allstacks_cd_use() {
 }
 # No binary is run that this job did not choose or verify. ALLSTACKS_CD_BINARY (a path, or a
 # command on PATH) names one explicitly. ALLSTACKS_CD_IMAGE_BINARY names the one in the job's
-# image (the component sets it): used when it is there and says it is the release being
-# installed. Otherwise the release asset is downloaded into a new directory private to this
+# image (the component sets it): used when it is there, no other user can have written it,
+# and it says it is the release being installed. Otherwise the release asset is downloaded into a new directory private to this
 # job (mktemp -d: mode 700, a random name) and checked against its SHA-256 (ALLSTACKS_CD_SHA256
 # when set, else the checksum published beside it) before it is unpacked. An `allstacks-cd`
 # found on PATH is never run: on a shell runner ~/.local/bin and the temp directory are shared
@@ -112,12 +112,18 @@ allstacks_cd_install() {
   esac
   _acd_image_bin=${ALLSTACKS_CD_IMAGE_BINARY:-}
   if [ -n "$_acd_image_bin" ] && [ -f "$_acd_image_bin" ] && [ -x "$_acd_image_bin" ]; then
-    if [ "$("$_acd_image_bin" --version 2>/dev/null)" = "allstacks-cd $_acd_version" ]; then
+    # Not even asked for its version unless no other user can have put it there or changed
+    # it: owned by root (as an image's /usr/local/bin is) or by this user, and writable by
+    # neither group nor others.
+    if [ -z "$(find "$_acd_image_bin" -prune \( -user 0 -o -user "$(id -u)" \) ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+      echo "allstacks-cd: not running $_acd_image_bin: it is not owned by root or this user, or others can write to it; downloading the release"
+    elif [ "$("$_acd_image_bin" --version 2>/dev/null)" = "allstacks-cd $_acd_version" ]; then
       echo "allstacks-cd: using $_acd_image_bin from the job's image (allstacks-cd $_acd_version)"
       allstacks_cd_use "$_acd_image_bin"
       return
+    else
+      echo "allstacks-cd: $_acd_image_bin is not allstacks-cd $_acd_version; downloading that release"
     fi
-    echo "allstacks-cd: $_acd_image_bin is not allstacks-cd $_acd_version; downloading that release"
   fi
   case "$(uname -s)/$(uname -m)" in
     Linux/x86_64 | Linux/amd64) _acd_target=x86_64-unknown-linux-musl ;;

@@ -831,6 +831,18 @@ if only gitlab; then
         ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd" ALLSTACKS_CD_SHA256="$TINY_SHA"
     file_has "install: an image's binary of another release is not used" "$INST_LOG" "is not allstacks-cd 9.9.3-tinybad; downloading that release"
     eq "install: ... the release is downloaded instead" "$(get_count "$WORK/req-inst-image-other.jsonl" /allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz)" 1
+    # -- an image binary that another user could have replaced (group-writable here) is not
+    # even asked for its version
+    PLANTED_IMAGE="$WORK/out/planted-image.txt"
+    plant "$WORK/inst-bin/writable-allstacks-cd" "$PLANTED_IMAGE"
+    chmod 775 "$WORK/inst-bin/writable-allstacks-cd"
+    for sh_ in sh busybox; do
+        gl_install "image-writable-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
+            ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/writable-allstacks-cd"
+        check "install ($sh_): an image binary others can write never runs" test ! -e "$PLANTED_IMAGE"
+        file_has "install ($sh_): ... the log says why" "$INST_LOG" "others can write to it; downloading the release"
+        file_has "install ($sh_): ... and the verified release runs" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
+    done
     note "GitLab install shell took $((SECONDS - group_start))s"
 fi
 
