@@ -382,21 +382,6 @@ pub fn with_query(url: &str, key: &str, value: &str) -> String {
     format!("{base}?{}", parts.join("&"))
 }
 
-/// `text` percent-encoded for a path segment or a query value (everything but unreserved
-/// characters), e.g. a GitLab project path `group/name` → `group%2Fname`.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,11 +437,5 @@ mod tests {
             p.visit(&format!("https://a/x?page={n}")).unwrap();
         }
         assert!(p.visit("https://a/x?page=last").is_err());
-    }
-
-    #[test]
-    fn encoding() {
-        assert_eq!(encode("group/sub name"), "group%2Fsub%20name");
-        assert_eq!(encode("deploy.yml"), "deploy.yml");
     }
 }

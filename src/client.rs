@@ -583,6 +583,21 @@ fn tls_advice(chain: &str) -> Option<&'static str> {
     None
 }
 
+/// `text` percent-encoded for one URL path segment or query value: everything but the
+/// unreserved characters (a GitLab project path `group/name` → `group%2Fname`, Azure project
+/// names with spaces, Bitbucket step UUIDs with braces).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// API answers (GitHub's job lists, event-sized documents) are read up to this many bytes, the
 /// cap GitHub itself puts on webhook payloads; a larger answer is refused, not truncated.
 pub const MAX_JSON: u64 = 25 * 1024 * 1024;
@@ -812,6 +827,15 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(encode_component("group/sub name"), "group%2Fsub%20name");
+        assert_eq!(encode_component("deploy.yml"), "deploy.yml");
+        assert_eq!(encode_component("Web Platform"), "Web%20Platform");
+        assert_eq!(encode_component("{ab-12}"), "%7Bab-12%7D");
+        assert_eq!(encode_component("a.b_c~d"), "a.b_c~d");
+    }
 
     fn s(v: &str) -> Sourced<String> {
         Sourced::new(v.to_string(), "test")

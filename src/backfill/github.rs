@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
-use crate::api::{self, ApiError, Client, encode};
+use crate::api::{self, ApiError, Client};
+use crate::client::encode_component;
 use crate::events::github::{self as map, Deployment, DeploymentStatus, Repository, WorkflowRun};
 
 const ORIGIN: &str = "GitHub API";
@@ -70,7 +71,7 @@ impl Runs {
     pub fn new(mut client: Client, o: &Options, ctl: &Control) -> Result<Runs, ApiError> {
         let name = o.repo.as_ref().map(|r| r.value.clone()).unwrap_or_default();
         let repo = repository(&mut client, &name, ctl)?;
-        let workflow = encode(o.workflow.as_deref().unwrap_or_default());
+        let workflow = encode_component(o.workflow.as_deref().unwrap_or_default());
         let next = format!(
             "{}/repos/{name}/actions/workflows/{workflow}/runs?per_page=100",
             client.base()
@@ -156,7 +157,7 @@ impl Deployments {
         let mut next = format!("{}/repos/{name}/deployments?per_page=100", client.base());
         // The API filters on one environment; several are filtered here.
         if let [one] = &o.environments[..] {
-            next = api::with_query(&next, "environment", &encode(one));
+            next = api::with_query(&next, "environment", &encode_component(one));
         }
         Ok(Deployments {
             client,

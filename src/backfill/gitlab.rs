@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::options::Options;
 use super::{Control, Item, Page, Place, Source, Window};
-use crate::api::{self, ApiError, Client, encode};
+use crate::api::{self, ApiError, Client};
+use crate::client::encode_component;
 use crate::context::EnvironmentJob;
 use crate::events::gitlab::{self as map, Deployment, Pipeline};
 
@@ -112,7 +113,7 @@ impl Listing {
             .as_ref()
             .map(|p| p.value.trim())
             .unwrap_or_default();
-        let url = format!("{}/projects/{}", client.base(), encode(given));
+        let url = format!("{}/projects/{}", client.base(), encode_component(given));
         let (project, _): (Project, _) = client.get_json(&url, ctl)?;
         let next = format!(
             "{}/projects/{}/{path}order_by=id&sort=desc&per_page=100",
@@ -198,7 +199,7 @@ impl Deployments {
     pub fn new(client: Client, o: &Options, ctl: &Control) -> Result<Deployments, ApiError> {
         // The API filters on one environment; several are filtered here.
         let env = match &o.environments[..] {
-            [one] => format!("environment={}&", encode(one)),
+            [one] => format!("environment={}&", encode_component(one)),
             _ => String::new(),
         };
         let listing = Listing::new(client, o, &format!("deployments?{env}"), ctl)?;
@@ -398,7 +399,7 @@ fn deploy_jobs(
     let since = o.since.map_or(String::new(), |t| {
         format!(
             "updated_after={}&",
-            encode(&crate::timefmt::format_rfc3339(t))
+            encode_component(&crate::timefmt::format_rfc3339(t))
         )
     });
     let path = format!("deployments?{since}order_by=id&sort=desc&per_page=100");

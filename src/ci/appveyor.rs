@@ -4,7 +4,7 @@
 //! email. It names nobody who started the build and has no start time or outcome variable;
 //! the web links are built from the server URL, account and project slug.
 
-use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -33,17 +33,17 @@ pub fn detect(env: &Env) -> Option<CiContext> {
             env.get("APPVEYOR_URL")
                 .unwrap_or("https://ci.appveyor.com")
                 .trim_end_matches('/'),
-            vars::encode_component(account),
-            vars::encode_component(slug),
+            client::encode_component(account),
+            client::encode_component(slug),
         )),
         _ => None,
     };
     let pipeline_url = match (&project, env.get("APPVEYOR_BUILD_ID")) {
-        (Some(p), Some(build)) => Some(format!("{p}/builds/{}", vars::encode_component(build))),
+        (Some(p), Some(build)) => Some(format!("{p}/builds/{}", client::encode_component(build))),
         _ => None,
     };
     let job_url = match (&project, env.get("APPVEYOR_JOB_ID")) {
-        (Some(p), Some(job)) => Some(format!("{p}/build/job/{}", vars::encode_component(job))),
+        (Some(p), Some(job)) => Some(format!("{p}/build/job/{}", client::encode_component(job))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);

@@ -5,6 +5,7 @@
 //! pipeline's start time and, in any step, the job's status so far (`AGENT_JOBSTATUS`).
 
 use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -44,15 +45,16 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         (Some(collection), Some(project), Some(build)) => Some(format!(
             "{}/{}/_build/results?buildId={}",
             collection.trim_end_matches('/'),
-            vars::encode_component(project),
-            vars::encode_component(build),
+            client::encode_component(project),
+            client::encode_component(build),
         )),
         _ => None,
     };
     let job_url = match (&pipeline_url, env.get("SYSTEM_JOBID")) {
-        (Some(url), Some(job)) => {
-            Some(format!("{url}&view=logs&j={}", vars::encode_component(job)))
-        }
+        (Some(url), Some(job)) => Some(format!(
+            "{url}&view=logs&j={}",
+            client::encode_component(job)
+        )),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);

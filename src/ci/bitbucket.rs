@@ -6,6 +6,7 @@
 //! set in `after-script` and carries the step's outcome.
 
 use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -43,7 +44,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         _ => None,
     };
     let job_url = match (&pipeline_url, env.get("BITBUCKET_STEP_UUID")) {
-        (Some(url), Some(step)) => Some(format!("{url}/steps/{}", vars::encode_component(step))),
+        (Some(url), Some(step)) => Some(format!("{url}/steps/{}", client::encode_component(step))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);

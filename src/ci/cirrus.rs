@@ -6,6 +6,7 @@
 //! pages are `https://cirrus-ci.com/build/{id}` and `/task/{id}` for every repository.
 
 use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::Env;
 
@@ -22,12 +23,18 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     ctx.pipeline_id = env.sourced("CIRRUS_BUILD_ID");
     ctx.job_id = env.sourced("CIRRUS_TASK_ID");
 
-    let pipeline_url = env
-        .get("CIRRUS_BUILD_ID")
-        .map(|id| format!("https://cirrus-ci.com/build/{}", vars::encode_component(id)));
-    let job_url = env
-        .get("CIRRUS_TASK_ID")
-        .map(|id| format!("https://cirrus-ci.com/task/{}", vars::encode_component(id)));
+    let pipeline_url = env.get("CIRRUS_BUILD_ID").map(|id| {
+        format!(
+            "https://cirrus-ci.com/build/{}",
+            client::encode_component(id)
+        )
+    });
+    let job_url = env.get("CIRRUS_TASK_ID").map(|id| {
+        format!(
+            "https://cirrus-ci.com/task/{}",
+            client::encode_component(id)
+        )
+    });
     ctx.add_context("pipeline_url", pipeline_url);
     ctx.add_context("job_url", job_url);
     // CIRRUS_BRANCH is a pull request's source branch; a tag build has no branch.

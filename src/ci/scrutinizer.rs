@@ -4,7 +4,7 @@
 //! (`g/owner/name`: a one-letter code for the host, then the repository), from which the
 //! inspection's page is built. It names no user and has no start time or outcome variable.
 
-use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -27,7 +27,7 @@ pub fn detect(env: &Env) -> Option<CiContext> {
     let inspection_url = match (project, env.get("SCRUTINIZER_INSPECTION_UUID")) {
         (Some(project), Some(uuid)) if !project.is_empty() => Some(format!(
             "https://scrutinizer-ci.com/{project}/inspections/{}",
-            vars::encode_component(uuid)
+            client::encode_component(uuid)
         )),
         _ => None,
     };

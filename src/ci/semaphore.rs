@@ -5,6 +5,7 @@
 //! job's result; after-pipeline jobs also get the pipeline's start and result.
 
 use super::vars;
+use crate::client;
 use crate::context::{CiContext, Provider};
 use crate::env::{Env, Sourced};
 
@@ -30,11 +31,11 @@ pub fn detect(env: &Env) -> Option<CiContext> {
         .get("SEMAPHORE_ORGANIZATION_URL")
         .map(|u| u.trim_end_matches('/'));
     let pipeline_url = match (org, env.get("SEMAPHORE_WORKFLOW_ID")) {
-        (Some(org), Some(id)) => Some(format!("{org}/workflows/{}", vars::encode_component(id))),
+        (Some(org), Some(id)) => Some(format!("{org}/workflows/{}", client::encode_component(id))),
         _ => None,
     };
     let job_url = match (org, env.get("SEMAPHORE_JOB_ID")) {
-        (Some(org), Some(id)) => Some(format!("{org}/jobs/{}", vars::encode_component(id))),
+        (Some(org), Some(id)) => Some(format!("{org}/jobs/{}", client::encode_component(id))),
         _ => None,
     };
     ctx.add_context("pipeline_url", pipeline_url);

@@ -121,20 +121,6 @@ pub(super) fn branch_from_ref(r: &str) -> Option<&str> {
     }
 }
 
-/// Percent-encodes `s` for one URL path segment or query value (Azure project names have
-/// spaces, Bitbucket step UUIDs have braces).
-pub(super) fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,9 +128,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(encode_component("Web Platform"), "Web%20Platform");
-        assert_eq!(encode_component("{ab-12}"), "%7Bab-12%7D");
-        assert_eq!(encode_component("a.b_c~d"), "a.b_c~d");
         assert_eq!(branch_from_ref("refs/heads/feature/x"), Some("feature/x"));
         assert_eq!(branch_from_ref("refs/tags/v1"), None);
         assert_eq!(branch_from_ref("refs/pull/7/merge"), None);

@@ -4,7 +4,6 @@
 
 use serde::Deserialize;
 
-use crate::api;
 use crate::relay::Source;
 
 /// A `[[catch_up]]` of the `--config` file, as written.
@@ -67,9 +66,17 @@ impl Entry {
         match &self.hook {
             Hook::GithubOrg(o) => format!("/orgs/{o}/hooks/{}", self.hook_id),
             Hook::GithubRepo(r) => format!("/repos/{r}/hooks/{}", self.hook_id),
-            Hook::GitlabGroup(g) => format!("/groups/{}/hooks/{}", api::encode(g), self.hook_id),
+            Hook::GitlabGroup(g) => format!(
+                "/groups/{}/hooks/{}",
+                crate::client::encode_component(g),
+                self.hook_id
+            ),
             Hook::GitlabProject(p) => {
-                format!("/projects/{}/hooks/{}", api::encode(p), self.hook_id)
+                format!(
+                    "/projects/{}/hooks/{}",
+                    crate::client::encode_component(p),
+                    self.hook_id
+                )
             }
         }
     }
