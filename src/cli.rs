@@ -174,8 +174,9 @@ Examples:
 const BACKFILL_HELP: &str = "\
 Reads ALLSTACKS_URL, ALLSTACKS_COMPANY_ID, ALLSTACKS_TOKEN and the ALLSTACKS_* variables named
 above; github-*: GITHUB_TOKEN (a token that can read Actions or Deployments) and GITHUB_API_URL
-(default https://api.github.com); gitlab-*: GITLAB_TOKEN (else CI_JOB_TOKEN) and GITLAB_API_URL
-(else CI_API_V4_URL, else CI_SERVER_URL/api/v4). See docs/backfill.md.
+(default https://api.github.com); gitlab-*: GITLAB_TOKEN (else CI_JOB_TOKEN) and the API at
+CI_API_V4_URL (inside a GitLab job), else GITLAB_API_URL, else CI_SERVER_URL/api/v4. See
+docs/backfill.md.
 
 Examples:
   allstacks-cd backfill github-runs --workflow deploy.yml --since 90d --dry-run
