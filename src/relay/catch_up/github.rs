@@ -55,7 +55,7 @@ pub fn list(
     let mut found = Found::default();
     let mut guids = HashSet::new();
     let first = format!("{hook}?per_page=100");
-    read_log(client, entry, first, watch, |item: Listed| {
+    found.complete = read_log(client, entry, first, watch, |item: Listed| {
         found.newest = found.newest.max(Some(item.id));
         let at = item
             .delivered_at

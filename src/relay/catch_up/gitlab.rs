@@ -47,7 +47,7 @@ pub fn list(
 ) -> Result<Found, ApiError> {
     let first = format!("{}{}/events?per_page=100", client.base(), entry.path());
     let mut found = Found::default();
-    read_log(client, entry, first, watch, |event: Event| {
+    found.complete = read_log(client, entry, first, watch, |event: Event| {
         found.newest = found.newest.max(Some(event.id));
         if since.is_some_and(|s| event.id <= s) {
             return Step::Done;

@@ -10,8 +10,11 @@ use crate::api::{self, ApiError, Watch};
 use crate::relay::intake;
 use crate::ui::Ui;
 
-/// Pages of a hook's log read in one pass at most (100 deliveries each).
-pub const MAX_PAGES: usize = 50;
+/// Pages of a hook's log read in one pass at most (100 deliveries each): 100,000 deliveries,
+/// more than a busy organisation's hook sends in GitHub's 3 days (a `workflow_run` hook gets
+/// three deliveries a run). A log longer than that between its newest delivery and the
+/// checkpoint is read this far and no further, and the checkpoint stays where it was.
+pub const MAX_PAGES: usize = 1_000;
 
 /// A delivery the sender recorded and the relay never accepted.
 pub struct Missed {
@@ -34,6 +37,9 @@ pub struct Found {
     pub newest: Option<u64>,
     /// Oldest first.
     pub missed: Vec<Missed>,
+    /// Whether the log was read down to the checkpoint, the platform's window or its end: not
+    /// when [`MAX_PAGES`] cut it short (the checkpoint must not then pass over what was not read).
+    pub complete: bool,
 }
 
 /// What to do after one item of a log.
@@ -44,15 +50,15 @@ pub enum Step {
 }
 
 /// Reads a hook's log page by page from `first` (newest first, the next page from the answer's
-/// `Link` or `X-Next-Page`), handing each item to `each` until it says [`Step::Done`], the
-/// pages run out, or [`MAX_PAGES`] were read.
+/// `Link` or `X-Next-Page`), handing each item to `each` until it says [`Step::Done`] or the
+/// pages run out (`Ok(true)`), or [`MAX_PAGES`] were read (`Ok(false)`: older items unread).
 pub fn read_log<T: serde::de::DeserializeOwned>(
     client: &mut api::Client,
     entry: &Entry,
     first: String,
     watch: &PassWatch,
     mut each: impl FnMut(T) -> Step,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let mut next = Some(first);
     let mut pages = 0;
     while let Some(url) = next.take() {
@@ -61,18 +67,18 @@ pub fn read_log<T: serde::de::DeserializeOwned>(
                 "{}: stopped after {pages} pages; older deliveries are not read",
                 entry.name()
             ));
-            break;
+            return Ok(false);
         }
         let (items, answer): (Vec<T>, _) = client.get_json(&url, watch)?;
         pages += 1;
         for item in items {
             if let Step::Done = each(item) {
-                return Ok(());
+                return Ok(true);
             }
         }
         next = api::next_page(&answer, &url);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Stops a pass at shutdown or past its deadline, and says what the API client does.

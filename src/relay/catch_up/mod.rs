@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 pub use hooks::Entry;
-use log::{Body, PassWatch};
+use log::{Body, MAX_PAGES, PassWatch};
 
 use super::Source;
 use super::config::{ApiAccess, Config};
@@ -145,7 +145,20 @@ impl CatchUp {
             let name = entry.name();
             let since = checkpoints.0.get(&name).copied();
             match self.hook_pass(&entry, since, relay, &watch) {
-                Ok((newest, taken)) => {
+                Ok((_, taken, false)) => {
+                    // What was read is taken in; what was not must be read by a later pass,
+                    // so the checkpoint does not move past it.
+                    all = false;
+                    relay.metrics.catch_up(source, false, taken);
+                    relay.ui.warn(&format!(
+                        "catch-up of {}: {taken} delivery(ies) taken in, but the log was not \
+                         read down to the checkpoint ({MAX_PAGES} pages); the checkpoint stays \
+                         at {}",
+                        entry.name(),
+                        since.map_or("the platform's window".to_string(), |s| s.to_string()),
+                    ));
+                }
+                Ok((newest, taken, true)) => {
                     if let Some(newest) = newest {
                         checkpoints.0.insert(name, newest.max(since.unwrap_or(0)));
                     }
@@ -182,14 +195,14 @@ impl CatchUp {
     }
 
     /// Reads one hook's log back to `since` and takes in what was missed: the newest delivery
-    /// listed and how many deliveries were queued.
+    /// listed, how many deliveries were queued, and whether the log was read down to `since`.
     fn hook_pass(
         &mut self,
         entry: &Entry,
         since: Option<u64>,
         relay: &Relay,
         watch: &PassWatch,
-    ) -> Result<(Option<u64>, u64), ApiError> {
+    ) -> Result<(Option<u64>, u64, bool), ApiError> {
         let accepted = |d: &intake::Delivery| relay.queue.accepted(d.key);
         let (client, found) = match entry.source() {
             Source::GitHub => {
@@ -219,7 +232,7 @@ impl CatchUp {
                 taken += 1;
             }
         }
-        Ok((found.newest, taken))
+        Ok((found.newest, taken, found.complete))
     }
 }
 

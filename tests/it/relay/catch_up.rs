@@ -601,3 +601,74 @@ fn relay_catches_up_with_a_gitlab_hook_once_and_at_start() {
         0.0
     );
 }
+
+/// A log longer than one pass may read (1,000 pages) between its newest delivery and the
+/// checkpoint: the pass takes in what it read, says so, exits 1, and leaves the checkpoint
+/// where it was, so that a later pass still reaches the older delivery it could not read.
+#[test]
+fn a_catch_up_pass_cut_short_never_passes_over_what_it_did_not_read() {
+    let receiver = Server::start(vec![Reply::status(201)]);
+    let platform = github();
+    let env = [
+        ("GITHUB_TOKEN", GITHUB_TOKEN.to_string()),
+        ("GITHUB_API_URL", platform.api.url()),
+    ];
+    let setup = catching_up(
+        &receiver,
+        "[[catch_up]]\ngithub_org = \"acme\"\nhook_id = 7\n",
+        &env,
+    );
+    // The fake lists 3 deliveries a page: 3,002 deliveries are 1,001 pages.
+    platform.record(gh(
+        "g-oldest",
+        "deployment_status",
+        status_body(31, "success"),
+        3_600,
+    ));
+    for n in 0..3_000 {
+        platform.record(gh(
+            &format!("g-push-{n}"),
+            "push",
+            json!({"ref": "refs/heads/main"}),
+            1_800,
+        ));
+    }
+    platform.record(gh(
+        "g-new",
+        "deployment_status",
+        status_body(32, "success"),
+        60,
+    ));
+
+    let (code, stderr) = setup.run_once(&["--catch-up-once"]);
+    assert_eq!(code, 1, "{stderr}");
+    for line in [
+        "catch-up github 202 queued delivery=g-new",
+        "catch-up of github_org acme hook 7: 1 delivery(ies) taken in, but the log was not read \
+         down to the checkpoint (1000 pages); the checkpoint stays at the platform's window",
+    ] {
+        assert!(stderr.contains(line), "{line}:\n{stderr}");
+    }
+    assert!(!stderr.contains("delivery=g-oldest"), "{stderr}");
+    assert_eq!(platform.listings().len(), 1_000);
+
+    // The platform's window moves on (its oldest pushes age out): the next pass reaches the
+    // deployment the first one could not, and takes nothing twice.
+    platform
+        .log
+        .lock()
+        .expect("log")
+        .retain(|l| !l.uuid.starts_with("g-push-1"));
+    let (code, stderr) = setup.run_once(&["--catch-up-once"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("catch-up github 202 queued delivery=g-oldest"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("queued delivery=g-new"), "{stderr}");
+    assert_eq!(
+        platform.fetched(),
+        [4_001, 1_000],
+        "each payload fetched once"
+    );
+}
