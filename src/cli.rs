@@ -63,7 +63,13 @@ pub enum Command {
     ///
     /// With --explain FILE it only reads one webhook body and says what the relay would do with
     /// it: the job (as --dry-run prints one) and the route that takes it, or why it is ignored.
-    #[command(after_help = SERVE_HELP)]
+    #[command(
+        after_help = SERVE_HELP,
+        mut_arg("retries", |a| a.help(
+            "Not used by serve: each queued job is tried once per round and backs off on its own \
+             until ALLSTACKS_RELAY_MAX_AGE [env: ALLSTACKS_RETRIES]"
+        ))
+    )]
     Serve(ServeArgs),
     /// Check everything a first report can get wrong, without reporting anything.
     ///

@@ -56,6 +56,27 @@ fn help_lists_every_flag_with_its_variable() {
 }
 
 #[test]
+fn serve_help_says_retries_is_not_used_and_backfill_help_says_what_it_does() {
+    // serve tries each queued job once per round (its attempts are kept on disk); backfill
+    // retries each delivery in a row. One shared flag, two meanings: each help says its own.
+    let flat = |args: &[&str]| {
+        let out = tool(args).run();
+        assert_eq!(out.code, 0);
+        out.stdout.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let serve = flat(&["serve", "--help"]);
+    assert!(
+        serve.contains("--retries <N> Not used by serve: each queued job is tried once per round"),
+        "{serve}"
+    );
+    let backfill = flat(&["backfill", "--help"]);
+    assert!(
+        backfill.contains("--retries <N> Extra attempts on transient failures, per delivery"),
+        "{backfill}"
+    );
+}
+
+#[test]
 fn version_and_usage_errors() {
     let out = tool(&["--version"]).run();
     assert_eq!(out.code, 0);
