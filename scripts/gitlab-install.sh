@@ -21,7 +21,23 @@ allstacks_cd_fetch() {
       *) curl -fsSL --retry 3 --connect-timeout 20 -o "$2" "$1" ;;
     esac
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1"
+    case $1 in
+      https://*)
+        # wget cannot be kept on https: it follows a redirect to plain http, so a download
+        # that came that way is thrown away (-S prints every hop's headers).
+        _acd_rc=0
+        wget -q -S -O "$2" "$1" 2>"$2.headers" || _acd_rc=$?
+        if grep -qi '^ *location: *http://' "$2.headers"; then
+          rm -f "$2" "$2.headers"
+          echo "allstacks-cd: $1 was redirected to plain http; not used" >&2
+          return 1
+        fi
+        grep -v '^  ' "$2.headers" >&2 || :
+        rm -f "$2.headers"
+        return "$_acd_rc"
+        ;;
+      *) wget -q -O "$2" "$1" ;;
+    esac
   else
     echo "allstacks-cd: neither curl nor wget is installed" >&2
     return 1

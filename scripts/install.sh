@@ -206,13 +206,24 @@ asset="allstacks-cd-$version-$target.$ext"
 fetch_once() {
     local code rc=0
     if command -v curl >/dev/null 2>&1; then
-        code=$(curl -sSL --connect-timeout 20 --max-time 300 -o "$2" -w '%{http_code}' "$1" 2>/dev/null) || rc=$?
+        # An https URL stays https, redirects included (a plain-http hop could change both the
+        # binary and its checksum).
+        local proto=
+        case $1 in https://*) proto='=https' ;; esac
+        code=$(curl -sSL ${proto:+--proto "$proto"} --connect-timeout 20 --max-time 300 -o "$2" -w '%{http_code}' "$1" 2>/dev/null) || rc=$?
         if [ "$rc" = 0 ]; then printf '%s' "$code"; else printf 'curl exit %s (HTTP %s)' "$rc" "$code"; fi
     elif command -v wget >/dev/null 2>&1; then
         wget -q -S --timeout=60 -O "$2" "$1" 2>"$2.headers" || rc=$?
         code=$(awk '$1 ~ /^HTTP\// { c = $2 } END { print c }' "$2.headers")
+        # wget has no switch that keeps an https download on https: it follows a redirect to
+        # plain http, so what came that way is thrown away (-S printed every hop's headers).
+        local downgraded=
+        case $1 in https://*) grep -qi '^ *location: *http://' "$2.headers" && downgraded=1 ;; esac
         rm -f "$2.headers"
-        if [ "$rc" = 0 ]; then printf '200'; elif [ "$rc" = 8 ] && [ -n "$code" ]; then printf '%s' "$code"; else printf 'wget exit %s' "$rc"; fi
+        if [ -n "$downgraded" ]; then
+            rm -f "$2"
+            printf 'redirected to plain http, not used'
+        elif [ "$rc" = 0 ]; then printf '200'; elif [ "$rc" = 8 ] && [ -n "$code" ]; then printf '%s' "$code"; else printf 'wget exit %s' "$rc"; fi
     else
         die "neither curl nor wget is installed"
     fi

@@ -82,6 +82,8 @@ install_tools() {
     command -v rsync >/dev/null 2>&1 || missing+=(rsync)
     command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v wget >/dev/null 2>&1 || missing+=(wget)
     if [ "${#missing[@]}" -gt 0 ]; then
         note "installing ${missing[*]} with apt-get"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
@@ -192,11 +194,13 @@ mkdir -p "$LOGS"
 rm -f "$LOGS"/*.log "$LOGS"/*.jsonl
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/allstacks-cd-e2e.XXXXXX")
 RECEIVER_PID=
+REDIRECTOR_PID=
 cleanup() {
-    if [ -n "$RECEIVER_PID" ]; then
-        kill "$RECEIVER_PID" 2>/dev/null || true
-        wait "$RECEIVER_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in $RECEIVER_PID $REDIRECTOR_PID; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     if [ -z "${E2E_KEEP:-}" ]; then
         rm -rf "$WORK"
     else
@@ -323,6 +327,44 @@ DL="$URL/dl"
 TOKEN="e2e-token-$RANDOM$RANDOM"
 note "receiver on $URL"
 
+# An https mirror (a self-signed certificate for 127.0.0.1, trusted through CURL_CA_BUNDLE)
+# that redirects every download to the plain-http receiver: an installer given an https URL
+# must not follow it there. redirector_up: starts it once; sets HTTPS_DL.
+HTTPS_DL=
+redirector_up() {
+    [ -z "$HTTPS_DL" ] || return 0
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.pem" \
+        >"$LOGS/redirector-cert.log" 2>&1
+    "$PY" "$E2E/redirector.py" --cert "$WORK/tls.pem" --key "$WORK/tls.key" --to "$DL" \
+        --port-file "$WORK/redirector-port" --log "$WORK/redirected.txt" \
+        --time-limit "${E2E_RECEIVER_TIME_LIMIT:-1200}" 2>"$LOGS/redirector.log" &
+    REDIRECTOR_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$WORK/redirector-port" ] && break
+        sleep 0.1
+    done
+    HTTPS_DL="https://127.0.0.1:$(cat "$WORK/redirector-port")"
+    # For wget (GNU wget reads its CA file from a wgetrc): the same certificate.
+    printf 'ca_certificate = %s\n' "$WORK/tls.pem" >"$WORK/wgetrc"
+}
+# A PATH directory with every tool of BASE_PATH but curl, so that the installers use wget.
+# nocurl_path: creates it once; sets NOCURL.
+NOCURL=
+nocurl_path() {
+    [ -z "$NOCURL" ] || return 0
+    NOCURL="$WORK/nocurl"
+    mkdir -p "$NOCURL"
+    local d f dirs
+    IFS=: read -ra dirs <<<"$BASE_PATH"
+    for d in "${dirs[@]}"; do
+        for f in "$d"/*; do
+            [ "${f##*/}" != curl ] && [ ! -e "$NOCURL/${f##*/}" ] && ln -s "$f" "$NOCURL/${f##*/}"
+        done
+    done
+    return 0
+}
+
 case "$(uname -m)" in
 aarch64 | arm64) TARGET=aarch64-unknown-linux-musl ;;
 *) TARGET=x86_64-unknown-linux-musl ;;
@@ -386,6 +428,7 @@ plant() {
 # Requests received since mark: `mark; ...; since_mark FILE`
 mark() { MARK=$(wc -l <"$REQ"); }
 since_mark() { tail -n +"$((MARK + 1))" "$REQ" >"$1"; }
+req_count() { wc -l <"$1" | tr -d ' '; } # LOG: every request, whatever its method (query.py counts POSTs)
 get_count() { # LOG PATH-SUFFIX: GET requests whose path ends with the suffix
     "$PY" - "$1" "$2" <<'PYEOF'
 import json, sys
@@ -746,6 +789,21 @@ FAKE
     action_install pin-bad ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" ALLSTACKS_CD_SHA256=abc
     eq "action install: an ALLSTACKS_CD_SHA256 that is not 64 hex digits is refused" "$AI_RC" 1
     file_has "action install: ... saying what it must be" "$AI_LOG" "must be the 64 hex digits of the SHA-256"
+    redirector_up
+    action_install redirect ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$HTTPS_DL" \
+        CURL_CA_BUNDLE="$WORK/tls.pem"
+    eq "action install: an https mirror that redirects to plain http is not followed" "$AI_RC" 1
+    eq "action install: ... nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    eq "action install: ... nothing is fetched over http" "$(req_count "$WORK/req-ai-redirect.jsonl")" 0
+    check "action install: ... though the mirror was asked" grep -q "v9.9.4-tiny" "$WORK/redirected.txt"
+    # wget (where curl is missing) follows the redirect: what came over http is thrown away.
+    nocurl_path
+    action_install redirect-wget ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$HTTPS_DL" \
+        WGETRC="$WORK/wgetrc" PATH="$WORK/fake-cargo:$NOCURL"
+    eq "action install (wget): an https mirror that redirects to plain http is not used" "$AI_RC" 1
+    file_has "action install (wget): ... saying so" "$AI_LOG" "redirected to plain http, not used"
+    eq "action install (wget): ... and nothing is installed" "$(kv "$AI_OUT" bin)" ""
+    ne "action install (wget): ... though wget did reach the http mirror" "$(req_count "$WORK/req-ai-redirect-wget.jsonl")" 0
     note "GitHub Action under act took $((SECONDS - group_start))s"
 fi
 
@@ -804,7 +862,7 @@ if only gitlab; then
             ALLSTACKS_CD_BINARY="$WORK/inst-bin/my-allstacks-cd"
         eq "install ($sh_): ALLSTACKS_CD_BINARY is used" "$INST_RC" 0
         file_has "install ($sh_): ... as allstacks-cd" "$INST_LOG" "allstacks-cd 9.9.4-tiny"
-        eq "install ($sh_): ... and nothing is downloaded" "$(q "$WORK/req-inst-binary-$sh_.jsonl" count True)" 0
+        eq "install ($sh_): ... and nothing is downloaded" "$(req_count "$WORK/req-inst-binary-$sh_.jsonl")" 0
         # -- plain http to another host: refused before anything is fetched
         gl_install "http-$sh_" "$sh_" ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL=http://mirror.example.com/dl
         eq "install ($sh_): an http download URL to another host is refused" "$INST_RC" 3
@@ -826,11 +884,23 @@ if only gitlab; then
     gl_install image sh ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
         ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd"
     eq "install: the image's binary of the release asked for is used" "$INST_RC" 0
-    eq "install: ... and nothing is downloaded" "$(q "$WORK/req-inst-image.jsonl" count True)" 0
+    eq "install: ... and nothing is downloaded" "$(req_count "$WORK/req-inst-image.jsonl")" 0
     gl_install image-other sh ALLSTACKS_CD_VERSION=9.9.3-tinybad ALLSTACKS_CD_DOWNLOAD_URL="$DL" \
         ALLSTACKS_CD_IMAGE_BINARY="$WORK/inst-bin/my-allstacks-cd" ALLSTACKS_CD_SHA256="$TINY_SHA"
     file_has "install: an image's binary of another release is not used" "$INST_LOG" "is not allstacks-cd 9.9.3-tinybad; downloading that release"
     eq "install: ... the release is downloaded instead" "$(get_count "$WORK/req-inst-image-other.jsonl" /allstacks-cd-9.9.3-tinybad-$TARGET.tar.gz)" 1
+    # -- an https mirror that redirects to plain http: not followed
+    redirector_up
+    gl_install redirect sh ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$HTTPS_DL" \
+        CURL_CA_BUNDLE="$WORK/tls.pem"
+    eq "install (sh): an https mirror that redirects to plain http is not followed" "$INST_RC" 3
+    eq "install (sh): ... nothing is fetched over http" "$(req_count "$WORK/req-inst-redirect.jsonl")" 0
+    nocurl_path
+    gl_install redirect-wget sh ALLSTACKS_CD_VERSION=9.9.4-tiny ALLSTACKS_CD_DOWNLOAD_URL="$HTTPS_DL" \
+        WGETRC="$WORK/wgetrc" PATH="$WORK/inst-path:$NOCURL"
+    eq "install (sh, wget): an https mirror that redirects to plain http is not used" "$INST_RC" 3
+    file_has "install (sh, wget): ... saying so" "$INST_LOG" "was redirected to plain http; not used"
+    ne "install (sh, wget): ... though wget did reach the http mirror" "$(req_count "$WORK/req-inst-redirect-wget.jsonl")" 0
     # -- an image binary that another user could have replaced (group-writable here) is not
     # even asked for its version
     PLANTED_IMAGE="$WORK/out/planted-image.txt"
