@@ -19,16 +19,14 @@ pub struct ResultLine<'a> {
 
 /// `--output json`: one line on stdout for scripts.
 pub fn json_result(r: &ResultLine) {
-    println!(
-        "{}",
-        serde_json::json!({
-            "job_id": r.job_id,
-            "status": r.status,
-            "delivered": r.delivered,
-            "attempts": r.attempts,
-            "http_status": r.http_status,
-        })
-    );
+    let line = serde_json::json!({
+        "job_id": r.job_id,
+        "status": r.status,
+        "delivered": r.delivered,
+        "attempts": r.attempts,
+        "http_status": r.http_status,
+    });
+    crate::ui::print_line(&line.to_string());
 }
 
 /// Step outputs `job-id`, `status` and `payload` for a later step.

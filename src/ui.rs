@@ -214,6 +214,30 @@ impl Ui {
     }
 }
 
+/// Writes `bytes` on stdout, where the payloads, `--output json` lines, scripts and pages go.
+/// `Ok(false)`: the reader has gone (`| head`), which is not an error, and nothing more needs
+/// to be written.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// `text` and a newline on stdout. `false` when nothing more should be written: the reader has
+/// gone, or stdout cannot be written (said on stderr).
+pub fn print_line(text: &str) -> bool {
+    match write_stdout(format!("{text}\n").as_bytes()) {
+        Ok(open) => open,
+        Err(e) => {
+            Ui::new(0, false).error(&format!("cannot write to stdout: {e}"));
+            false
+        }
+    }
+}
+
 /// Escapes a workflow command's message (`%`, CR, LF), as the runner expects.
 pub fn escape(msg: &str) -> String {
     msg.replace('%', "%25")

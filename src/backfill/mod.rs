@@ -178,8 +178,11 @@ pub fn run(source: Box<dyn Source>, ctl: &Arc<Control>, plan: &Pipeline) -> Resu
     let pages = fetch(source, ctl.clone());
     let Some(delivery) = plan.delivery else {
         let mut print = |job: Job| {
-            println!("{}", job.to_json());
-            Counts::add(&ctl.progress.counts.printed, 1);
+            let open = crate::ui::print_line(&job.to_json());
+            if open {
+                Counts::add(&ctl.progress.counts.printed, 1);
+            }
+            open
         };
         return feed(&pages, plan, ctl, &mut print);
     };
@@ -197,6 +200,7 @@ pub fn run(source: Box<dyn Source>, ctl: &Arc<Control>, plan: &Pipeline) -> Resu
         let mut queue = |job: Job| {
             // Never blocks for ever: a stopping worker still takes jobs (and drops them).
             let _ = job_tx.send(job);
+            true
         };
         let result = feed(&pages, plan, ctl, &mut queue);
         drop(job_tx);
@@ -227,12 +231,13 @@ fn fetch(mut source: Box<dyn Source>, ctl: Arc<Control>) -> Receiver<Result<Page
 }
 
 /// Maps each record to its job and hands the jobs not in the ledger to `emit`, until the
-/// source ends, `--limit` is reached, or the backfill stops.
+/// source ends, `--limit` is reached, `emit` takes no more (a dry run's stdout was closed), or
+/// the backfill stops.
 fn feed(
     pages: &Receiver<Result<Page, ApiError>>,
     plan: &Pipeline,
     ctl: &Control,
-    emit: &mut dyn FnMut(Job),
+    emit: &mut dyn FnMut(Job) -> bool,
 ) -> Result<(), ApiError> {
     let counts = &ctl.progress.counts;
     let mut emitted = 0u64;
@@ -253,7 +258,12 @@ fn feed(
             }
             Counts::add(&counts.found, 1);
             if let Some(job) = job_of(item, plan.js, now, ctl) {
-                emit(job);
+                if !emit(job) {
+                    // A dry run's reader has gone (`| head`): nobody wants the rest.
+                    ctl.progress
+                        .verbose("stdout is closed: nothing more is read");
+                    return Ok(());
+                }
                 emitted += 1;
                 if plan.limit.is_some_and(|l| emitted >= l) {
                     ctl.progress

@@ -370,18 +370,16 @@ fn finish(ctl: &Control, d: &DeliverySettings, result: Result<(), ApiError>) -> 
     p.ui()
         .result(&format!("allstacks-cd: backfill: {}", s.line(d.dry_run)));
     if d.output_json && !d.dry_run {
-        println!(
-            "{}",
-            serde_json::json!({
-                "found": s.found,
-                "sent": s.sent,
-                "already_sent": s.already,
-                "skipped": s.skipped,
-                "failed": s.failed,
-                "not_sent": s.unsent,
-                "exit_code": code,
-            })
-        );
+        let line = serde_json::json!({
+            "found": s.found,
+            "sent": s.sent,
+            "already_sent": s.already,
+            "skipped": s.skipped,
+            "failed": s.failed,
+            "not_sent": s.unsent,
+            "exit_code": code,
+        });
+        crate::ui::print_line(&line.to_string());
     }
     code
 }

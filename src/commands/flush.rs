@@ -134,10 +134,7 @@ fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui, adop
             Err(e) => ui.warn(&format!("{} is {e}", path.display())),
         }
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&list).unwrap_or_default()
-    );
+    crate::ui::print_line(&serde_json::to_string_pretty(&list).unwrap_or_default());
     ui.info(&format!(
         "{} report(s) in {}; nothing sent (dry run)",
         found.files.len(),
@@ -148,17 +145,15 @@ fn dry_run(dir: &Path, found: &outbox::Pending, url: Option<&str>, ui: &Ui, adop
 /// `flush --output json`: one line for scripts.
 fn print_stats(d: &DeliverySettings, dir: &Path, stats: &FlushStats) {
     if d.output_json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "outbox": dir.display().to_string(),
-                "delivered": stats.delivered,
-                "rejected": stats.rejected,
-                "kept": stats.kept,
-                "stuck": stats.stuck,
-                "other_endpoint": stats.elsewhere,
-                "not_ours": stats.foreign,
-            })
-        );
+        let line = serde_json::json!({
+            "outbox": dir.display().to_string(),
+            "delivered": stats.delivered,
+            "rejected": stats.rejected,
+            "kept": stats.kept,
+            "stuck": stats.stuck,
+            "other_endpoint": stats.elsewhere,
+            "not_ours": stats.foreign,
+        });
+        crate::ui::print_line(&line.to_string());
     }
 }

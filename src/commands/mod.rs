@@ -97,11 +97,8 @@ fn fail(ui: &Ui, strict: bool, message: &str) {
 /// Writes `bytes` on stdout: exit 0, or 1 with a message when stdout cannot be written. A
 /// reader that stopped early (`| head`) is not an error.
 fn print_stdout(bytes: &[u8]) -> i32 {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+    match crate::ui::write_stdout(bytes) {
+        Ok(_) => 0,
         Err(e) => {
             Ui::new(0, false).error(&format!("cannot write to stdout: {e}"));
             1

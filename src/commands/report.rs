@@ -316,7 +316,7 @@ fn dry_run(job: &Job, provenance: &Provenance, url: Option<&str>, ui: &Ui, env: 
 /// The payload on stdout, and where each field came from on stderr (`--dry-run`, `check`).
 pub(super) fn print_job(job: &Job, provenance: &Provenance, ui: &Ui) {
     let pretty = serde_json::to_string_pretty(job).unwrap_or_default();
-    println!("{pretty}");
+    crate::ui::print_line(&pretty);
     let width = provenance.iter().map(|p| p.0.len()).max().unwrap_or(0);
     for (field, value, source) in provenance {
         ui.plain(&format!("{field:width$}  {value}  {source}"));

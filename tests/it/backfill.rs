@@ -1268,6 +1268,43 @@ fn dry_run_prints_one_valid_payload_a_line_and_touches_no_ledger() {
 }
 
 #[test]
+fn a_dry_run_whose_reader_has_gone_stops_reading_quietly() {
+    // `backfill --dry-run | head`: once nobody reads stdout, the rest of the history is not
+    // fetched, and the tool neither panics nor complains.
+    let state = tempfile::tempdir().expect("tmp");
+    let runs: Vec<Value> = (1..=20).rev().map(|i| run(700 + i, 1, "success")).collect();
+    let api = github_runs_api(runs, 2, |_| None);
+    let out = tool(&[
+        "backfill",
+        "github-runs",
+        "--workflow",
+        "deploy.yml",
+        "--repo",
+        "acme/web",
+        "--dry-run",
+        "--service-id",
+        "7",
+    ])
+    .env("GITHUB_API_URL", api.url())
+    .env("XDG_STATE_HOME", state.path())
+    .reader_gone()
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        last_line(&out),
+        "allstacks-cd: backfill: found 1, printed 0, skipped 0"
+    );
+    // Ten pages of two; the reader of pages runs one page ahead.
+    let pages = api
+        .received()
+        .iter()
+        .filter(|r| r.path.contains("/runs"))
+        .count();
+    assert!((1..=3).contains(&pages), "{pages} pages were read");
+}
+
+#[test]
 fn a_second_backfill_on_the_same_ledger_is_refused_while_the_first_holds_it() {
     use std::os::fd::AsRawFd;
     let state = tempfile::tempdir().expect("tmp");

@@ -1,6 +1,6 @@
 //! Help, version, usage errors.
 
-use crate::support::tool;
+use crate::support::{Reply, SHA, Server, tool};
 
 #[test]
 fn help_lists_every_flag_with_its_variable() {
@@ -74,6 +74,43 @@ fn serve_help_says_retries_is_not_used_and_backfill_help_says_what_it_does() {
         backfill.contains("--retries <N> Extra attempts on transient failures, per delivery"),
         "{backfill}"
     );
+}
+
+#[test]
+fn a_reader_that_has_gone_is_not_an_error() {
+    // `allstacks-cd report --dry-run | head -1`, `... --output json | true`: stdout's reader
+    // went away before anything was written. No panic (exit 101 before), no message, and the
+    // command's own exit code.
+    let job = [
+        ("ALLSTACKS_JOB_ID", "deploy-1"),
+        ("ALLSTACKS_COMMIT_SHA", SHA),
+        ("ALLSTACKS_REPO_NAME", "acme/web"),
+    ];
+    let dry = tool(&["report", "--dry-run", "--status", "success"])
+        .envs(&[
+            ("ALLSTACKS_COMPANY_ID", "42"),
+            ("ALLSTACKS_SERVICE_ID", "7"),
+        ])
+        .envs(&job)
+        .reader_gone()
+        .run();
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(!dry.stderr.contains("panicked"), "{}", dry.stderr);
+    assert!(!dry.stderr.contains("stdout"), "{}", dry.stderr);
+    let server = Server::start(vec![Reply::status(200)]);
+    let sent = tool(&["report", "--status", "success", "--output", "json"])
+        .server(&server)
+        .envs(&job)
+        .reader_gone()
+        .run();
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert!(!sent.stderr.contains("panicked"), "{}", sent.stderr);
+    assert_eq!(server.received().len(), 1, "the report was still sent");
+    for args in [&["man"][..], &["completions", "bash"]] {
+        let out = tool(args).reader_gone().run();
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.is_empty(), "{args:?}: {}", out.stderr);
+    }
 }
 
 #[test]

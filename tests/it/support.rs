@@ -37,6 +37,7 @@ impl Output {
 pub struct Tool {
     cmd: Command,
     _home: Option<tempfile::TempDir>,
+    reader_gone: bool,
 }
 
 /// The binary under test: this build, or `ALLSTACKS_CD_TEST_BINARY` (to show that a test fails
@@ -61,6 +62,7 @@ pub fn tool(args: &[&str]) -> Tool {
     Tool {
         cmd,
         _home: Some(home),
+        reader_gone: false,
     }
 }
 
@@ -113,6 +115,13 @@ impl Tool {
         ])
     }
 
+    /// Stdout is a pipe whose reader has gone (`| head` that has had its lines): its read end
+    /// is closed as soon as the binary starts, before it can write. `stdout` comes back empty.
+    pub fn reader_gone(mut self) -> Tool {
+        self.reader_gone = true;
+        self
+    }
+
     /// Runs and waits at most 60 s (a hung binary fails the test instead of hanging it).
     pub fn run(self) -> Output {
         self.run_with(|_| {})
@@ -123,11 +132,15 @@ impl Tool {
     pub fn run_with(mut self, mut sample: impl FnMut(u32)) -> Output {
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn allstacks-cd");
-        let mut out = child.stdout.take().expect("stdout");
+        let out = child.stdout.take().expect("stdout");
+        // `reader_gone`: the read end is closed here, before the binary can write.
+        let out = (!self.reader_gone).then_some(out);
         let mut err = child.stderr.take().expect("stderr");
         let t_out = std::thread::spawn(move || {
             let mut s = String::new();
-            let _ = out.read_to_string(&mut s);
+            if let Some(mut out) = out {
+                let _ = out.read_to_string(&mut s);
+            }
             s
         });
         let t_err = std::thread::spawn(move || {
@@ -675,6 +688,7 @@ impl Tool {
         Tool {
             cmd,
             _home: self._home,
+            reader_gone: self.reader_gone,
         }
     }
 
