@@ -161,6 +161,7 @@ impl Delivery {
                 deadline: Some(Instant::now() + self.timeout / 2),
                 url: &self.url,
                 warn_elsewhere: false,
+                adopt: false,
             };
             if let Err(e) = flush_saved(dir, &self.sender, ui, &plan) {
                 ui.warn(&format!(
@@ -256,6 +257,10 @@ pub struct FlushPlan<'a> {
     /// Warn about reports saved for another endpoint (`flush`), or only mention them at `-v`
     /// (before every report, where they would repeat).
     pub warn_elsewhere: bool,
+    /// `flush --adopt`: the reports saved for another endpoint (a URL or company id since
+    /// corrected) are sent to `url` too, each after saying where it was saved for. Never without
+    /// the user asking: a file planted in a shared outbox names its own URL.
+    pub adopt: bool,
 }
 
 /// What happened to one saved report.
@@ -267,36 +272,15 @@ enum Sent {
     Elsewhere(String),
 }
 
-/// Sends every saved report for `plan.url` in `dir`, oldest first. Stops at the first failure
-/// that is not about the report itself (server down, token refused, TLS): the rest would fail
-/// the same way. `Err` when the outbox is not trusted ([`outbox::pending`]): nothing is sent.
+/// Sends every saved report for `plan.url` in `dir` (with `plan.adopt`, every saved report),
+/// oldest first. Stops at the first failure that is not about the report itself (server down,
+/// token refused, TLS): the rest would fail the same way. `Err` when the outbox is not trusted
+/// ([`outbox::pending`]): nothing is sent.
 pub fn flush_saved(
     dir: &Path,
     sender: &Sender,
     ui: &Ui,
     plan: &FlushPlan,
-) -> Result<FlushStats, String> {
-    flush_dir(dir, sender, ui, plan, false)
-}
-
-/// `flush --adopt`: like [`flush_saved`], and the reports saved for another endpoint (a URL or
-/// company id since corrected) are sent to `plan.url` too, each after saying where it was saved
-/// for. Never without the user asking: a file planted in a shared outbox names its own URL.
-pub fn flush_adopting(
-    dir: &Path,
-    sender: &Sender,
-    ui: &Ui,
-    plan: &FlushPlan,
-) -> Result<FlushStats, String> {
-    flush_dir(dir, sender, ui, plan, true)
-}
-
-fn flush_dir(
-    dir: &Path,
-    sender: &Sender,
-    ui: &Ui,
-    plan: &FlushPlan,
-    adopt: bool,
 ) -> Result<FlushStats, String> {
     let mut stats = FlushStats::default();
     let found = outbox::pending(dir)?;
@@ -326,7 +310,7 @@ fn flush_dir(
                 continue;
             }
         };
-        match send_saved(claim, sender, ui, plan, adopt) {
+        match send_saved(claim, sender, ui, plan) {
             Sent::Delivered => stats.delivered += 1,
             Sent::Rejected => stats.rejected += 1,
             Sent::Elsewhere(url) => elsewhere.push((path.clone(), url)),
@@ -355,7 +339,7 @@ fn flush_dir(
 }
 
 /// Sends one claimed report, and puts the file where its answer says.
-fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: bool) -> Sent {
+fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan) -> Sent {
     let path = claim.path().to_path_buf();
     let saved = match claim.read() {
         Ok(s) => s,
@@ -366,7 +350,7 @@ fn send_saved(claim: Claim, sender: &Sender, ui: &Ui, plan: &FlushPlan, adopt: b
         }
     };
     if saved.url != plan.url {
-        if !adopt {
+        if !plan.adopt {
             let _ = claim.leave();
             return Sent::Elsewhere(saved.url);
         }

@@ -109,6 +109,17 @@ impl Env {
     }
 }
 
+/// A boolean setting's value (`ALLSTACKS_STRICT`, `ALLSTACKS_DRY_RUN`, ...): `true`, `1`,
+/// `yes`, `on` or `false`, `0`, `no`, `off`, without case or surrounding spaces; `None` for
+/// anything else. (A CI provider's marker variable is read more loosely: [`Env::marker`].)
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
 /// A value together with where it came from (`--service-id`, `GITHUB_SHA`, `git HEAD`, ...),
 /// so `--dry-run` can show the provenance of every base field.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use clap::error::{ContextKind, ContextValue};
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command, RunArgs};
-use crate::env::Env;
+use crate::env::{Env, parse_bool};
 
 /// Whether `args` (with the program name) are a `run` command line.
 pub fn is_run(args: &[OsString]) -> bool {
@@ -78,12 +78,7 @@ fn parse(
 /// `--strict` among the options, or a true `ALLSTACKS_STRICT`.
 fn strict(options: &[OsString], env: &Env) -> bool {
     options.iter().any(|o| o == "--strict")
-        || env.get("ALLSTACKS_STRICT").is_some_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "true" | "1" | "yes" | "on"
-            )
-        })
+        || env.get("ALLSTACKS_STRICT").and_then(parse_bool) == Some(true)
 }
 
 /// clap's error as one line: `unexpected argument '--servce-id' found; tip: a similar argument

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cli::{ConnArgs, JobArgs};
-use crate::env::{Env, Sourced};
+use crate::env::{Env, Sourced, parse_bool};
 use crate::status::CancelledAs;
 
 /// Whether default `job_id` and start time describe this CI job or the whole pipeline.
@@ -175,19 +175,16 @@ fn pick_bool(flag: bool, var_value: Option<String>, var: &str, errors: &mut Vec<
     if flag {
         return true;
     }
-    match var_value.map(|v| v.trim().to_ascii_lowercase()) {
-        None => false,
-        Some(v) => match v.as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => {
-                errors.push(format!(
-                    "{var} must be true or false, got {v:?} (from {var})"
-                ));
-                false
-            }
-        },
-    }
+    let Some(v) = var_value else {
+        return false;
+    };
+    parse_bool(&v).unwrap_or_else(|| {
+        let v = v.trim().to_ascii_lowercase();
+        errors.push(format!(
+            "{var} must be true or false, got {v:?} (from {var})"
+        ));
+        false
+    })
 }
 
 /// Merges the job flags with the environment.

@@ -86,13 +86,9 @@ fn send_all(dir: &Path, delivery: &Delivery, ui: &Ui, adopt: bool) -> Result<Flu
         deadline: None,
         url: delivery.url(),
         warn_elsewhere: true,
+        adopt,
     };
-    let flush = if adopt {
-        delivery::flush_adopting
-    } else {
-        delivery::flush_saved
-    };
-    let stats = flush(dir, delivery.sender(), ui, &plan)?;
+    let stats = delivery::flush_saved(dir, delivery.sender(), ui, &plan)?;
     ui.info(&format!(
         "flushed {}: {} delivered, {} rejected (moved to {}), {} kept, {} stuck",
         dir.display(),

@@ -80,13 +80,7 @@ pub fn reconciliation(e: &Event, origin: &str) -> CiContext {
     }
     ctx.add_context("flux_controller", e.reporting_controller.as_deref());
     if ctx.status.as_ref().is_some_and(|s| s.value == "failed") {
-        let reason = e.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-        let message = e
-            .message
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty());
-        let text = match (reason, message) {
+        let text = match (part(&e.reason), part(&e.message)) {
             (Some(r), Some(m)) => Some(format!("{r}: {m}")),
             (r, m) => r.or(m).map(str::to_string),
         };
@@ -95,7 +89,7 @@ pub fn reconciliation(e: &Event, origin: &str) -> CiContext {
     ctx
 }
 
-/// A non-blank part of the object's name.
+/// A non-blank value of the event, trimmed (a part of the object's name, a reason, a message).
 fn part(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
