@@ -107,13 +107,28 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(api: Api, flavor: Flavor, timeout: Duration) -> Client {
-        Client {
-            api,
+    /// A client for `flavor`'s API at `base` (named `what` in messages), sending its
+    /// [`Flavor::headers`] and, when given, `auth`: the token's header and value, never logged.
+    /// Each call is over by `timeout`. `Err` says which guard of [`Api::new`] refused the URL.
+    pub fn new(
+        base: &str,
+        what: &str,
+        flavor: Flavor,
+        auth: Option<(&str, &str)>,
+        timeout: Duration,
+    ) -> Result<Client, String> {
+        let mut headers: Vec<(&str, &str, bool)> = flavor
+            .headers()
+            .iter()
+            .map(|(name, value)| (*name, *value, false))
+            .collect();
+        headers.extend(auth.map(|(name, value)| (name, value, true)));
+        Ok(Client {
+            api: Api::new(base, what, &headers)?,
             flavor,
             timeout,
             paused_until: None,
-        }
+        })
     }
 
     /// The API's base URL (no trailing `/`).

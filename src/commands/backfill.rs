@@ -13,7 +13,6 @@ use crate::api::{ApiError, Client, Flavor};
 use crate::backfill::options::{self, Options, source_id};
 use crate::backfill::{self, Control, Ledger, Pipeline, Progress, Source, signal};
 use crate::cli::{BackfillArgs, BackfillSource};
-use crate::client::Api;
 use crate::context::{CiContext, Provider};
 use crate::delivery::{self, Delivery};
 use crate::env::{Env, Sourced};
@@ -172,24 +171,13 @@ fn api_client(
         }
     };
     let token = api_token(flavor, env, ui, errors);
-    let mut headers: Vec<(&str, String, bool)> = flavor
-        .headers()
-        .iter()
-        .map(|(name, value)| (*name, value.to_string(), false))
-        .collect();
-    match (flavor, &token) {
-        (Flavor::GitHub, Some((_, t))) => {
-            headers.push(("authorization", format!("Bearer {t}"), true));
-        }
-        (Flavor::GitLab, Some((name, t))) => headers.push((name, t.clone(), true)),
-        (_, None) => {}
-    }
-    let headers: Vec<(&str, &str, bool)> = headers
-        .iter()
-        .map(|(k, v, s)| (*k, v.as_str(), *s))
-        .collect();
-    match Api::new(&base, what, &headers) {
-        Ok(api) => Some(Client::new(api, flavor, d.timeout)),
+    let auth = token.map(|(name, t)| match flavor {
+        Flavor::GitHub => ("authorization", format!("Bearer {t}")),
+        Flavor::GitLab => (name, t),
+    });
+    let auth = auth.as_ref().map(|(name, value)| (*name, value.as_str()));
+    match Client::new(&base, what, flavor, auth, d.timeout) {
+        Ok(client) => Some(client),
         Err(e) => {
             errors.push(e);
             None

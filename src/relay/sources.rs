@@ -67,12 +67,11 @@ fn shown(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
-/// What identifies a GitHub record, read beside [`GithubHook`]: the status' own id and time,
-/// the run's id, attempt and time.
+/// What identifies a GitHub deployment status, read beside [`GithubHook`] (a run's id, attempt
+/// and time are in [`github::WorkflowRun`] already): the status' own id and time.
 #[derive(Debug, Default, Deserialize)]
 struct GithubKeys {
     deployment_status: Option<StatusKey>,
-    workflow_run: Option<RunKey>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,13 +79,6 @@ struct StatusKey {
     id: Option<u64>,
     updated_at: Option<String>,
     created_at: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RunKey {
-    id: u64,
-    run_attempt: Option<u64>,
-    updated_at: Option<String>,
 }
 
 /// A GitHub webhook body: the event payload, plus its `action`.
@@ -170,7 +162,6 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
         return Ok(Record::parsed(ctx, Some(key), at));
     }
     let run = hook.workflow_run.ok_or_else(shape)?;
-    let k = keys.workflow_run.ok_or_else(shape)?;
     let action = hook.action.unwrap_or_default();
     if action != "completed" {
         return Ok(Parsed::Ignored(format!(
@@ -189,11 +180,11 @@ pub fn github(events: &GithubEvents, event: &str, body: &[u8]) -> Result<Parsed,
     }
     let key = format!(
         "github workflow_run {} attempt {}",
-        k.id,
-        k.run_attempt.unwrap_or(1)
+        run.id,
+        run.run_attempt.unwrap_or(1)
     );
     let ctx = github::workflow_run(&repo, &run, workflow, ORIGIN);
-    Ok(Record::parsed(ctx, Some(key), k.updated_at.as_deref()))
+    Ok(Record::parsed(ctx, Some(key), run.updated_at.as_deref()))
 }
 
 #[derive(Debug, Default, Deserialize)]

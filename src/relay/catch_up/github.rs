@@ -10,7 +10,7 @@ use hyper::HeaderMap;
 use serde::Deserialize;
 
 use super::hooks::Entry;
-use super::log::{Body, Found, Missed, PassWatch, Step, read_log};
+use super::log::{Body, Found, Item, Missed, PassWatch, Step, read_log};
 use crate::api::{ApiError, Client};
 use crate::relay::Source;
 use crate::relay::intake::{self, Intake};
@@ -40,6 +40,12 @@ struct Request {
     payload: Option<serde_json::Value>,
 }
 
+impl Item for Listed {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 /// Lists the deliveries of `entry`'s hook back to `since` (a delivery `id`) or GitHub's 3 days,
 /// and keeps those of a reported event whose delivery id the relay never accepted.
 pub fn list(
@@ -52,16 +58,14 @@ pub fn list(
 ) -> Result<Found, ApiError> {
     let hook = format!("{}{}/deliveries", client.base(), entry.path());
     let oldest = crate::timefmt::now_epoch() - WINDOW_SECS;
-    let mut found = Found::default();
     let mut guids = HashSet::new();
     let first = format!("{hook}?per_page=100");
-    found.complete = read_log(client, entry, first, watch, |item: Listed| {
-        found.newest = found.newest.max(Some(item.id));
+    let each = |item: Listed| {
         let at = item
             .delivered_at
             .as_deref()
             .map(crate::timefmt::parse_timestamp);
-        if since.is_some_and(|s| item.id <= s) || at.is_some_and(|t| t.is_ok_and(|t| t < oldest)) {
+        if at.is_some_and(|t| t.is_ok_and(|t| t < oldest)) {
             return Step::Done;
         }
         let event = item.event.unwrap_or_default();
@@ -75,18 +79,13 @@ pub fn list(
         if let Ok(v) = item.guid.parse() {
             headers.insert("x-github-delivery", v);
         }
-        let delivery = intake::delivery(Source::GitHub, &headers, item.guid.as_bytes());
-        if !accepted(&delivery) {
-            found.missed.push(Missed {
-                delivery,
-                event: Some(event),
-                body: Body::At(format!("{hook}/{}", item.id)),
-            });
-        }
-        Step::Next
-    })?;
-    found.missed.reverse();
-    Ok(found)
+        Step::Missed(Missed {
+            delivery: intake::delivery(Source::GitHub, &headers, item.guid.as_bytes()),
+            event: Some(event),
+            body: Body::At(format!("{hook}/{}", item.id)),
+        })
+    };
+    read_log(client, entry, first, since, accepted, watch, each)
 }
 
 /// Whether a delivery of `event` (with `action`) is one the relay reports: its payload is

@@ -9,7 +9,7 @@ use hyper::HeaderMap;
 use serde::Deserialize;
 
 use super::hooks::Entry;
-use super::log::{Body, Found, Missed, PassWatch, Step, read_log};
+use super::log::{Body, Found, Item, Missed, PassWatch, Step, read_log};
 use crate::api::{ApiError, Client};
 use crate::relay::Source;
 use crate::relay::intake::{self, Intake};
@@ -35,6 +35,12 @@ impl Event {
     }
 }
 
+impl Item for Event {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 /// Lists the events of `entry`'s hook back to `since` (an event `id`), and keeps those of a
 /// reported event whose delivery id the relay never accepted, with their bodies.
 pub fn list(
@@ -46,12 +52,7 @@ pub fn list(
     watch: &PassWatch,
 ) -> Result<Found, ApiError> {
     let first = format!("{}{}/events?per_page=100", client.base(), entry.path());
-    let mut found = Found::default();
-    found.complete = read_log(client, entry, first, watch, |event: Event| {
-        found.newest = found.newest.max(Some(event.id));
-        if since.is_some_and(|s| event.id <= s) {
-            return Step::Done;
-        }
+    let each = |event: Event| {
         let unread = event
             .header("x-gitlab-event")
             .is_some_and(|e| sources::gitlab_unread(intake.gitlab_events(), e).is_some());
@@ -70,16 +71,11 @@ pub fn list(
         {
             headers.insert("x-gitlab-event-uuid", uuid);
         }
-        let delivery = intake::delivery(Source::GitLab, &headers, &body);
-        if !accepted(&delivery) {
-            found.missed.push(Missed {
-                delivery,
-                event: None,
-                body: Body::Here(body),
-            });
-        }
-        Step::Next
-    })?;
-    found.missed.reverse();
-    Ok(found)
+        Step::Missed(Missed {
+            delivery: intake::delivery(Source::GitLab, &headers, &body),
+            event: None,
+            body: Body::Here(body),
+        })
+    };
+    read_log(client, entry, first, since, accepted, watch, each)
 }

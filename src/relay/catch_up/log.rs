@@ -42,43 +42,72 @@ pub struct Found {
     pub complete: bool,
 }
 
-/// What to do after one item of a log.
+/// An item of a hook's log (the fields used).
+pub trait Item: serde::de::DeserializeOwned {
+    /// Its id in the log: newer items have larger ids, and the checkpoint is one of them.
+    fn id(&self) -> u64;
+}
+
+/// What became of one item of a log newer than the checkpoint.
 pub enum Step {
+    /// Nothing to take in: read on.
     Next,
-    /// The checkpoint or the platform's window is reached: older items are not read.
+    /// A delivery of a reported event: kept unless the relay accepted it.
+    Missed(Missed),
+    /// The platform's window is reached: older items are not read.
     Done,
 }
 
 /// Reads a hook's log page by page from `first` (newest first, the next page from the answer's
-/// `Link` or `X-Next-Page`), handing each item to `each` until it says [`Step::Done`] or the
-/// pages run out (`Ok(true)`), or [`MAX_PAGES`] were read (`Ok(false)`: older items unread).
-pub fn read_log<T: serde::de::DeserializeOwned>(
+/// `Link` or `X-Next-Page`) back to the checkpoint `since`, handing each newer item to `each`,
+/// until `each` says [`Step::Done`] or the pages run out, or [`MAX_PAGES`] were read (then the
+/// log is not complete: older items unread). What `each` found missed and `accepted` never
+/// accepted is kept, oldest first, with the newest item listed.
+pub fn read_log<T: Item>(
     client: &mut api::Client,
     entry: &Entry,
     first: String,
+    since: Option<u64>,
+    accepted: &dyn Fn(&intake::Delivery) -> bool,
     watch: &PassWatch,
     mut each: impl FnMut(T) -> Step,
-) -> Result<bool, ApiError> {
+) -> Result<Found, ApiError> {
+    let mut found = Found::default();
     let mut next = Some(first);
     let mut pages = 0;
-    while let Some(url) = next.take() {
+    found.complete = 'read: loop {
+        let Some(url) = next.take() else {
+            break true;
+        };
         if pages == MAX_PAGES {
             watch.info(&format!(
                 "{}: stopped after {pages} pages; older deliveries are not read",
                 entry.name()
             ));
-            return Ok(false);
+            break false;
         }
         let (items, answer): (Vec<T>, _) = client.get_json(&url, watch)?;
         pages += 1;
         for item in items {
-            if let Step::Done = each(item) {
-                return Ok(true);
+            let id = item.id();
+            found.newest = found.newest.max(Some(id));
+            if since.is_some_and(|s| id <= s) {
+                break 'read true;
+            }
+            match each(item) {
+                Step::Next => {}
+                Step::Missed(missed) => {
+                    if !accepted(&missed.delivery) {
+                        found.missed.push(missed);
+                    }
+                }
+                Step::Done => break 'read true,
             }
         }
         next = api::next_page(&answer, &url);
-    }
-    Ok(true)
+    };
+    found.missed.reverse();
+    Ok(found)
 }
 
 /// Stops a pass at shutdown or past its deadline, and says what the API client does.

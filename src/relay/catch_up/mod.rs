@@ -31,7 +31,6 @@ use super::intake::{self, Answer, Arrived, Intake, Reply, Verdict};
 use super::metrics::Metrics;
 use super::queue::Queue;
 use crate::api::{self, ApiError, Flavor};
-use crate::client::Api;
 use crate::ui::Ui;
 
 /// A pass ends by this, whatever the API's rate limits say.
@@ -90,21 +89,13 @@ fn client(
         });
         return None;
     };
-    let mut headers: Vec<(&str, String, bool)> = flavor
-        .headers()
-        .iter()
-        .map(|(k, v)| (*k, v.to_string(), false))
-        .collect();
-    headers.push(match flavor {
-        Flavor::GitHub => ("authorization", format!("Bearer {}", access.token), true),
-        Flavor::GitLab => ("private-token", access.token.clone(), true),
-    });
-    let headers: Vec<(&str, &str, bool)> = headers
-        .iter()
-        .map(|(k, v, s)| (*k, v.as_str(), *s))
-        .collect();
-    match Api::new(&access.base, access.var, &headers) {
-        Ok(a) => Some(api::Client::new(a, flavor, CALL_TIMEOUT)),
+    let auth = match flavor {
+        Flavor::GitHub => ("authorization", format!("Bearer {}", access.token)),
+        Flavor::GitLab => ("private-token", access.token.clone()),
+    };
+    let auth = Some((auth.0, auth.1.as_str()));
+    match api::Client::new(&access.base, access.var, flavor, auth, CALL_TIMEOUT) {
+        Ok(c) => Some(c),
         Err(e) => {
             errors.push(e);
             None
