@@ -13,6 +13,11 @@
 # removes what it installed.
 # ---8<---
 _acd_dir=
+# Succeeds when the headers wget -S printed to file $1 show a redirect to plain http: wget
+# cannot be kept on https, so what it fetched that way is thrown away by the caller.
+allstacks_cd_downgraded() {
+  grep -qi '^ *location: *http://' "$1"
+}
 allstacks_cd_fetch() {
   if command -v curl >/dev/null 2>&1; then
     # An https URL stays https, redirects included.
@@ -23,11 +28,10 @@ allstacks_cd_fetch() {
   elif command -v wget >/dev/null 2>&1; then
     case $1 in
       https://*)
-        # wget cannot be kept on https: it follows a redirect to plain http, so a download
-        # that came that way is thrown away (-S prints every hop's headers).
+        # -S prints every hop's headers.
         _acd_rc=0
         wget -q -S -O "$2" "$1" 2>"$2.headers" || _acd_rc=$?
-        if grep -qi '^ *location: *http://' "$2.headers"; then
+        if allstacks_cd_downgraded "$2.headers"; then
           rm -f "$2" "$2.headers"
           echo "allstacks-cd: $1 was redirected to plain http; not used" >&2
           return 1

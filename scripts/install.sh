@@ -215,10 +215,9 @@ fetch_once() {
     elif command -v wget >/dev/null 2>&1; then
         wget -q -S --timeout=60 -O "$2" "$1" 2>"$2.headers" || rc=$?
         code=$(awk '$1 ~ /^HTTP\// { c = $2 } END { print c }' "$2.headers")
-        # wget has no switch that keeps an https download on https: it follows a redirect to
-        # plain http, so what came that way is thrown away (-S printed every hop's headers).
+        # What came over a redirect to plain http is thrown away (-S printed every hop's headers).
         local downgraded=
-        case $1 in https://*) grep -qi '^ *location: *http://' "$2.headers" && downgraded=1 ;; esac
+        case $1 in https://*) allstacks_cd_downgraded "$2.headers" && downgraded=1 ;; esac
         rm -f "$2.headers"
         if [ -n "$downgraded" ]; then
             rm -f "$2"
